@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers that build the project's own tests, examples and benchmarks.
+#
+# Every translation unit that includes <torch/torch.h> is slow to compile on small machines, so
+# targets marked TORCH reuse one precompiled header (target vikcse_torch_pch).
+
+find_package(Threads REQUIRED)
+
+add_library(vikcse_torch_pch OBJECT "${PROJECT_SOURCE_DIR}/cmake/pch_anchor.cpp")
+target_link_libraries(vikcse_torch_pch PUBLIC vikcse::vikcse)
+target_precompile_headers(vikcse_torch_pch PUBLIC <torch/torch.h> <fmt/format.h> <nlohmann/json.hpp>)
+
+function(_vikcse_common_settings target)
+  target_link_libraries(${target} PRIVATE vikcse::vikcse Threads::Threads)
+  target_compile_options(${target} PRIVATE -Wall -Wextra)
+endfunction()
+
+# vikcse_add_test(NAME <name> SOURCES <files...> [TORCH] [DATA] [LABELS <labels...>])
+#   TORCH: the test includes <torch/torch.h>; it reuses the shared precompiled header.
+#   DATA:  the test reads ../shared/data (VIKCSE_DATA_DIR); it exits 77 (skipped) when the
+#          directory is missing, except under CI=true where that is a failure.
+function(vikcse_add_test)
+  cmake_parse_arguments(T "TORCH;DATA" "NAME;TIMEOUT" "SOURCES;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  _vikcse_common_settings(${T_NAME})
+  find_package(Boost REQUIRED COMPONENTS unit_test_framework)
+  target_link_libraries(${T_NAME} PRIVATE Boost::unit_test_framework)
+  target_compile_definitions(${T_NAME} PRIVATE BOOST_TEST_DYN_LINK)
+  target_include_directories(${T_NAME} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
+  if(T_TORCH)
+    target_precompile_headers(${T_NAME} REUSE_FROM vikcse_torch_pch)
+  endif()
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME} --log_level=message --report_level=short)
+  set(_labels ${T_LABELS})
+  if(T_DATA)
+    list(APPEND _labels data)
+  endif()
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 900)
+  endif()
+  set_tests_properties(${T_NAME} PROPERTIES
+    SKIP_RETURN_CODE 77
+    TIMEOUT ${T_TIMEOUT}
+    LABELS "${_labels}"
+    ENVIRONMENT "VIKCSE_TEST_DIR=${PROJECT_SOURCE_DIR}/tests;VIKCSE_DATA_DIR_DEFAULT=${VIKCSE_DATA_DIR}")
+endfunction()
+
+# vikcse_add_program(NAME <name> SOURCES <files...> [TORCH])
+function(vikcse_add_program)
+  cmake_parse_arguments(P "TORCH" "NAME" "SOURCES" ${ARGN})
+  add_executable(${P_NAME} ${P_SOURCES})
+  _vikcse_common_settings(${P_NAME})
+  if(P_TORCH)
+    target_precompile_headers(${P_NAME} REUSE_FROM vikcse_torch_pch)
+  endif()
+endfunction()

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs what is missing, builds everything and runs the whole test suite.
+# Usage: bash tests/run.sh            (build dir: build/, data: ../shared/data or $VIKCSE_DATA_DIR)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$root/cmake/install-deps.sh"
+jobs="$(nproc)"
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release
+cmake --build "$root/build" -j "$jobs"
+cd "$root/build"
+ctest --output-on-failure -j "$jobs"
