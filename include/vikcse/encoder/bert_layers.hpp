@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file bert_layers.hpp
+/// The building blocks of a BERT/RoBERTa encoder. Each registered submodule and parameter name is
+/// the Hugging Face checkpoint key (`attention.self.query`, `output.LayerNorm`, ...), so a state
+/// dict maps one to one.
+
+#include <vikcse/detail/torch_compat.hpp>
+#include <vikcse/encoder/bert_config.hpp>
+#include <vikcse/types.hpp>
+
+#include <torch/torch.h>
+
+#include <limits>
+#include <string>
+
+namespace vikcse {
+
+namespace detail {
+
+/// The activation named by `hidden_act`.
+inline torch::Tensor activation(const torch::Tensor& x, const std::string& name) {
+  if (name == "gelu") return torch::gelu(x);
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return torch::gelu(x, "tanh");
+  if (name == "relu") return torch::relu(x);
+  if (name == "silu" || name == "swish") return torch::silu(x);
+  throw_error<config_error>("unsupported hidden_act '{}'", name);
+}
+
+/// A LayerNorm over the last dimension with Hugging Face's `weight`/`bias` names.
+inline torch::nn::LayerNorm make_layer_norm(const BertConfig& config) {
+  return torch::nn::LayerNorm(
+      torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps).elementwise_affine(true));
+}
+
+}  // namespace detail
+
+/// Word, position and token-type embeddings, summed, then LayerNorm and dropout.
+/// Keys: `word_embeddings`, `position_embeddings`, `token_type_embeddings`, `LayerNorm`.
+class BertEmbeddingsImpl : public torch::nn::Module {
+public:
+  /// @param offset_positions true for RoBERTa: positions start at pad_token_id + 1 and count only
+  ///        non-padding tokens; padding tokens get position pad_token_id.
+  BertEmbeddingsImpl(const BertConfig& config, bool offset_positions)
+      : config_(config), offset_positions_(offset_positions) {
+    word_embeddings = register_module(
+        "word_embeddings",
+        torch::nn::Embedding(torch::nn::EmbeddingOptions(config.vocab_size, config.hidden_size)
+                                 .padding_idx(config.pad_token_id)));
+    position_embeddings = register_module(
+        "position_embeddings", torch::nn::Embedding(config.max_position_embeddings, config.hidden_size));
+    token_type_embeddings =
+        register_module("token_type_embeddings", torch::nn::Embedding(config.type_vocab_size, config.hidden_size));
+    LayerNorm = register_module("LayerNorm", detail::make_layer_norm(config));
+    dropout = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
+  }
+
+  /// The position ids the model uses for `batch` when the caller gives none.
+  [[nodiscard]] torch::Tensor default_position_ids(const TokenBatch& batch) const {
+    const auto& ids = batch.input_ids;
+    if (offset_positions_) {
+      auto not_pad = ids.ne(config_.pad_token_id).to(torch::kLong);
+      return torch::cumsum(not_pad, 1) * not_pad + config_.pad_token_id;
+    }
+    return torch::arange(ids.size(1), ids.options()).unsqueeze(0).expand_as(ids);
+  }
+
+  torch::Tensor forward(const TokenBatch& batch) {
+    const auto& ids = batch.input_ids;
+    TORCH_CHECK(ids.dim() == 2, "input_ids must be [batch, length], got sizes ", ids.sizes());
+    auto positions = batch.position_ids.defined() ? batch.position_ids : default_position_ids(batch);
+    if (positions.is_cpu()) {  // on accelerators this check would cost a host sync
+      const auto largest = positions.max().item<std::int64_t>();
+      TORCH_CHECK(largest < config_.max_position_embeddings, "sequence too long: position id ", largest,
+                  " needs max_position_embeddings > ", largest, ", the model has ", config_.max_position_embeddings);
+    }
+    auto types = batch.token_type_ids.defined() ? batch.token_type_ids : torch::zeros_like(ids);
+    auto x = word_embeddings(ids) + token_type_embeddings(types) + position_embeddings(positions);
+    return dropout(LayerNorm(x));
+  }
+
+  torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
+  torch::nn::LayerNorm LayerNorm{nullptr};  // NOLINT: the Hugging Face key is capitalised
+  torch::nn::Dropout dropout{nullptr};
+
+private:
+  BertConfig config_;
+  bool offset_positions_;
+};
+TORCH_MODULE(BertEmbeddings);
+
+/// Multi-head self-attention projections. Keys: `query`, `key`, `value`.
+class BertSelfAttentionImpl : public torch::nn::Module {
+public:
+  explicit BertSelfAttentionImpl(const BertConfig& config)
+      : heads_(config.num_attention_heads), head_size_(config.head_size()),
+        dropout_(config.attention_probs_dropout_prob) {
+    query = register_module("query", torch::nn::Linear(config.hidden_size, config.hidden_size));
+    key = register_module("key", torch::nn::Linear(config.hidden_size, config.hidden_size));
+    value = register_module("value", torch::nn::Linear(config.hidden_size, config.hidden_size));
+  }
+
+  /// @param x [B, T, H]; @param bias additive mask [B, 1, 1, T]
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias) {
+    const auto batch = x.size(0), length = x.size(1);
+    auto split = [&](const torch::Tensor& t) { return t.view({batch, length, heads_, head_size_}).transpose(1, 2); };
+    auto context = detail::attention(split(query(x)), split(key(x)), split(value(x)), bias, dropout_, is_training());
+    return context.transpose(1, 2).reshape({batch, length, heads_ * head_size_});
+  }
+
+  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+
+private:
+  std::int64_t heads_, head_size_;
+  double dropout_;
+};
+TORCH_MODULE(BertSelfAttention);
+
+/// Projection, dropout and residual LayerNorm after attention or the feed-forward block.
+/// Keys: `dense`, `LayerNorm`.
+class BertResidualOutputImpl : public torch::nn::Module {
+public:
+  BertResidualOutputImpl(const BertConfig& config, std::int64_t in_features) {
+    dense = register_module("dense", torch::nn::Linear(in_features, config.hidden_size));
+    LayerNorm = register_module("LayerNorm", detail::make_layer_norm(config));
+    dropout = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& residual) {
+    return LayerNorm(dropout(dense(x)) + residual);
+  }
+
+  torch::nn::Linear dense{nullptr};
+  torch::nn::LayerNorm LayerNorm{nullptr};  // NOLINT: the Hugging Face key is capitalised
+  torch::nn::Dropout dropout{nullptr};
+};
+TORCH_MODULE(BertResidualOutput);
+
+/// Self-attention plus its output block. Keys: `self`, `output`.
+class BertAttentionImpl : public torch::nn::Module {
+public:
+  explicit BertAttentionImpl(const BertConfig& config) {
+    self = register_module("self", BertSelfAttention(config));
+    output = register_module("output", BertResidualOutput(config, config.hidden_size));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias) { return output(self(x, bias), x); }
+
+  BertSelfAttention self{nullptr};
+  BertResidualOutput output{nullptr};
+};
+TORCH_MODULE(BertAttention);
+
+/// The first feed-forward projection and activation. Key: `dense`.
+class BertIntermediateImpl : public torch::nn::Module {
+public:
+  explicit BertIntermediateImpl(const BertConfig& config) : activation_(config.hidden_act) {
+    dense = register_module("dense", torch::nn::Linear(config.hidden_size, config.intermediate_size));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) { return detail::activation(dense(x), activation_); }
+
+  torch::nn::Linear dense{nullptr};
+
+private:
+  std::string activation_;
+};
+TORCH_MODULE(BertIntermediate);
+
+/// One post-LayerNorm transformer layer. Keys: `attention`, `intermediate`, `output`.
+class BertLayerImpl : public torch::nn::Module {
+public:
+  explicit BertLayerImpl(const BertConfig& config) {
+    attention = register_module("attention", BertAttention(config));
+    intermediate = register_module("intermediate", BertIntermediate(config));
+    output = register_module("output", BertResidualOutput(config, config.intermediate_size));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias) {
+    auto attended = attention(x, bias);
+    return output(intermediate(attended), attended);
+  }
+
+  BertAttention attention{nullptr};
+  BertIntermediate intermediate{nullptr};
+  BertResidualOutput output{nullptr};
+};
+TORCH_MODULE(BertLayer);
+
+/// The stack of layers. Key: `layer` (so parameters read `layer.3.attention.self.query.weight`).
+class BertEncoderImpl : public torch::nn::Module {
+public:
+  explicit BertEncoderImpl(const BertConfig& config) {
+    layer = register_module("layer", torch::nn::ModuleList());
+    for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) layer->push_back(BertLayer(config));
+  }
+
+  /// Runs every layer; appends each layer's output to `hidden_states` when it is given.
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& bias, std::vector<torch::Tensor>* hidden_states) {
+    for (const auto& module : *layer) {
+      x = module->as<BertLayerImpl>()->forward(x, bias);
+      if (hidden_states != nullptr) hidden_states->push_back(x);
+    }
+    return x;
+  }
+
+  torch::nn::ModuleList layer{nullptr};
+};
+TORCH_MODULE(BertEncoder);
+
+/// tanh(dense(h[:, 0])). Key: `dense`.
+class BertPoolerImpl : public torch::nn::Module {
+public:
+  explicit BertPoolerImpl(const BertConfig& config) {
+    dense = register_module("dense", torch::nn::Linear(config.hidden_size, config.hidden_size));
+  }
+
+  torch::Tensor forward(const torch::Tensor& hidden) {
+    return torch::tanh(dense(hidden.select(1, 0)));
+  }
+
+  torch::nn::Linear dense{nullptr};
+};
+TORCH_MODULE(BertPooler);
+
+}  // namespace vikcse
