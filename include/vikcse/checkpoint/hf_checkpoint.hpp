@@ -132,20 +132,27 @@ inline std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::f
                                 dir.string());
 }
 
-/// Copies `tensors` into `module`'s parameters and buffers by name after `mapper`, converting
-/// dtype and device to the model's. With `strict`, any missing, unexpected or shape-mismatched key
-/// throws checkpoint_error with the report; otherwise the report says what happened.
-inline LoadReport load_state_dict(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
-                                  const KeyMapper& mapper, bool strict, const std::string& source) {
+namespace detail {
+
+/// The parameters and buffers of `module` by name.
+inline std::map<std::string, torch::Tensor> named_state(torch::nn::Module& module) {
+  std::map<std::string, torch::Tensor> state;
+  for (const auto& item : module.named_parameters(/*recurse=*/true)) state.emplace(item.key(), item.value());
+  for (const auto& item : module.named_buffers(/*recurse=*/true)) state.emplace(item.key(), item.value());
+  return state;
+}
+
+}  // namespace detail
+
+/// Matches checkpoint keys and shapes against `module` without touching any data: which model
+/// key each checkpoint key fills (`plan`, checkpoint key -> model key), and the report.
+inline LoadReport match_checkpoint(torch::nn::Module& module,
+                                   const std::map<std::string, std::vector<std::int64_t>>& checkpoint_shapes,
+                                   const KeyMapper& mapper, std::map<std::string, std::string>* plan = nullptr) {
   LoadReport report;
-  auto targets = module.named_parameters(/*recurse=*/true);
-  auto buffers = module.named_buffers(/*recurse=*/true);
-  std::map<std::string, torch::Tensor> model;
-  for (const auto& item : targets) model.emplace(item.key(), item.value());
-  for (const auto& item : buffers) model.emplace(item.key(), item.value());
+  const auto model = detail::named_state(module);
   std::set<std::string> filled;
-  torch::NoGradGuard no_grad;
-  for (const auto& [key, tensor] : tensors) {
+  for (const auto& [key, shape] : checkpoint_shapes) {
     auto mapped = mapper(key);
     if (!mapped.model_key) {
       report.ignored.push_back(key);
@@ -156,29 +163,41 @@ inline LoadReport load_state_dict(torch::nn::Module& module, const std::map<std:
       report.unexpected.push_back(key);
       continue;
     }
-    if (it->second.sizes() != tensor.sizes()) {
-      report.mismatched.push_back({key, it->second.sizes().vec(), tensor.sizes().vec()});
+    if (it->second.sizes().vec() != shape) {
+      report.mismatched.push_back({key, it->second.sizes().vec(), shape});
       continue;
     }
-    it->second.copy_(tensor);
     filled.insert(it->first);
     report.loaded.push_back(it->first);
+    if (plan != nullptr) (*plan)[key] = it->first;
   }
   for (const auto& [key, tensor] : model)
     if (!filled.count(key)) report.missing.push_back(key);
+  return report;
+}
+
+/// Copies `tensors` into `module`'s parameters and buffers by name after `mapper`, converting
+/// dtype and device to the model's. With `strict`, any missing, unexpected or shape-mismatched key
+/// throws checkpoint_error with the report; otherwise the report says what happened.
+inline LoadReport load_state_dict(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
+                                  const KeyMapper& mapper, bool strict, const std::string& source) {
+  std::map<std::string, std::vector<std::int64_t>> shapes;
+  for (const auto& [key, tensor] : tensors) shapes.emplace(key, tensor.sizes().vec());
+  std::map<std::string, std::string> plan;
+  auto report = match_checkpoint(module, shapes, mapper, &plan);
   if (strict && !report.clean()) {
     throw_error<checkpoint_error>("{}: checkpoint does not match the model (strict mode): {}", source,
                                   report.summary());
   }
+  auto model = detail::named_state(module);
+  torch::NoGradGuard no_grad;
+  for (const auto& [checkpoint_key, model_key] : plan) model.at(model_key).copy_(tensors.at(checkpoint_key));
   return report;
 }
 
 /// Writes a module's parameters and buffers as `model.safetensors` (keys = module names).
-inline void save_state_dict(const torch::nn::Module& module, const std::filesystem::path& path) {
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& item : module.named_parameters(/*recurse=*/true)) tensors.emplace(item.key(), item.value());
-  for (const auto& item : module.named_buffers(/*recurse=*/true)) tensors.emplace(item.key(), item.value());
-  save_safetensors(path, tensors, {{"format", "pt"}});
+inline void save_state_dict(torch::nn::Module& module, const std::filesystem::path& path) {
+  save_safetensors(path, detail::named_state(module), {{"format", "pt"}});
 }
 
 }  // namespace vikcse

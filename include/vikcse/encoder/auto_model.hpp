@@ -75,7 +75,7 @@ public:
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw_error<checkpoint_error>("{}: cannot create checkpoint directory: {}", dir.string(), ec.message());
-    save_state_dict(*get(), dir / "model.safetensors");
+    save_state_dict(*ptr(), dir / "model.safetensors");
     get()->config().save(dir / "config.json");
   }
 
