@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+#define BOOST_TEST_MODULE eval_sts_engine
+#include <boost/test/unit_test.hpp>
+
+#include <support/test_data.hpp>
+#include <vikcse/eval/senteval.hpp>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace fs = std::filesystem;
+namespace tt = boost::test_tools;
+
+namespace {
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("vikcse-eval-engine-" + std::to_string(std::random_device{}()));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+// A deterministic fake model: embedding = [bytes, words, first char, 1] -- and it records every batch.
+struct FakeEmbedder {
+  std::vector<std::vector<std::string>> batches;
+  torch::Tensor operator()(const std::vector<std::string>& sentences) {
+    batches.push_back(sentences);
+    auto out = torch::empty({static_cast<std::int64_t>(sentences.size()), 4}, torch::kFloat);
+    for (std::size_t i = 0; i < sentences.size(); ++i) {
+      const auto& s = sentences[i];
+      out[i][0] = static_cast<float>(s.size());
+      out[i][1] = static_cast<float>(vikcse::detail::word_count(s));
+      out[i][2] = s.empty() ? 0.0F : static_cast<float>(static_cast<unsigned char>(s[0]));
+      out[i][3] = 1.0F;
+    }
+    return out;
+  }
+};
+
+nlohmann::json load_fixture() {
+  std::ifstream in(vikcse::testing::fixture_dir() / "eval" / "sts_fixture.json");
+  BOOST_REQUIRE(in.good());
+  return nlohmann::json::parse(in);
+}
+
+torch::Tensor matrix(const nlohmann::json& rows) {
+  const auto n = static_cast<std::int64_t>(rows.size());
+  const auto d = static_cast<std::int64_t>(rows.at(0).size());
+  auto t = torch::empty({n, d}, torch::kDouble);
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t j = 0; j < d; ++j) t[i][j] = rows[i][j].get<double>();
+  }
+  return t;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(encode_sorts_batches_and_restores_order) {
+  FakeEmbedder fake;
+  const std::vector<std::string> sentences = {"a much longer sentence here", "b", "cc dd", "b", "eee", "ff gg hh"};
+  vikcse::EncodeOptions options;
+  options.batch_size = 2;
+  std::size_t last_done = 0;
+  options.on_progress = [&](std::size_t done, std::size_t total) {
+    last_done = done;
+    BOOST_TEST(total == 5u);  // "b" appears twice and is encoded once
+  };
+  const auto e = vikcse::encode_sentences(std::ref(fake), sentences, options);
+  BOOST_TEST(e.size(0) == 6);
+  BOOST_TEST(last_done == 5u);
+  BOOST_TEST(fake.batches.size() == 3u);
+  BOOST_TEST(fake.batches[0] == (std::vector<std::string>{"b", "eee"}));  // shortest first
+  for (std::size_t i = 0; i < sentences.size(); ++i) {
+    BOOST_TEST(e[static_cast<std::int64_t>(i)][0].item<float>() == static_cast<float>(sentences[i].size()));
+  }
+  // Unsorted, no dedupe: batches in input order.
+  FakeEmbedder plain;
+  options.sort_by_length = false;
+  options.deduplicate = false;
+  options.on_progress = nullptr;
+  (void)vikcse::encode_sentences(std::ref(plain), sentences, options);
+  BOOST_TEST(plain.batches.size() == 3u);
+  BOOST_TEST(plain.batches[0][0] == sentences[0]);
+  // A wrong shape from the embedder is a clear error.
+  auto bad = [](const std::vector<std::string>& s) { return torch::zeros({static_cast<std::int64_t>(s.size()) + 1, 3}); };
+  BOOST_CHECK_THROW(vikcse::encode_sentences(bad, sentences, {}), vikcse::invalid_argument);
+}
+
+// Pearson/Spearman per subset, all/mean/wmean, alignment and uniformity equal the independent
+// numpy/scipy/torch computation of tests/eval/reference/make_sts_fixture.py.
+BOOST_AUTO_TEST_CASE(sts_protocol_matches_reference) {
+  const auto fixture = load_fixture();
+  vikcse::StsTaskData task{"toy", {}};
+  std::vector<torch::Tensor> firsts, seconds;
+  for (const auto& s : fixture.at("subsets")) {
+    vikcse::StsPairs pairs{s.at("name").get<std::string>(), {}, {}, s.at("gold").get<std::vector<double>>()};
+    pairs.first.assign(pairs.gold.size(), "x");
+    pairs.second.assign(pairs.gold.size(), "y");
+    task.subsets.push_back(pairs);
+    firsts.push_back(matrix(s.at("first")));
+    seconds.push_back(matrix(s.at("second")));
+  }
+  const auto r = vikcse::evaluate_sts(task, torch::cat(firsts), torch::cat(seconds));
+  BOOST_TEST(r.n == 240u);
+  for (std::size_t i = 0; i < r.subsets.size(); ++i) {
+    const auto& want = fixture.at("subsets").at(i);
+    BOOST_TEST_CONTEXT(r.subsets[i].name) {
+      BOOST_TEST(r.subsets[i].pearson == want.at("pearson").get<double>(), tt::tolerance(1e-9));
+      BOOST_TEST(r.subsets[i].spearman == want.at("spearman").get<double>(), tt::tolerance(1e-9));
+      BOOST_TEST(r.subsets[i].alignment == want.at("alignment").get<double>(), tt::tolerance(1e-9));
+      BOOST_TEST(r.subsets[i].uniformity == want.at("uniformity").get<double>(), tt::tolerance(1e-9));
+    }
+  }
+  auto check = [&](const vikcse::StsAggregate& got, const char* metric) {
+    BOOST_TEST_CONTEXT(metric) {
+      const auto& want = fixture.at(metric);
+      BOOST_TEST(got.all == want.at("all").get<double>(), tt::tolerance(1e-9));
+      BOOST_TEST(got.mean == want.at("mean").get<double>(), tt::tolerance(1e-9));
+      BOOST_TEST(got.wmean == want.at("wmean").get<double>(), tt::tolerance(1e-9));
+    }
+  };
+  check(r.pearson, "pearson");
+  check(r.spearman, "spearman");
+  check(r.alignment, "alignment");
+  check(r.uniformity, "uniformity");
+  BOOST_CHECK_THROW(vikcse::evaluate_sts(task, torch::cat(firsts), torch::cat(firsts).narrow(0, 0, 10)),
+                    vikcse::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(report_table_and_json_round_trip) {
+  vikcse::EvalReport report;
+  report.metadata = {{"model", "toy"}};
+  const std::vector<std::pair<std::string, double>> values = {
+      {"STS12", 0.6840}, {"STS13", 0.8241}, {"STS14", 0.7438}, {"STS15", 0.8091},
+      {"STS16", 0.7856}, {"STSBenchmark", 0.7685}, {"SICKRelatedness", 0.7224}};
+  for (const auto& [name, v] : values) {
+    vikcse::StsTaskResult r;
+    r.name = name;
+    r.n = 10;
+    r.spearman = {v, v, v};
+    r.pearson = {v / 2, v / 2, v / 2};
+    r.subsets.push_back({"test", 10, v / 2, v, std::nan(""), std::nan("")});
+    report.sts.push_back(r);
+  }
+  // SimCSE-unsup-BERT-base's published row: Avg. = mean of the rounded numbers = 76.25.
+  const std::string expected =
+      "| STS12 | STS13 | STS14 | STS15 | STS16 | STS-B | SICK-R | Avg.  |\n"
+      "|-------|-------|-------|-------|-------|-------|--------|-------|\n"
+      "| 68.40 | 82.41 | 74.38 | 80.91 | 78.56 | 76.85 | 72.24  | 76.25 |\n";
+  BOOST_TEST(vikcse::format_sts_table(report.sts) == expected);
+  report.transfer.push_back({"MRPC", 70.5, 71.25, 80.1, 4076, 1725, 1e-4});
+  BOOST_TEST(vikcse::format_transfer_table(report.transfer).find("| 71.25 | 71.25 |") != std::string::npos);
+
+  TempDir dir;
+  const auto path = dir.path / "report.json";
+  vikcse::write_report_json(path, report);
+  std::ifstream in(path);
+  const auto json = nlohmann::json::parse(in);
+  BOOST_TEST(json.at("sts").at(0).at("subsets").at(0).at("alignment").is_null());  // NaN -> null
+  const auto back = vikcse::report_from_json(json);
+  BOOST_TEST(vikcse::to_json(back) == vikcse::to_json(report));
+  BOOST_TEST(back.transfer.at(0).f1.value() == 80.1);
+  BOOST_TEST(std::isnan(back.sts.at(0).subsets.at(0).alignment));
+  BOOST_CHECK_THROW(vikcse::report_from_json(nlohmann::json::object()), vikcse::data_error);
+  // No temporary file is left behind.
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path)) ++files;
+  BOOST_TEST(files == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(embedding_cache_round_trip_and_errors) {
+  TempDir dir;
+  vikcse::EmbeddingCache cache(dir.path / "cache");
+  const vikcse::EmbeddingCacheKey key{"bert-random", "cls_before_pooler", "STS12"};
+  const std::vector<std::string> sentences = {"a b", "c", "d e f"};
+  BOOST_TEST(!cache.load(key, sentences).has_value());
+  const auto e = torch::arange(12, torch::kFloat).reshape({3, 4}) / 7.0;
+  const auto file = cache.store(key, sentences, e);
+  const auto hit = cache.load(key, sentences);
+  BOOST_REQUIRE(hit.has_value());
+  BOOST_TEST(torch::equal(*hit, e));
+  // A different pooler or different sentences is a different entry.
+  BOOST_TEST(!cache.load({"bert-random", "avg", "STS12"}, sentences).has_value());
+  BOOST_TEST(!cache.load(key, {"a b", "c", "d e g"}).has_value());
+  // A truncated file is an error that names the file and the byte counts.
+  fs::resize_file(file, fs::file_size(file) - 5);
+  try {
+    (void)cache.load(key, sentences);
+    BOOST_FAIL("expected data_error");
+  } catch (const vikcse::data_error& error) {
+    const std::string message = error.what();
+    BOOST_TEST(message.find(file.filename().string()) != std::string::npos);
+    BOOST_TEST(message.find("expected 48 bytes") != std::string::npos);
+  }
+  BOOST_CHECK_THROW(cache.store(key, sentences, torch::zeros({2, 4})), vikcse::invalid_argument);
+}
+
+// The engine on a tiny SentEval-shaped directory: STS-B test via the real reader, a fake model,
+// results equal a direct computation, and a second run is served from the cache.
+BOOST_AUTO_TEST_CASE(engine_runs_tasks_and_uses_the_cache) {
+  TempDir dir;
+  const auto stsb = dir.path / "senteval" / "downstream" / "STS" / "STSBenchmark";
+  fs::create_directories(stsb);
+  std::ofstream(stsb / "sts-test.csv") << "g\tf\t2012\t1\t5.0\tA man plays .\tA man plays guitar .\n"
+                                          "g\tf\t2012\t2\t0.5\tDogs run\tThe economy shrank sharply this year\n"
+                                          "g\tf\t2012\t3\t3.0\tHi there\tHello there friend\n"
+                                          "g\tf\t2012\t4\t1.0\tx\ty z w v u t\n";
+  FakeEmbedder fake;
+  vikcse::SentEvalOptions options;
+  options.senteval_dir = dir.path / "senteval";
+  options.cache_dir = dir.path / "cache";
+  options.model_id = "fake";
+  options.pooler_id = "none";
+  std::size_t progress_calls = 0;
+  options.on_progress = [&](std::string_view dataset, std::size_t, std::size_t) {
+    BOOST_TEST(dataset == "STSBenchmark");
+    ++progress_calls;
+  };
+  vikcse::SentEval engine(std::ref(fake), options);
+  const auto report = engine.run({"STSBenchmark"});
+  BOOST_REQUIRE(report.sts.size() == 1u);
+  BOOST_TEST(report.sts[0].n == 4u);
+  BOOST_TEST(progress_calls >= 1u);
+  const auto direct = vikcse::evaluate_sts(vikcse::read_sts_task(options.senteval_dir, "STSBenchmark"), std::ref(fake));
+  BOOST_TEST(report.sts[0].spearman.all == direct.spearman.all);
+  const auto calls = fake.batches.size();
+  vikcse::SentEval again(std::ref(fake), options);
+  const auto cached = again.run({"STSBenchmark"});
+  BOOST_TEST(fake.batches.size() == calls);  // no new embedder call: served from the cache
+  BOOST_TEST(cached.sts[0].spearman.all == report.sts[0].spearman.all);
+  BOOST_TEST(vikcse::expand_task_names({"sts", "STS12", "MR"}).size() == 8u);
+  BOOST_TEST(vikcse::expand_task_names({"all"}).size() == 14u);
+}
