@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file pooling.hpp
+/// Inference poolers (METHODS.md §1.3): functions from an `EncoderOutput` (+ the `TokenBatch` it
+/// was computed from) to sentence embeddings `[B, H]`. Let h^l be the output of layer l (h^0 the
+/// embedding output, `hidden_states[l]`) and m the attention mask.
+///
+/// | pooler              | definition                                                    |
+/// |---------------------|---------------------------------------------------------------|
+/// | `cls`               | head(h^last[:, 0]); head = BERT's pooler (`pooler_output`) or a given MLP |
+/// | `cls_before_pooler` | h^last[:, 0]                                                  |
+/// | `avg`               | masked mean of h^last (includes [CLS]/[SEP])                  |
+/// | `avg_top2`          | masked mean of (h^last + h^{last-1}) / 2                      |
+/// | `avg_first_last`    | masked mean of (h^first + h^last) / 2, first = h^0 or h^1     |
+/// | `mask`              | h^last at the (unique) mask-token position of each row        |
+
+#include <vikcse/error.hpp>
+#include <vikcse/types.hpp>
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace vikcse {
+
+/// Which layer is "first" for `avg_first_last`.
+enum class FirstLayer {
+  embeddings,  ///< h^0, the embedding output (PromptBERT code; SimCSE paper numbers)
+  layer1,      ///< h^1, the first transformer layer (SimCSE's current code)
+};
+
+namespace detail {
+
+inline const torch::Tensor& pooling_mask(const EncoderOutput& output, const TokenBatch& batch) {
+  if (batch.attention_mask.defined()) return batch.attention_mask;
+  if (output.attention_mask.defined()) return output.attention_mask;
+  throw_error<invalid_argument>("pooling: neither the batch nor the encoder output has an attention mask");
+}
+
+inline void require_last(const EncoderOutput& output, const char* pooler) {
+  if (!output.last_hidden_state.defined() || output.last_hidden_state.dim() != 3) {
+    throw_error<invalid_argument>("pooler '{}': expected last_hidden_state [B, T, H]", pooler);
+  }
+}
+
+inline const torch::Tensor& hidden_state(const EncoderOutput& output, std::size_t index, const char* pooler) {
+  if (output.hidden_states.size() <= index) {
+    throw_error<invalid_argument>(
+        "pooler '{}': needs hidden_states[{}] but the encoder output has {} hidden states (run the encoder with "
+        "output_hidden_states = true)",
+        pooler, index, output.hidden_states.size());
+  }
+  return output.hidden_states[index];
+}
+
+}  // namespace detail
+
+/// Mean of `states` `[B, T, H]` over positions where `mask` `[B, T]` is 1.
+/// @throws vikcse::invalid_argument when a row has no position with mask 1.
+inline torch::Tensor masked_mean(const torch::Tensor& states, const torch::Tensor& mask) {
+  const auto m = mask.to(states.dtype()).unsqueeze(-1);
+  const auto counts = m.sum(1);
+  if ((counts == 0).any().item<bool>()) throw_error<invalid_argument>("masked_mean: a row has an all-zero attention mask");
+  return (states * m).sum(1) / counts;
+}
+
+/// `cls_before_pooler`: the last layer's state at position 0 ([CLS] / `<s>`).
+inline torch::Tensor cls_before_pooler(const EncoderOutput& output) {
+  detail::require_last(output, "cls_before_pooler");
+  return output.last_hidden_state.select(1, 0);
+}
+
+/// `cls`: the [CLS] state through a head. Without `head`, BERT's pretrained pooler output
+/// (`tanh(dense(h[:, 0]))`) is used; with `head` (e.g. a SimCSE MLP), `head(h^last[:, 0])`.
+/// @throws vikcse::invalid_argument when no head is given and the encoder has no pooling layer.
+inline torch::Tensor cls_pooler(const EncoderOutput& output,
+                                const std::function<torch::Tensor(const torch::Tensor&)>& head = nullptr) {
+  if (head) return head(cls_before_pooler(output));
+  if (!output.pooler_output.defined()) {
+    throw_error<invalid_argument>(
+        "pooler 'cls': the encoder output has no pooler_output (model built without a pooling layer); give an MLP "
+        "head or use 'cls_before_pooler'");
+  }
+  return output.pooler_output;
+}
+
+/// `avg`: masked mean of the last layer (special tokens included).
+inline torch::Tensor avg_pooler(const EncoderOutput& output, const TokenBatch& batch) {
+  detail::require_last(output, "avg");
+  return masked_mean(output.last_hidden_state, detail::pooling_mask(output, batch));
+}
+
+/// `avg_top2`: masked mean of the average of the last two layers. Needs hidden states.
+inline torch::Tensor avg_top2_pooler(const EncoderOutput& output, const TokenBatch& batch) {
+  detail::require_last(output, "avg_top2");
+  if (output.hidden_states.size() < 3) {
+    throw_error<invalid_argument>(
+        "pooler 'avg_top2': needs at least 3 hidden states (embeddings + 2 layers), got {} (run the encoder with "
+        "output_hidden_states = true)",
+        output.hidden_states.size());
+  }
+  const auto& second_last = output.hidden_states[output.hidden_states.size() - 2];
+  return masked_mean((output.last_hidden_state + second_last) / 2.0, detail::pooling_mask(output, batch));
+}
+
+/// `avg_first_last`: masked mean of the average of the first and the last layer; `first` chooses
+/// the embedding output or the first transformer layer. Needs hidden states.
+inline torch::Tensor avg_first_last_pooler(const EncoderOutput& output, const TokenBatch& batch,
+                                           FirstLayer first = FirstLayer::embeddings) {
+  detail::require_last(output, "avg_first_last");
+  const auto& h_first = detail::hidden_state(output, first == FirstLayer::embeddings ? 0 : 1, "avg_first_last");
+  return masked_mean((h_first + output.last_hidden_state) / 2.0, detail::pooling_mask(output, batch));
+}
+
+/// Position of the mask token in each row of `input_ids` `[B, T]` (`[B]` int64).
+/// @throws vikcse::invalid_argument naming the first row that has no or several mask tokens.
+inline torch::Tensor mask_positions(const torch::Tensor& input_ids, std::int64_t mask_token_id) {
+  const auto is_mask = input_ids.eq(mask_token_id);
+  const auto counts = is_mask.sum(1);
+  const auto bad = (counts != 1).nonzero();
+  if (bad.size(0) > 0) {
+    const auto row = bad[0][0].item<std::int64_t>();
+    throw_error<invalid_argument>(
+        "pooler 'mask': row {} has {} mask tokens (id {}), expected exactly 1 (template without a mask token, or the "
+        "mask truncated away?)",
+        row, counts[row].item<std::int64_t>(), mask_token_id);
+  }
+  return is_mask.to(torch::kLong).argmax(1);
+}
+
+/// `mask`: the last layer's state at the mask-token position of each row (PromptBERT h_mask).
+inline torch::Tensor mask_pooler(const EncoderOutput& output, const TokenBatch& batch, std::int64_t mask_token_id) {
+  detail::require_last(output, "mask");
+  if (!batch.input_ids.defined()) throw_error<invalid_argument>("pooler 'mask': the batch has no input_ids");
+  const auto positions = mask_positions(batch.input_ids, mask_token_id).to(output.last_hidden_state.device());
+  const auto rows = torch::arange(output.last_hidden_state.size(0),
+                                  torch::TensorOptions().dtype(torch::kLong).device(positions.device()));
+  return output.last_hidden_state.index({rows, positions});
+}
+
+}  // namespace vikcse
