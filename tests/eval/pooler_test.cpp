@@ -2,6 +2,9 @@
 #define BOOST_TEST_MODULE eval_pooler
 #include <boost/test/unit_test.hpp>
 
+#include <vikcse/encoder/auto_model.hpp>
+#include <vikcse/eval/model_embedder.hpp>
+#include <vikcse/eval/text.hpp>
 #include <vikcse/pooler/pooler.hpp>
 #include <vikcse/pooler/prompt_template.hpp>
 
@@ -114,4 +117,65 @@ BOOST_AUTO_TEST_CASE(prompt_templates) {
   }
   BOOST_CHECK_THROW(vikcse::PromptTemplate("[X] [MASK] [MASK]", "[MASK]"), vikcse::config_error);
   BOOST_CHECK_THROW(vikcse::PromptTemplate("[X] [X] [MASK]", "[MASK]"), vikcse::config_error);
+}
+
+// make_model_embedder on a tiny random BERT: templating, tokenising, eval mode, pooling.
+BOOST_AUTO_TEST_CASE(model_embedder_wires_template_encoder_and_pooler) {
+  vikcse::BertConfig config;
+  config.vocab_size = 50;
+  config.hidden_size = 8;
+  config.num_hidden_layers = 2;
+  config.num_attention_heads = 2;
+  config.intermediate_size = 16;
+  config.max_position_embeddings = 16;
+  torch::manual_seed(3);
+  vikcse::AutoModel model(config);
+  model->train();  // the embedder must switch to eval mode (no dropout)
+  std::vector<std::string> seen;
+  // A fake tokenizer: one id per word ("[MASK]" -> 4), [CLS]=1 ... [SEP]=2, padded with 0.
+  auto tokenize = [&](const std::vector<std::string>& texts) {
+    seen = texts;
+    std::vector<std::vector<std::int64_t>> rows;
+    std::size_t longest = 0;
+    for (const auto& t : texts) {
+      std::vector<std::int64_t> ids = {1};
+      for (const auto& w : vikcse::detail::python_split(t)) ids.push_back(w == "[MASK]" ? 4 : 5 + static_cast<std::int64_t>(w.size() % 40));
+      ids.push_back(2);
+      longest = std::max(longest, ids.size());
+      rows.push_back(ids);
+    }
+    auto input = torch::zeros({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(longest)}, torch::kLong);
+    auto mask = torch::zeros_like(input);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      for (std::size_t c = 0; c < rows[r].size(); ++c) {
+        input[static_cast<std::int64_t>(r)][static_cast<std::int64_t>(c)] = rows[r][c];
+        mask[static_cast<std::int64_t>(r)][static_cast<std::int64_t>(c)] = 1;
+      }
+    }
+    return vikcse::TokenBatch{input, mask, torch::Tensor(), torch::Tensor()};
+  };
+  vikcse::ModelEmbedderOptions options;
+  options.pooler.kind = vikcse::PoolerKind::mask;
+  options.pooler.mask_token_id = 4;
+  options.prompt.emplace("it means [MASK] : [X]", "[MASK]", vikcse::PromptTemplateOptions{.append_period = true});
+  auto embed = vikcse::make_model_embedder(model, tokenize, options);
+  const auto e = embed({"a b", "ccc dd e?"});
+  BOOST_TEST(seen.at(0) == "it means [MASK] : a b.");
+  BOOST_TEST(seen.at(1) == "it means [MASK] : ccc dd e?");
+  BOOST_TEST((e.sizes() == torch::IntArrayRef{2, 8}));
+  // Same as running the encoder by hand in eval mode and taking position 3 ([CLS] it means [MASK]).
+  torch::NoGradGuard no_grad;
+  const auto batch = tokenize({"it means [MASK] : a b.", "it means [MASK] : ccc dd e?"});
+  const auto out = model->forward(batch);
+  BOOST_TEST(torch::allclose(e, out.last_hidden_state.select(1, 3)));
+  BOOST_TEST(!model->is_training());
+  // avg_top2 through the embedder asks the encoder for hidden states.
+  options.pooler.kind = vikcse::PoolerKind::avg_top2;
+  options.prompt.reset();
+  auto avg = vikcse::make_model_embedder(model, tokenize, options);
+  const auto full = model->forward(tokenize({"a b"}), true);
+  BOOST_TEST(torch::allclose(avg({"a b"}), vikcse::avg_top2_pooler(full, tokenize({"a b"}))));
+  // The mask pooler without a template is a configuration error.
+  options.pooler.kind = vikcse::PoolerKind::mask;
+  BOOST_CHECK_THROW(vikcse::make_model_embedder(model, tokenize, options), vikcse::config_error);
 }
