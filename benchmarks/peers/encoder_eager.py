@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Peer for benchmarks/encoder_throughput: the same BERT-shaped encoder in Debian's python3-torch
+eager mode (the torch.nn reference of tests/encoder/reference, loading the very same weights).
+
+Prints one JSON line per sequence length: {"seq": T, "seconds_per_batch": s, "peak_rss_mib": m}.
+Usage: /usr/bin/python3 encoder_eager.py CHECKPOINT_DIR --batch 64 --seq 32 128 --iters 5 --threads 2
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "encoder", "reference"))
+from reference_encoder import ReferenceEncoder, read_safetensors  # noqa: E402
+
+p = argparse.ArgumentParser(description=__doc__)
+p.add_argument("checkpoint")
+p.add_argument("--batch", type=int, default=64)
+p.add_argument("--seq", type=int, nargs="+", default=[32, 128])
+p.add_argument("--iters", type=int, default=5)
+p.add_argument("--warmup", type=int, default=1)
+p.add_argument("--threads", type=int, default=os.cpu_count())
+p.add_argument("--fast-path", action="store_true",
+               help="allow nn.TransformerEncoderLayer's fused inference kernel (default: plain eager ops under "
+                    "torch.no_grad(), which is how Hugging Face's BertModel runs)")
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+with open(os.path.join(a.checkpoint, "config.json")) as f:
+    config = json.load(f)
+model = ReferenceEncoder(config)
+model.load_hf_state_dict(read_safetensors(os.path.join(a.checkpoint, "model.safetensors")))
+model.eval()
+if not a.fast_path:
+    # nn.TransformerEncoderLayer takes its fused inference kernel only when this flag is set; clearing
+    # it keeps the same exact-GELU math on plain eager ops.
+    for layer in model.layers:
+        layer.activation_relu_or_gelu = 0
+torch.manual_seed(0)
+for seq in a.seq:
+    ids = torch.randint(1000, config["vocab_size"], (a.batch, seq))
+    mask = torch.ones_like(ids)
+    types = torch.zeros_like(ids)
+    with torch.no_grad():
+        for _ in range(a.warmup):
+            model(ids, mask, types)
+        start = time.perf_counter()
+        for _ in range(a.iters):
+            out = model(ids, mask, types)[0]
+            out = out.detach()
+        elapsed = (time.perf_counter() - start) / a.iters
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps({"seq": seq, "seconds_per_batch": elapsed, "peak_rss_mib": peak}), flush=True)
