@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file info_nce.hpp
+/// The InfoNCE loss every method shares (METHODS.md §1.5): cosine logits over a temperature,
+/// cross-entropy with the diagonal as labels, one direction only, optional extra negatives.
+
+#include <vikcse/error.hpp>
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace vikcse {
+
+/// Options of `info_nce`.
+struct InfoNCEOptions {
+  /// Temperature τ. Default: 0.05 (every method, every term).
+  double temperature = 0.05;
+  /// Additive logit bias on each row's own hard-negative column (SimCSE `hard_negative_weight`).
+  /// Only used with `hard_negatives`. Default: 0.
+  double hard_negative_weight = 0.0;
+};
+
+namespace detail {
+
+/// Rows scaled to unit norm as `torch.nn.CosineSimilarity` guards them (norm clamped at 1e-8).
+inline torch::Tensor unit_rows(const torch::Tensor& x) {
+  return x / x.norm(2, -1, /*keepdim=*/true).clamp_min(1e-8);
+}
+
+inline void check_rows(const torch::Tensor& t, const char* what, std::int64_t dim) {
+  TORCH_CHECK(t.defined() && t.dim() == 2, "info_nce: ", what, " must be a [rows, dim] tensor, got ",
+              t.defined() ? t.sizes() : torch::IntArrayRef{});
+  TORCH_CHECK(t.size(1) == dim, "info_nce: ", what, " has dimension ", t.size(1), ", anchors have ", dim);
+}
+
+}  // namespace detail
+
+/// Cosine logits `S_ij = cos(a_i, c_j) / τ`, `[N, M]`.
+inline torch::Tensor cosine_logits(const torch::Tensor& anchors, const torch::Tensor& candidates, double temperature) {
+  return torch::mm(detail::unit_rows(anchors), detail::unit_rows(candidates).t()) / temperature;
+}
+
+/// InfoNCE of anchors `[N, d]` against positives `[N, d]` (row i is row i's positive) and the
+/// other rows as negatives, plus optional `hard_negatives` `[N, d]` (row i is row i's hard
+/// negative; every row is a negative for every anchor) and optional `extra_negatives` `[K, d]`
+/// shared by all anchors (VIKCSE "Test3").
+///
+/// `L = mean_i [ -S_ii + log sum_j exp(S_ij) ]`.
+/// @throws c10::Error (TORCH_CHECK) on shape mismatches, with the sizes found.
+inline torch::Tensor info_nce(const torch::Tensor& anchors, const torch::Tensor& positives,
+                              const InfoNCEOptions& options = {}, const torch::Tensor& hard_negatives = {},
+                              const torch::Tensor& extra_negatives = {}) {
+  TORCH_CHECK(anchors.defined() && anchors.dim() == 2, "info_nce: anchors must be a [rows, dim] tensor, got ",
+              anchors.defined() ? anchors.sizes() : torch::IntArrayRef{});
+  const auto n = anchors.size(0);
+  const auto d = anchors.size(1);
+  TORCH_CHECK(n > 0, "info_nce: the batch is empty");
+  if (!(options.temperature > 0.0)) {
+    throw_error<invalid_argument>("info_nce: temperature must be > 0, got {}", options.temperature);
+  }
+  detail::check_rows(positives, "positives", d);
+  TORCH_CHECK(positives.size(0) == n, "info_nce: ", n, " anchors but ", positives.size(0), " positives");
+  auto candidates = positives;
+  if (hard_negatives.defined()) {
+    detail::check_rows(hard_negatives, "hard_negatives", d);
+    TORCH_CHECK(hard_negatives.size(0) == n, "info_nce: ", n, " anchors but ", hard_negatives.size(0),
+                " hard negatives");
+    candidates = torch::cat({candidates, hard_negatives}, 0);
+  }
+  if (extra_negatives.defined() && extra_negatives.size(0) > 0) {
+    detail::check_rows(extra_negatives, "extra_negatives", d);
+    candidates = torch::cat({candidates, extra_negatives}, 0);
+  }
+  auto logits = cosine_logits(anchors, candidates, options.temperature);
+  if (hard_negatives.defined() && options.hard_negative_weight != 0.0) {
+    auto bias = torch::zeros_like(logits);
+    const auto rows = torch::arange(n, torch::TensorOptions().dtype(torch::kLong).device(logits.device()));
+    bias.index_put_({rows, rows + n}, options.hard_negative_weight);
+    logits = logits + bias;
+  }
+  const auto labels = torch::arange(n, torch::TensorOptions().dtype(torch::kLong).device(logits.device()));
+  return torch::nn::functional::cross_entropy(logits, labels);
+}
+
+}  // namespace vikcse

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file knowledge_loss.hpp
+/// `KnowledgeInfoNCELoss` (VIKCSE stage 2, METHODS.md §5.3–5.4):
+///
+///     L_text = InfoNCE(z_0, z_1)                       z_k: [MASK] vectors after the MLP head
+///     I^m_k  = KB[top1(P_m(z_k))],  I^c_k = KB[top1(P_c(c_k))]      c_k: raw [CLS] states
+///     L_vm   = InfoNCE(I^m_0, I^m_1),  L_vc = InfoNCE(I^c_0, I^c_1)
+///     L      = L_text + α L_vm / sg(|L_vm − L_text|) + β L_vc / sg(|L_vc − L_text|)
+///
+/// `kb_grad_mode` decides whether the retrieved knowledge carries gradient:
+/// * `none` — the reference code: retrieval is a constant lookup, so ∇L = ∇L_text exactly.
+/// * `straight_through` — **extension (not in the paper or reference code)**: the retrieved row
+///   keeps its value but passes the gradient to the normalised query (`row + q̂ − sg(q̂)`), so the
+///   visual terms train the projectors and the encoder.
+/// * `soft` — **extension**: the retrieved vector is the softmax(cos/τ_soft)-weighted mean of the
+///   top `soft_top_k` rows; the weights depend on the query, so the gradient reaches the encoder.
+
+#include <vikcse/error.hpp>
+#include <vikcse/knowledge/visual_kb.hpp>
+#include <vikcse/loss/info_nce.hpp>
+#include <vikcse/model/heads.hpp>
+#include <vikcse/model/views.hpp>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
+namespace vikcse {
+
+/// How retrieved knowledge-base rows take part in back-propagation.
+enum class KbGradMode {
+  none,              ///< reference behaviour: constants (visual terms have zero gradient)
+  straight_through,  ///< extension: value of the row, gradient of the normalised query
+  soft,              ///< extension: softmax-weighted mean of the top rows (differentiable weights)
+};
+
+/// Which vector queries the knowledge base for the `[MASK]` term (METHODS.md V2).
+enum class MaskQuerySource {
+  mlp_output,  ///< the reference code: `P_m(z)` with z the MLP output
+  raw_hidden,  ///< the paper figure: `P_m(h_mask)`
+};
+
+/// Parses `none` / `straight_through` / `soft`. @throws vikcse::config_error.
+inline KbGradMode parse_kb_grad_mode(std::string_view name) {
+  if (name == "none") return KbGradMode::none;
+  if (name == "straight_through") return KbGradMode::straight_through;
+  if (name == "soft") return KbGradMode::soft;
+  throw_error<config_error>("unknown kb_grad_mode '{}': expected none, straight_through or soft", name);
+}
+
+/// Options of `KnowledgeInfoNCELoss`.
+struct KnowledgeInfoNCELossOptions {
+  /// @param hidden_size encoder H (projector input); @param kb_dim knowledge-base feature size D.
+  KnowledgeInfoNCELossOptions(std::int64_t hidden_size, std::int64_t kb_dim)
+      : hidden_size_(hidden_size), kb_dim_(kb_dim) {}
+  /// Encoder hidden size H. Example: 768.
+  TORCH_ARG(std::int64_t, hidden_size);
+  /// Knowledge-base feature size D (projector output). Example: 512.
+  TORCH_ARG(std::int64_t, kb_dim);
+  /// τ of all three InfoNCE terms. Default: 0.05.
+  TORCH_ARG(double, temperature) = 0.05;
+  /// Weight α of the [MASK]-retrieval term. Default: 0.5.
+  TORCH_ARG(double, alpha) = 0.5;
+  /// Weight β of the [CLS]-retrieval term. Default: 0.5.
+  TORCH_ARG(double, beta) = 0.5;
+  /// Divide each visual term by `sg(|L_v − L_text|)` (reference); false: constant α, β. Default: true.
+  TORCH_ARG(bool, adaptive) = true;
+  /// Lower bound of the adaptive denominator (guards V7's division by ~0). Default: 1e-12.
+  TORCH_ARG(double, adaptive_eps) = 1e-12;
+  /// Include the [MASK]-retrieval term L_vm. Default: true.
+  TORCH_ARG(bool, mask_term) = true;
+  /// Include the [CLS]-retrieval term L_vc. Default: true.
+  TORCH_ARG(bool, cls_term) = true;
+  /// Rows retrieved per query: 1 = reference; n > 1 = "Test3" (ranks 1..n−1 of both views become
+  /// extra negatives shared by all rows). Default: 1.
+  TORCH_ARG(std::int64_t, top_n) = 1;
+  /// Gradient through the retrieved rows. Default: none (reference).
+  TORCH_ARG(KbGradMode, kb_grad_mode) = KbGradMode::none;
+  /// `soft` mode: rows mixed per query. Default: 8.
+  TORCH_ARG(std::int64_t, soft_top_k) = 8;
+  /// `soft` mode: softmax temperature over the cosine scores. Default: 0.05.
+  TORCH_ARG(double, soft_temperature) = 0.05;
+  /// Query of the [MASK] term. Default: mlp_output (reference code).
+  TORCH_ARG(MaskQuerySource, mask_query_source) = MaskQuerySource::mlp_output;
+};
+
+/// VIKCSE's loss. Submodules `mask_projector` (P_m) and `cls_projector` (P_c), Linear H→D + tanh.
+class KnowledgeInfoNCELossImpl : public torch::nn::Cloneable<KnowledgeInfoNCELossImpl> {
+public:
+  explicit KnowledgeInfoNCELossImpl(const KnowledgeInfoNCELossOptions& options) : options(options) { reset(); }
+
+  void reset() override {
+    if (options.top_n() < 1) throw_error<config_error>("VIKCSE loss: top_n must be >= 1, got {}", options.top_n());
+    if (options.kb_grad_mode() == KbGradMode::soft && options.soft_top_k() < 2) {
+      throw_error<config_error>("VIKCSE loss: kb_grad_mode soft needs soft_top_k >= 2, got {}", options.soft_top_k());
+    }
+    mask_projector =
+        register_module("mask_projector", TanhProjection(TanhProjectionOptions(options.hidden_size(), options.kb_dim())));
+    cls_projector =
+        register_module("cls_projector", TanhProjection(TanhProjectionOptions(options.hidden_size(), options.kb_dim())));
+  }
+
+  /// Terms `text`, `vm`, `vc` (the unweighted InfoNCE values).
+  /// @throws vikcse::invalid_argument when the knowledge base's dimension is not `kb_dim`.
+  LossOutput forward(const ContrastiveViews& views, const KnowledgeRetrieval& kb) {
+    if (kb.bank.size(1) != options.kb_dim()) {
+      throw_error<invalid_argument>("VIKCSE loss: knowledge-base features have dimension {}, the projectors output {}",
+                                    kb.bank.size(1), options.kb_dim());
+    }
+    const InfoNCEOptions nce{options.temperature()};
+    auto text = info_nce(views.first.z, views.second.z, nce);
+    LossOutput out{text, {{"text", text.detach()}}};
+    auto add_term = [&](const char* name, const torch::Tensor& q0, const torch::Tensor& q1, double weight) {
+      auto [i0, e0] = retrieve(kb, q0);
+      auto [i1, e1] = retrieve(kb, q1);
+      torch::Tensor extras;
+      if (e0.defined()) extras = torch::cat({e0, e1}, 0);
+      auto term = info_nce(i0, i1, nce, {}, extras);
+      out.terms[name] = term.detach();
+      const auto scale = options.adaptive() ? weight / (term - text).abs().detach().clamp_min(options.adaptive_eps())
+                                            : torch::full({}, weight, term.options());
+      out.total = out.total + scale * term;
+    };
+    if (options.mask_term()) {
+      const bool raw = options.mask_query_source() == MaskQuerySource::raw_hidden;
+      add_term("vm", mask_projector(raw ? views.first.h : views.first.z),
+               mask_projector(raw ? views.second.h : views.second.z), options.alpha());
+    }
+    if (options.cls_term()) add_term("vc", cls_projector(views.first.cls), cls_projector(views.second.cls), options.beta());
+    return out;
+  }
+  /// τ.
+  [[nodiscard]] double temperature() const { return options.temperature(); }
+
+  KnowledgeInfoNCELossOptions options;
+  TanhProjection mask_projector{nullptr};
+  TanhProjection cls_projector{nullptr};
+
+private:
+  /// The positive row `[N, D]` per query and, for top_n > 1, the extra negatives `[N·(n−1), D]`.
+  std::pair<torch::Tensor, torch::Tensor> retrieve(const KnowledgeRetrieval& kb, const torch::Tensor& q) const {
+    const auto mode = options.kb_grad_mode();
+    const auto n = options.top_n();
+    const auto searched = mode == KbGradMode::soft ? std::max(n, options.soft_top_k()) : n;
+    const auto k = std::min<std::int64_t>(searched, kb.bank.size(0));
+    if (n > kb.bank.size(0)) {
+      throw_error<invalid_argument>("VIKCSE loss: top_n {} exceeds the knowledge base's {} rows", n, kb.bank.size(0));
+    }
+    const auto top = kb.search(q, k);
+    const auto d = kb.bank.size(1);
+    const auto rows = kb.bank.detach().index_select(0, top.indices.reshape(-1)).view({q.size(0), k, d});
+    const auto qn = q / q.norm(2, -1, true).clamp_min(1e-8);
+    torch::Tensor positive;
+    switch (mode) {
+      case KbGradMode::none: positive = rows.select(1, 0); break;
+      case KbGradMode::straight_through: positive = rows.select(1, 0) + (qn - qn.detach()); break;
+      case KbGradMode::soft: {
+        const auto w = torch::softmax((rows * qn.unsqueeze(1)).sum(-1) / options.soft_temperature(), 1);
+        positive = (w.unsqueeze(-1) * rows).sum(1);
+        break;
+      }
+    }
+    torch::Tensor extras;
+    if (n > 1) extras = rows.narrow(1, 1, n - 1).reshape({-1, d});
+    return {positive, extras};
+  }
+};
+/// Holder of `KnowledgeInfoNCELossImpl`.
+TORCH_MODULE(KnowledgeInfoNCELoss);
+
+}  // namespace vikcse

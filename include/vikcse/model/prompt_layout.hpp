@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file prompt_layout.hpp
+/// A prompt template as token ids: the prefix (from [CLS]) and the suffix (through [SEP]) around
+/// the sentence tokens. Built once from a `PromptTemplate` and a tokenizer; used to collate
+/// training batches with sentence-only truncation (the mask always survives) and by template
+/// denoising.
+
+#include <vikcse/error.hpp>
+#include <vikcse/pooler/prompt_template.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vikcse {
+
+/// The special-token ids a collator needs (resolved from the tokenizer's vocabulary).
+struct SpecialIds {
+  std::int64_t cls = 101;   ///< [CLS] / <s>
+  std::int64_t sep = 102;   ///< [SEP] / </s>
+  std::int64_t pad = 0;     ///< [PAD] / <pad>
+  std::int64_t mask = 103;  ///< [MASK] / <mask>
+};
+
+/// Tokenises text into ids without special tokens.
+using TokenizeFunction = std::function<std::vector<std::int64_t>(std::string_view)>;
+
+/// Token ids of a template: `prefix` starts with [CLS], `suffix` ends with [SEP] and holds the
+/// only mask token.
+struct PromptLayout {
+  std::vector<std::int64_t> prefix;  ///< `[CLS] this sentence of "`
+  std::vector<std::int64_t> suffix;  ///< `" means [MASK] . [SEP]`
+  std::int64_t mask_id = 103;        ///< the mask id
+
+  /// Template length T (prefix + suffix, special tokens included).
+  [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(prefix.size() + suffix.size()); }
+  /// Position of the mask inside the suffix.
+  [[nodiscard]] std::int64_t mask_offset() const {
+    return std::find(suffix.begin(), suffix.end(), mask_id) - suffix.begin();
+  }
+};
+
+/// Tokenises the template's prefix and suffix (the suffix split at the mask token, which becomes
+/// `specials.mask`).
+/// @throws vikcse::config_error when the prefix or the rest of the suffix tokenises to a mask id.
+inline PromptLayout make_prompt_layout(const PromptTemplate& tpl, const TokenizeFunction& tokenize,
+                                       const SpecialIds& specials) {
+  PromptLayout layout;
+  layout.mask_id = specials.mask;
+  layout.prefix.push_back(specials.cls);
+  for (auto id : tokenize(tpl.prefix())) layout.prefix.push_back(id);
+  const auto suffix = tpl.suffix();
+  const auto at = suffix.find(tpl.mask_token());
+  if (at == std::string::npos) {
+    throw_error<config_error>("prompt template '{}': the mask token '{}' must come after the sentence placeholder",
+                              tpl.text(), tpl.mask_token());
+  }
+  for (auto id : tokenize(suffix.substr(0, at))) layout.suffix.push_back(id);
+  layout.suffix.push_back(specials.mask);
+  for (auto id : tokenize(suffix.substr(at + tpl.mask_token().size()))) layout.suffix.push_back(id);
+  layout.suffix.push_back(specials.sep);
+  const auto masks = std::count(layout.prefix.begin(), layout.prefix.end(), specials.mask) +
+                     std::count(layout.suffix.begin(), layout.suffix.end(), specials.mask);
+  if (masks != 1) {
+    throw_error<config_error>("prompt template '{}': tokenises to {} mask tokens (id {}), expected exactly 1",
+                              tpl.text(), masks, specials.mask);
+  }
+  return layout;
+}
+
+}  // namespace vikcse

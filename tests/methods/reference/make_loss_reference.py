@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Independent PyTorch reference for the methods' losses on a 3-sentence batch.
+
+Written from METHODS.md (SimCSE/PromptBERT InfoNCE, supervised hard negatives, MCSE, VIKCSE with
+full-sort top-1 retrieval as in the reference code, Test3, and the two gradient extensions).
+Run with Debian's /usr/bin/python3 (torch 1.13):
+
+    /usr/bin/python3 tests/methods/reference/make_loss_reference.py tests/data/methods/loss_reference.json
+"""
+import json
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.manual_seed(1234)
+N, H, D, M, DV, P = 3, 8, 4, 6, 5, 4
+TAU = 0.05
+cos = nn.CosineSimilarity(dim=-1)
+
+
+def info_nce(a, c, tau=TAU, extra=None, hard=None, hard_w=0.0):
+    cand = c
+    if hard is not None:
+        cand = torch.cat([cand, hard], 0)
+    if extra is not None:
+        cand = torch.cat([cand, extra], 0)
+    sim = cos(a.unsqueeze(1), cand.unsqueeze(0)) / tau
+    if hard is not None:
+        w = torch.tensor([[0.0] * (c.size(0) + i) + [hard_w] + [0.0] * (cand.size(0) - c.size(0) - i - 1)
+                          for i in range(a.size(0))])
+        sim = sim + w
+    return F.cross_entropy(sim, torch.arange(a.size(0)))
+
+
+def t(x):
+    return x.detach().tolist()
+
+
+def rnd(*shape):
+    return torch.randn(*shape)
+
+
+out = {}
+z1, z2, zh = rnd(N, H), rnd(N, H), rnd(N, H)
+out["z1"], out["z2"], out["zh"] = t(z1), t(z2), t(zh)
+out["simcse"] = info_nce(z1, z2).item()
+out["simcse_sup"] = info_nce(z1, z2, hard=zh, hard_w=0.0).item()
+out["simcse_sup_weighted"] = info_nce(z1, z2, hard=zh, hard_w=1.5).item()
+
+# PromptBERT: z_k = tanh(W (h_k - delta_k) + b)
+h1, h2, d1, d2 = rnd(N, H), rnd(N, H), rnd(N, H), rnd(N, H)
+mlp_w, mlp_b = rnd(H, H) * 0.3, rnd(H) * 0.1
+out.update(h1=t(h1), h2=t(h2), delta1=t(d1), delta2=t(d2), mlp_w=t(mlp_w), mlp_b=t(mlp_b))
+mlp = lambda x: torch.tanh(x @ mlp_w.t() + mlp_b)
+out["promptbert"] = info_nce(mlp(h1 - d1), mlp(h2 - d2)).item()
+
+# MCSE: g_t on raw CLS, g_v on image features, lambda-weighted text->image term
+c1, c2, x = rnd(N, H), rnd(N, H), rnd(N, DV)
+gt_w, gt_b, gv_w, gv_b = rnd(P, H) * 0.3, rnd(P) * 0.1, rnd(P, DV) * 0.3, rnd(P) * 0.1
+out.update(cls1=t(c1), cls2=t(c2), image=t(x), gt_w=t(gt_w), gt_b=t(gt_b), gv_w=t(gv_w), gv_b=t(gv_b))
+g = lambda inp, w, b: F.normalize(torch.tanh(inp @ w.t() + b), dim=-1)
+intra = info_nce(z1, z2)
+v = g(x, gv_w, gv_b)
+inter = 0.5 * (info_nce(g(c1, gt_w, gt_b), v) + info_nce(g(c2, gt_w, gt_b), v))
+out["mcse_lambda"] = 0.1
+out["mcse_intra"] = intra.item()
+out["mcse_inter"] = inter.item()
+out["mcse"] = (intra + 0.1 * inter).item()
+
+# VIKCSE: projectors P_m (on z) and P_c (on raw CLS), KB of M unit rows, top-1 by full sort.
+kb = F.normalize(rnd(M, D), dim=-1)
+pm_w, pm_b, pc_w, pc_b = rnd(D, H) * 0.3, rnd(D) * 0.1, rnd(D, H) * 0.3, rnd(D) * 0.1
+out.update(kb=t(kb), pm_w=t(pm_w), pm_b=t(pm_b), pc_w=t(pc_w), pc_b=t(pc_b))
+proj = lambda inp, w, b: torch.tanh(inp @ w.t() + b)
+
+
+def retrieve_sorted(q, n):
+    with torch.no_grad():
+        s = F.normalize(q, dim=-1) @ kb.t()
+        order = torch.argsort(s, dim=1, descending=True)
+        return kb[order[:, :n]]  # [N, n, D]
+
+
+def vikcse(mode="none", top_n=1, soft_k=4, soft_tau=0.05):
+    text = info_nce(z1, z2)
+    total = text
+    terms = {"text": text.item()}
+    for name, q0, q1 in (("vm", proj(z1, pm_w, pm_b), proj(z2, pm_w, pm_b)),
+                         ("vc", proj(c1, pc_w, pc_b), proj(c2, pc_w, pc_b))):
+        pos, extras = [], []
+        for q in (q0, q1):
+            qn = F.normalize(q, dim=-1)
+            if mode == "soft":
+                with torch.no_grad():
+                    idx = torch.argsort(qn @ kb.t(), dim=1, descending=True)[:, :soft_k]
+                rows = kb[idx]
+                w = torch.softmax((rows * qn.unsqueeze(1)).sum(-1) / soft_tau, dim=1)
+                pos.append((w.unsqueeze(-1) * rows).sum(1))
+            else:
+                rows = retrieve_sorted(q, top_n)
+                p = rows[:, 0]
+                if mode == "straight_through":
+                    p = p + qn - qn.detach()
+                pos.append(p)
+                if top_n > 1:
+                    extras.append(rows[:, 1:].reshape(-1, D))
+        extra = torch.cat(extras, 0) if extras else None
+        term = info_nce(pos[0], pos[1], extra=extra)
+        terms[name] = term.item()
+        total = total + 0.5 * term / torch.abs(term - text).detach()
+    terms["total"] = total.item()
+    return terms, total
+
+
+out["vikcse"], _ = vikcse()
+out["vikcse_test3"], _ = vikcse(top_n=2)
+out["vikcse_soft"], _ = vikcse(mode="soft", soft_k=4)
+
+# Gradient of the total w.r.t. z1 in the straight-through mode (extension), to check the C++ graph.
+z1.requires_grad_(True)
+_, total = vikcse(mode="straight_through")
+total.backward()
+out["vikcse_st_total"] = total.item()
+out["vikcse_st_grad_z1"] = t(z1.grad)
+
+with open(sys.argv[1], "w") as f:
+    json.dump(out, f, indent=1)
+    f.write("\n")
