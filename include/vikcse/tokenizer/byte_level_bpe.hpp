@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file byte_level_bpe.hpp
+/// RoBERTa's (and the GPT-2 family's) byte-level BPE, identical to Hugging Face's
+/// `RobertaTokenizerFast` / `GPT2TokenizerFast`.
+///
+/// Pipeline of `encode`, in Hugging Face's order:
+///  1. UTF-8 is decoded, each ill-formed byte sequence becoming U+FFFD (then re-encoded, so an
+///     invalid byte costs the three bytes EF BF BD, as in Hugging Face).
+///  2. Added tokens (<s>, </s>, <pad>, <unk>, and <mask> with lstrip: " <mask>" swallows the
+///     space before it) are split out of the text.
+///  3. Each remaining piece gets a leading space when add_prefix_space is set and it does not
+///     start with one, then is split by GPT-2's pattern
+///     `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
+///  4. Each piece's bytes are mapped to printable characters (GPT-2's bytes_to_unicode) and
+///     merged by BPE, lowest merge rank first, leftmost first on ties.
+///  5. Framing: <s> A </s>, pairs <s> A </s></s> B </s> (token types all 0).
+
+#include <vikcse/error.hpp>
+#include <vikcse/tokenizer/detail/added_tokens.hpp>
+#include <vikcse/tokenizer/detail/core.hpp>
+#include <vikcse/tokenizer/detail/io.hpp>
+#include <vikcse/tokenizer/detail/unicode.hpp>
+#include <vikcse/tokenizer/special_tokens.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <queue>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace vikcse {
+
+/// Settings of a byte-level BPE tokenizer; the defaults are roberta-base's.
+struct ByteLevelBpeOptions {
+  bool add_prefix_space = false;   ///< prepend ' ' to text that does not start with one
+  std::string bos_token = "<s>";   ///< cls
+  std::string eos_token = "</s>";  ///< sep
+  std::string pad_token = "<pad>";
+  std::string mask_token = "<mask>";
+  std::string unk_token = "<unk>";
+  bool mask_lstrip = true;         ///< the mask token swallows the whitespace on its left
+};
+
+namespace detail {
+
+/// GPT-2's reversible map from bytes to printable code points: printable Latin-1 bytes map to
+/// themselves, the other 68 bytes to U+0100, U+0101, ... in byte order.
+inline std::array<char32_t, 256> bytes_to_unicode() {
+  std::array<char32_t, 256> map{};
+  char32_t next = 256;
+  for (unsigned b = 0; b < 256; ++b) {
+    const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+    map[b] = printable ? static_cast<char32_t>(b) : next++;
+  }
+  return map;
+}
+
+/// Splits `text` into GPT-2 pre-tokens (see the file comment), calling `emit(begin, end)`.
+template <typename Emit>
+void gpt2_split(std::u32string_view t, Emit&& emit) {
+  namespace u = unicode;
+  const std::size_t n = t.size();
+  enum Kind { letter, number, other, space };
+  auto kind = [](char32_t c) {
+    if (u::is_letter(c)) return letter;
+    if (u::is_number(c)) return number;
+    if (u::is_white_space(c)) return space;
+    return other;
+  };
+  std::size_t i = 0;
+  while (i < n) {
+    const char32_t c = t[i];
+    if (c == '\'' && i + 1 < n) {
+      const char32_t c1 = t[i + 1];
+      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
+        emit(i, i + 2);
+        i += 2;
+        continue;
+      }
+      if (i + 2 < n) {
+        const char32_t c2 = t[i + 2];
+        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
+          emit(i, i + 3);
+          i += 3;
+          continue;
+        }
+      }
+    }
+    Kind k = kind(c);
+    std::size_t start = i;
+    if (c == ' ' && i + 1 < n) {
+      const Kind k1 = kind(t[i + 1]);
+      if (k1 != space) {  // " ?X+": the space joins the run that follows
+        k = k1;
+        ++i;
+      }
+    }
+    if (k != space) {
+      std::size_t j = i + 1;
+      while (j < n && kind(t[j]) == k) ++j;
+      emit(start, j);
+      i = j;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < n && u::is_white_space(t[j])) ++j;
+    if (j == n) {
+      emit(i, n);  // \s+(?!\S) at the end takes the whole run
+      i = n;
+    } else if (j - i >= 2) {
+      emit(i, j - 1);  // leave the last whitespace to prefix the next word
+      i = j - 1;
+    } else {
+      emit(i, j);  // \s+ for a single whitespace before a word
+      i = j;
+    }
+  }
+}
+
+}  // namespace detail
+
+/// Byte-level BPE tokenizer (RoBERTa, GPT-2).
+///
+/// Example:
+/// @code
+///   auto tok = vikcse::ByteLevelBpeTokenizer::from_files("roberta-base/vocab.json", "roberta-base/merges.txt");
+///   auto ids = tok.encode("Hello world");  // 0 31414 232 2
+/// @endcode
+class ByteLevelBpeTokenizer {
+public:
+  /// A tokenizer over `vocab` (token -> id) and `merges` (in rank order).
+  ByteLevelBpeTokenizer(detail::TokenIdMap vocab, std::vector<std::pair<std::string, std::string>> merges,
+                        ByteLevelBpeOptions options = {})
+      : options_(std::move(options)) {
+    core_.vocab = std::move(vocab);
+    core_.index_vocab("vocab.json");
+    set_merges(std::move(merges), "merges.txt");
+    for (const auto* s : {&options_.bos_token, &options_.pad_token, &options_.eos_token, &options_.unk_token}) {
+      if (!s->empty() && core_.vocab.contains(*s)) core_.add_token({*s, {}, -1, true, false, false, false, false});
+    }
+    if (!options_.mask_token.empty() && core_.vocab.contains(options_.mask_token)) {
+      core_.add_token({options_.mask_token, {}, -1, true, false, options_.mask_lstrip, false, false});
+    }
+    finish_setup(/*template_from_json=*/false);
+  }
+
+  /// Loads `vocab.json` + `merges.txt`.
+  static ByteLevelBpeTokenizer from_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
+                                          ByteLevelBpeOptions options = {}) {
+    const auto j = detail::read_json_file(vocab_json);
+    if (!j.is_object()) throw_error<tokenizer_error>("'{}' must hold a JSON object token -> id", vocab_json.string());
+    detail::TokenIdMap vocab;
+    for (const auto& [token, id] : j.items()) {
+      if (!id.is_number_integer()) {
+        throw_error<tokenizer_error>("'{}': the id of '{}' is not an integer", vocab_json.string(), token);
+      }
+      vocab.emplace(token, id.get<std::int64_t>());
+    }
+    return ByteLevelBpeTokenizer(std::move(vocab), read_merges(merges_txt), std::move(options));
+  }
+
+  /// Reads merges.txt: an optional "#version" line, then one "left right" pair per line.
+  static std::vector<std::pair<std::string, std::string>> read_merges(const std::filesystem::path& merges_txt) {
+    const std::string bytes = detail::read_file_bytes(merges_txt);
+    std::vector<std::pair<std::string, std::string>> merges;
+    const auto lines = detail::split_lines(bytes);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto line = lines[i];
+      if (line.starts_with("#version")) continue;
+      if (line.empty() && i + 1 == lines.size()) continue;
+      const auto sp = line.find(' ');
+      if (sp == std::string_view::npos || sp == 0 || sp + 1 == line.size() ||
+          line.find(' ', sp + 1) != std::string_view::npos) {
+        throw_error<tokenizer_error>("'{}' line {}: expected two tokens separated by one space, got '{}'",
+                                     merges_txt.string(), i + 1, line);
+      }
+      merges.emplace_back(std::string(line.substr(0, sp)), std::string(line.substr(sp + 1)));
+    }
+    return merges;
+  }
+
+  /// Loads a Hugging Face `tokenizer.json` whose model is BPE with a ByteLevel pre-tokenizer.
+  static ByteLevelBpeTokenizer from_tokenizer_json(const std::filesystem::path& path) {
+    const auto j = detail::read_json_file(path);
+    const std::string src = path.string();
+    ByteLevelBpeTokenizer tok;
+    std::vector<std::pair<std::string, std::string>> merges;
+    try {
+      const auto& model = j.at("model");
+      if (model.value("type", std::string("BPE")) != "BPE") {
+        throw_error<tokenizer_error>("{}: model type is '{}', expected 'BPE'", src, model.value("type", ""));
+      }
+      for (const auto& [token, id] : model.at("vocab").items()) tok.core_.vocab.emplace(token, id.get<std::int64_t>());
+      for (const auto& m : model.at("merges")) {
+        if (m.is_string()) {
+          const auto s = m.get<std::string>();
+          const auto sp = s.find(' ');
+          if (sp == std::string::npos) throw_error<tokenizer_error>("{}: malformed merge '{}'", src, s);
+          merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
+        } else {
+          merges.emplace_back(m.at(0).get<std::string>(), m.at(1).get<std::string>());
+        }
+      }
+      if (j.contains("normalizer") && !j["normalizer"].is_null()) {
+        throw_error<tokenizer_error>("{}: normalizer '{}' is not supported by ByteLevelBpeTokenizer (expected null)",
+                                     src, j["normalizer"].value("type", ""));
+      }
+      const auto& pre = j.at("pre_tokenizer");
+      if (pre.is_null() || pre.at("type").get<std::string>() != "ByteLevel" || !pre.value("use_regex", true)) {
+        throw_error<tokenizer_error>("{}: ByteLevelBpeTokenizer needs a ByteLevel pre_tokenizer with use_regex", src);
+      }
+      tok.options_.add_prefix_space = pre.value("add_prefix_space", false);
+    } catch (const nlohmann::json::exception& e) {
+      throw_error<tokenizer_error>("{}: malformed BPE tokenizer.json: {}", src, e.what());
+    }
+    tok.core_.index_vocab(src);
+    tok.set_merges(std::move(merges), src);
+    tok.core_.read_added_tokens(j, src);
+    const auto pp = j.contains("post_processor") ? j["post_processor"] : nlohmann::json();
+    const bool framed = !pp.is_null() && pp.value("type", std::string()) != "ByteLevel";
+    if (framed) {
+      tok.core_.read_post_processor(pp, src);
+    } else {
+      tok.core_.read_post_processor(nlohmann::json(), src);
+    }
+    const auto cfg_path = path.parent_path() / "tokenizer_config.json";
+    if (std::filesystem::exists(cfg_path)) tok.read_token_names(detail::read_json_file(cfg_path));
+    tok.finish_setup(/*template_from_json=*/true);
+    return tok;
+  }
+
+  /// Loads a directory: `tokenizer.json` when present, else `vocab.json` + `merges.txt` with
+  /// the settings of `tokenizer_config.json` (add_prefix_space, token names).
+  static ByteLevelBpeTokenizer from_directory(const std::filesystem::path& dir) {
+    if (std::filesystem::exists(dir / "tokenizer.json")) return from_tokenizer_json(dir / "tokenizer.json");
+    if (!std::filesystem::exists(dir / "vocab.json") || !std::filesystem::exists(dir / "merges.txt")) {
+      throw_error<tokenizer_error>("'{}' has neither tokenizer.json nor vocab.json + merges.txt", dir.string());
+    }
+    ByteLevelBpeOptions options;
+    const auto cfg_path = dir / "tokenizer_config.json";
+    if (std::filesystem::exists(cfg_path)) {
+      const auto cfg = detail::read_json_file(cfg_path);
+      if (cfg.is_object() && cfg.contains("add_prefix_space") && cfg["add_prefix_space"].is_boolean()) {
+        options.add_prefix_space = cfg["add_prefix_space"].get<bool>();
+      }
+      options.bos_token = detail::config_token(cfg, "bos_token", options.bos_token);
+      options.eos_token = detail::config_token(cfg, "eos_token", options.eos_token);
+      options.pad_token = detail::config_token(cfg, "pad_token", options.pad_token);
+      options.mask_token = detail::config_token(cfg, "mask_token", options.mask_token);
+      options.unk_token = detail::config_token(cfg, "unk_token", options.unk_token);
+    }
+    return from_files(dir / "vocab.json", dir / "merges.txt", std::move(options));
+  }
+
+  /// Token ids of `text`, framed as <s> … </s> when `add_special_tokens`.
+  [[nodiscard]] std::vector<std::int64_t> encode(std::string_view text, bool add_special_tokens = true) const {
+    std::vector<std::int64_t> ids;
+    encode_into(text, ids);
+    if (!add_special_tokens) return ids;
+    std::vector<std::int64_t> framed;
+    core_.post.apply(ids, nullptr, framed, nullptr);
+    return framed;
+  }
+
+  /// Appends the ids of `text` (no special tokens) to `ids`. With a `limit`, stops after the
+  /// pre-token that brings `ids` to at least `limit` ids (what Hugging Face does before truncating).
+  void encode_into(std::string_view text, std::vector<std::int64_t>& ids,
+                   std::size_t limit = static_cast<std::size_t>(-1)) const {
+    std::u32string chars;
+    detail::unicode::decode_utf8(text, chars);
+    std::vector<detail::Segment> segments;
+    detail::split_on_added_tokens(chars, core_.added, /*normalized=*/false, segments);
+    std::vector<detail::Segment> inner;
+    Scratch scratch;
+    std::u32string prefixed;
+    for (const auto& seg : segments) {
+      if (ids.size() >= limit) return;
+      if (seg.token_id >= 0) {
+        ids.push_back(seg.token_id);
+        continue;
+      }
+      std::u32string_view piece = std::u32string_view(chars).substr(seg.begin, seg.end - seg.begin);
+      // No normalizer: tokens marked `normalized` match the same text.
+      detail::split_on_added_tokens(piece, core_.added, /*normalized=*/true, inner);
+      for (const auto& part : inner) {
+        if (ids.size() >= limit) return;
+        if (part.token_id >= 0) {
+          ids.push_back(part.token_id);
+          continue;
+        }
+        std::u32string_view p = piece.substr(part.begin, part.end - part.begin);
+        if (options_.add_prefix_space && p.front() != ' ') {
+          prefixed.assign(1, U' ');
+          prefixed.append(p);
+          p = prefixed;
+        }
+        detail::gpt2_split(p, [&](std::size_t b, std::size_t e) {
+          if (ids.size() < limit) bpe(p.substr(b, e - b), scratch, ids);
+        });
+      }
+    }
+  }
+
+  /// Ids of a pair framed as <s> A </s></s> B </s>; token types are all 0.
+  [[nodiscard]] std::vector<std::int64_t> encode_pair(std::string_view a, std::string_view b,
+                                                      std::vector<std::int64_t>* token_type_ids = nullptr) const {
+    std::vector<std::int64_t> ia, ib, ids;
+    encode_into(a, ia);
+    encode_into(b, ib);
+    core_.post.apply(ia, &ib, ids, token_type_ids);
+    return ids;
+  }
+
+  /// Text of `ids`: the tokens' characters mapped back to bytes (a token with a character
+  /// outside the byte map, such as an added token, contributes its own UTF-8), decoded as UTF-8
+  /// with U+FFFD for ill-formed sequences.
+  [[nodiscard]] std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = true) const {
+    std::string bytes;
+    std::u32string chars;
+    for (auto id : ids) {
+      if (skip_special_tokens && core_.is_special(id)) continue;
+      const std::string& tok = core_.id_to_token_checked(id);
+      detail::unicode::decode_utf8(tok, chars);
+      const std::size_t mark = bytes.size();
+      bool mapped = true;
+      for (char32_t c : chars) {
+        const int b = c < unicode_to_byte_.size() ? unicode_to_byte_[c] : -1;
+        if (b < 0) {
+          mapped = false;
+          break;
+        }
+        bytes.push_back(static_cast<char>(b));
+      }
+      if (!mapped) {
+        bytes.resize(mark);
+        bytes += tok;
+      }
+    }
+    return detail::unicode::to_utf8(detail::unicode::to_u32(bytes));
+  }
+
+  /// Frames already-encoded ids with the special tokens: a single sequence, or a pair when `b`
+  /// is given (token types written to `token_type_ids` when given).
+  [[nodiscard]] std::vector<std::int64_t> frame(const std::vector<std::int64_t>& a,
+                                                const std::vector<std::int64_t>* b = nullptr,
+                                                std::vector<std::int64_t>* token_type_ids = nullptr) const {
+    std::vector<std::int64_t> ids;
+    core_.post.apply(a, b, ids, token_type_ids);
+    return ids;
+  }
+
+  [[nodiscard]] std::optional<std::int64_t> token_to_id(std::string_view token) const { return core_.token_to_id(token); }
+  [[nodiscard]] const std::string& id_to_token(std::int64_t id) const { return core_.id_to_token_checked(id); }
+  [[nodiscard]] std::int64_t vocab_size() const { return core_.size(); }
+  [[nodiscard]] const SpecialTokens& special_tokens() const { return core_.special; }
+  [[nodiscard]] std::size_t num_special_tokens(bool pair = false) const { return core_.post.added(pair); }
+  [[nodiscard]] const ByteLevelBpeOptions& options() const { return options_; }
+  [[nodiscard]] const detail::TokenizerCore& core() const { return core_; }
+  /// Number of merges.
+  [[nodiscard]] std::size_t num_merges() const { return merge_list_.size(); }
+
+  /// Writes `vocab.json`, `merges.txt`, `tokenizer_config.json` and `special_tokens_map.json`
+  /// into `dir` (created if needed), each atomically; RobertaTokenizer(Fast) loads the result.
+  void save(const std::filesystem::path& dir) const {
+    detail::ensure_directory(dir);
+    nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+    for (std::size_t id = 0; id < core_.id_to_token.size(); ++id) {
+      const auto& t = core_.id_to_token[id];
+      if (!t.empty() && core_.vocab.contains(t)) vocab[t] = id;
+    }
+    detail::write_file_atomic(dir / "vocab.json", vocab.dump() + "\n");
+    std::string merges = "#version: 0.2\n";
+    for (const auto& [a, b] : merge_list_) merges += a + " " + b + "\n";
+    detail::write_file_atomic(dir / "merges.txt", merges);
+    nlohmann::json cfg = {{"tokenizer_class", "RobertaTokenizer"},
+                          {"add_prefix_space", options_.add_prefix_space},
+                          {"bos_token", options_.bos_token},
+                          {"eos_token", options_.eos_token},
+                          {"cls_token", options_.bos_token},
+                          {"sep_token", options_.eos_token},
+                          {"pad_token", options_.pad_token},
+                          {"unk_token", options_.unk_token},
+                          {"mask_token", {{"content", options_.mask_token}, {"lstrip", options_.mask_lstrip},
+                                          {"rstrip", false}, {"single_word", false}, {"normalized", false},
+                                          {"__type", "AddedToken"}}}};
+    detail::write_file_atomic(dir / "tokenizer_config.json", cfg.dump(2) + "\n");
+    nlohmann::json map = {{"bos_token", options_.bos_token}, {"eos_token", options_.eos_token},
+                          {"cls_token", options_.bos_token}, {"sep_token", options_.eos_token},
+                          {"pad_token", options_.pad_token}, {"unk_token", options_.unk_token},
+                          {"mask_token", options_.mask_token}};
+    detail::write_file_atomic(dir / "special_tokens_map.json", map.dump(2) + "\n");
+  }
+
+private:
+  ByteLevelBpeTokenizer() = default;
+
+  struct MergeValue {
+    std::int32_t rank;
+    std::int32_t new_id;
+  };
+  struct Symbol {
+    std::int32_t id;
+    std::int32_t prev;
+    std::int32_t next;
+    bool alive;
+  };
+  struct QueueEntry {
+    std::int32_t rank;
+    std::int32_t pos;
+    std::int32_t new_id;
+    bool operator<(const QueueEntry& o) const {  // min-heap on (rank, pos) through std::priority_queue
+      return rank != o.rank ? rank > o.rank : pos > o.pos;
+    }
+  };
+  struct Scratch {
+    std::vector<Symbol> symbols;
+    std::vector<QueueEntry> heap;
+    std::string utf8;
+  };
+
+  static std::uint64_t pair_key(std::int64_t a, std::int64_t b) {
+    return (static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint32_t>(b);
+  }
+
+  void read_token_names(const nlohmann::json& cfg) {
+    options_.bos_token = detail::config_token(cfg, "bos_token", detail::config_token(cfg, "cls_token", options_.bos_token));
+    options_.eos_token = detail::config_token(cfg, "eos_token", detail::config_token(cfg, "sep_token", options_.eos_token));
+    options_.pad_token = detail::config_token(cfg, "pad_token", options_.pad_token);
+    options_.mask_token = detail::config_token(cfg, "mask_token", options_.mask_token);
+    options_.unk_token = detail::config_token(cfg, "unk_token", options_.unk_token);
+  }
+
+  void set_merges(std::vector<std::pair<std::string, std::string>> merges, std::string_view source) {
+    merges_.clear();
+    merges_.reserve(merges.size() * 2);
+    for (std::size_t rank = 0; rank < merges.size(); ++rank) {
+      const auto& [a, b] = merges[rank];
+      const auto ia = core_.vocab.find(a);
+      const auto ib = core_.vocab.find(b);
+      const auto iab = core_.vocab.find(a + b);
+      if (ia == core_.vocab.end() || ib == core_.vocab.end() || iab == core_.vocab.end()) {
+        throw_error<tokenizer_error>("{}: merge {} '{} {}' uses a token that is not in the vocabulary", source,
+                                     rank + 1, a, b);
+      }
+      merges_.emplace(pair_key(ia->second, ib->second),
+                      MergeValue{static_cast<std::int32_t>(rank), static_cast<std::int32_t>(iab->second)});
+    }
+    merge_list_ = std::move(merges);
+  }
+
+  void finish_setup(bool template_from_json) {
+    const auto map = detail::bytes_to_unicode();
+    unicode_to_byte_.assign(512, -1);
+    for (unsigned b = 0; b < 256; ++b) {
+      std::string s;
+      detail::unicode::append_utf8(s, map[b]);
+      auto it = core_.vocab.find(s);
+      byte_ids_[b] = it == core_.vocab.end() ? -1 : it->second;
+      unicode_to_byte_[map[b]] = static_cast<int>(b);
+    }
+    core_.resolve_special(options_.bos_token, options_.eos_token, options_.pad_token, options_.mask_token,
+                          options_.unk_token);
+    if (!template_from_json) {
+      if (core_.special.cls >= 0 && core_.special.sep >= 0) {
+        core_.set_roberta_template(core_.special.cls, core_.special.sep);
+      } else {  // GPT-2: no framing
+        core_.read_post_processor(nlohmann::json(), "vocab.json");
+      }
+    }
+  }
+
+  /// BPE on one pre-token: bytes -> symbols, then merges lowest rank first (leftmost on ties).
+  void bpe(std::u32string_view piece, Scratch& s, std::vector<std::int64_t>& ids) const {
+    s.utf8.clear();
+    for (char32_t c : piece) detail::unicode::append_utf8(s.utf8, c);
+    auto& sym = s.symbols;
+    sym.clear();
+    for (unsigned char b : s.utf8) {
+      const auto id = byte_ids_[b];
+      if (id < 0) continue;  // a byte missing from the vocabulary (no unk in byte-level BPE) is dropped
+      const auto n = static_cast<std::int32_t>(sym.size());
+      sym.push_back({static_cast<std::int32_t>(id), n - 1, n + 1, true});
+    }
+    if (sym.empty()) return;
+    sym.back().next = -1;
+    if (sym.size() > 1) {
+      auto& heap = s.heap;
+      heap.clear();
+      for (std::size_t i = 0; i + 1 < sym.size(); ++i) {
+        if (auto it = merges_.find(pair_key(sym[i].id, sym[i + 1].id)); it != merges_.end()) {
+          heap.push_back({it->second.rank, static_cast<std::int32_t>(i), it->second.new_id});
+        }
+      }
+      std::make_heap(heap.begin(), heap.end());
+      while (!heap.empty()) {
+        std::pop_heap(heap.begin(), heap.end());
+        const QueueEntry top = heap.back();
+        heap.pop_back();
+        Symbol& left = sym[static_cast<std::size_t>(top.pos)];
+        if (!left.alive || left.next < 0) continue;
+        Symbol& right = sym[static_cast<std::size_t>(left.next)];
+        const auto it = merges_.find(pair_key(left.id, right.id));
+        if (it == merges_.end() || it->second.new_id != top.new_id) continue;  // stale entry
+        left.id = top.new_id;
+        right.alive = false;
+        left.next = right.next;
+        if (right.next >= 0) sym[static_cast<std::size_t>(right.next)].prev = top.pos;
+        if (left.prev >= 0) {
+          const Symbol& p = sym[static_cast<std::size_t>(left.prev)];
+          if (auto m = merges_.find(pair_key(p.id, left.id)); m != merges_.end()) {
+            heap.push_back({m->second.rank, left.prev, m->second.new_id});
+            std::push_heap(heap.begin(), heap.end());
+          }
+        }
+        if (left.next >= 0) {
+          const Symbol& nx = sym[static_cast<std::size_t>(left.next)];
+          if (auto m = merges_.find(pair_key(left.id, nx.id)); m != merges_.end()) {
+            heap.push_back({m->second.rank, top.pos, m->second.new_id});
+            std::push_heap(heap.begin(), heap.end());
+          }
+        }
+      }
+    }
+    for (const auto& x : sym) {
+      if (x.alive) ids.push_back(x.id);
+    }
+  }
+
+  ByteLevelBpeOptions options_;
+  detail::TokenizerCore core_;
+  std::unordered_map<std::uint64_t, MergeValue> merges_;
+  std::vector<std::pair<std::string, std::string>> merge_list_;
+  std::array<std::int64_t, 256> byte_ids_{};
+  std::vector<int> unicode_to_byte_;
+};
+
+}  // namespace vikcse

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+// Our tokenizers against Hugging Face's (npm `tokenizers`, see tests/tokenizer/reference) on the
+// hand-made torture set: ids, pairs, decode, truncation. Needs ../shared/data (DATA test).
+
+#include "fixtures.hpp"
+
+#include <vikcse/tokenizer/auto_tokenizer.hpp>
+#include <vikcse/tokenizer/byte_level_bpe.hpp>
+#include <vikcse/tokenizer/encoding.hpp>
+#include <vikcse/tokenizer/wordpiece.hpp>
+
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace vt = vikcse::testing;
+
+namespace {
+
+const std::vector<std::string>& torture() {
+  static const auto lines = vt::read_lines(vt::tokenizer_fixture_dir() / "torture.txt");
+  return lines;
+}
+
+const nlohmann::json& reference() {
+  static const auto j = vikcse::detail::read_json_file(vt::tokenizer_fixture_dir() / "reference_cases.json");
+  return j;
+}
+
+const vikcse::WordPieceTokenizer& bert() {
+  static const auto tok = vikcse::WordPieceTokenizer::from_directory(vt::shared_tokenizer_dir("bert-base-uncased"));
+  return tok;
+}
+
+const vikcse::ByteLevelBpeTokenizer& roberta() {
+  static const auto tok = vikcse::ByteLevelBpeTokenizer::from_directory(vt::shared_tokenizer_dir("roberta-base"));
+  return tok;
+}
+
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 120)) {
+    if (c < 0x20 || c == 0x7F) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + (s.size() > 120 ? "..." : "");
+}
+
+template <typename Tok>
+void check_torture_ids(const Tok& tok, const std::string& name) {
+  const auto expected = vt::read_lines(vt::tokenizer_fixture_dir() / ("torture." + name + ".ids"));
+  BOOST_TEST_REQUIRE(expected.size() == torture().size());
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < torture().size(); ++i) {
+    const auto got = vt::join_ids(tok.encode(torture()[i]));
+    if (got != expected[i]) {
+      ++mismatches;
+      BOOST_ERROR(fmt::format("{} torture line {} '{}':\n  hf:   {}\n  ours: {}", name, i + 1, printable(torture()[i]),
+                              expected[i].substr(0, 300), got.substr(0, 300)));
+    }
+  }
+  BOOST_TEST_MESSAGE(fmt::format("{}: torture set {} lines, {} mismatches", name, torture().size(), mismatches));
+  BOOST_TEST(mismatches == 0u);
+}
+
+template <typename Tok>
+void check_cases(const Tok& tok, const std::string& name) {
+  const auto& rec = reference()["cases"][name];
+  const auto expected_ids = vt::read_lines(vt::tokenizer_fixture_dir() / ("torture." + name + ".ids"));
+  for (std::size_t i = 0; i < torture().size(); ++i) {
+    const auto ids = vt::parse_ids(expected_ids[i]);
+    BOOST_TEST(tok.decode(ids, true) == rec["decode"][i].get<std::string>(), name << " decode line " << i + 1);
+    BOOST_TEST(tok.decode(ids, false) == rec["decode_with_special"][i].get<std::string>(),
+               name << " decode with special line " << i + 1);
+  }
+  for (const auto& p : rec["pairs"]) {
+    std::vector<std::int64_t> types;
+    const auto ids = tok.encode_pair(torture()[p["a"].get<std::size_t>()], torture()[p["b"].get<std::size_t>()], &types);
+    BOOST_TEST(ids == p["ids"].get<std::vector<std::int64_t>>(), name << " pair " << p["a"]);
+    BOOST_TEST(types == p["type_ids"].get<std::vector<std::int64_t>>(), name << " pair types " << p["a"]);
+  }
+  const auto max_length = reference()["max_length"].get<std::size_t>();
+  vikcse::BatchEncodingOptions options;
+  options.max_length = max_length;
+  options.truncation = vikcse::Truncation::whole_sequence;
+  for (std::size_t i = 0; i < torture().size(); ++i) {
+    const auto ids = vikcse::encode_truncated(tok, torture()[i], options);
+    BOOST_TEST(ids == rec["truncated"][i].get<std::vector<std::int64_t>>(), name << " truncated line " << i + 1);
+  }
+  for (const auto& p : rec["truncated_pairs"]) {
+    std::vector<std::int64_t> types;
+    const auto ids = vikcse::encode_pair_truncated(tok, torture()[p["a"].get<std::size_t>()],
+                                                   torture()[p["b"].get<std::size_t>()], options, &types);
+    BOOST_TEST(ids == p["ids"].get<std::vector<std::int64_t>>(), name << " truncated pair " << p["a"]);
+    BOOST_TEST(types == p["type_ids"].get<std::vector<std::int64_t>>(), name << " truncated pair types " << p["a"]);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(reference)
+
+BOOST_AUTO_TEST_CASE(bert_torture_ids) { check_torture_ids(bert(), "bert"); }
+BOOST_AUTO_TEST_CASE(roberta_torture_ids) { check_torture_ids(roberta(), "roberta"); }
+BOOST_AUTO_TEST_CASE(bert_pairs_decode_truncation) { check_cases(bert(), "bert"); }
+BOOST_AUTO_TEST_CASE(roberta_pairs_decode_truncation) { check_cases(roberta(), "roberta"); }
+
+BOOST_AUTO_TEST_CASE(vocab_txt_and_tokenizer_json_agree) {
+  // bert-base-uncased ships both; loading either must give the same ids.
+  const auto from_vocab = vikcse::WordPieceTokenizer::from_vocab_file(vt::shared_tokenizer_dir("bert-base-uncased") / "vocab.txt");
+  const auto from_json = vikcse::WordPieceTokenizer::from_tokenizer_json(vt::shared_tokenizer_dir("bert-base-uncased") / "tokenizer.json");
+  for (const auto& line : torture()) BOOST_TEST(from_vocab.encode(line) == from_json.encode(line));
+  BOOST_TEST((from_vocab.special_tokens() == from_json.special_tokens()));
+}
+
+BOOST_AUTO_TEST_CASE(special_tokens_resolved_by_string) {
+  const auto& b = bert().special_tokens();
+  BOOST_TEST(b.cls == *bert().token_to_id("[CLS]"));
+  BOOST_TEST(b.sep == *bert().token_to_id("[SEP]"));
+  BOOST_TEST(b.pad == *bert().token_to_id("[PAD]"));
+  BOOST_TEST(b.mask == *bert().token_to_id("[MASK]"));
+  BOOST_TEST(b.unk == *bert().token_to_id("[UNK]"));
+  const auto& r = roberta().special_tokens();
+  BOOST_TEST(r.bos() == *roberta().token_to_id("<s>"));
+  BOOST_TEST(r.eos() == *roberta().token_to_id("</s>"));
+  BOOST_TEST(r.pad == *roberta().token_to_id("<pad>"));
+  BOOST_TEST(r.mask == *roberta().token_to_id("<mask>"));
+  BOOST_TEST(r.unk == *roberta().token_to_id("<unk>"));
+  BOOST_TEST(bert().vocab_size() == 30522);
+  BOOST_TEST(roberta().vocab_size() == 50265);
+}
+
+BOOST_AUTO_TEST_CASE(auto_tokenizer_picks_by_files) {
+  const auto b = vikcse::load_tokenizer(vt::shared_tokenizer_dir("bert-base-uncased"));
+  const auto r = vikcse::load_tokenizer(vt::shared_tokenizer_dir("roberta-base"));
+  BOOST_TEST((b.kind() == vikcse::TokenizerKind::wordpiece));
+  BOOST_TEST((r.kind() == vikcse::TokenizerKind::byte_level_bpe));
+  for (const auto& line : torture()) {
+    BOOST_TEST(b.encode(line) == bert().encode(line));
+    BOOST_TEST(r.encode(line) == roberta().encode(line));
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
