@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file data.hpp
+/// Training data: the corpus reader (one sentence per line, as SimCSE's `datasets` loader),
+/// supervised CSV triples (`sent0,sent1,hard_neg`), caption files, and the seeded shuffling
+/// batch source of a step loop.
+
+#include <vikcse/error.hpp>
+#include <vikcse/model/views.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace vikcse {
+
+/// Reads one sentence per line (LF or CRLF). Empty or whitespace-only lines are an error naming
+/// the line, unless `skip_empty` (then they are dropped, and counted in `skipped`).
+/// @throws vikcse::data_error for a missing file, an empty line (when not skipped) or no sentences.
+inline std::vector<std::string> read_corpus(const std::filesystem::path& path, bool skip_empty = false,
+                                            std::size_t* skipped = nullptr) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_error<data_error>("{}: cannot open corpus file", path.string());
+  std::vector<std::string> out;
+  std::string line;
+  std::size_t line_no = 0;
+  std::size_t dropped = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t\f\v") == std::string::npos) {
+      if (!skip_empty) {
+        throw_error<data_error>("{}:{}: empty line in the corpus (expected one sentence per line)", path.string(),
+                                line_no);
+      }
+      ++dropped;
+      continue;
+    }
+    out.push_back(std::move(line));
+  }
+  if (skipped != nullptr) *skipped = dropped;
+  if (out.empty()) throw_error<data_error>("{}: the corpus has no sentences", path.string());
+  return out;
+}
+
+/// Supervised SimCSE data: positive pairs and optional hard negatives.
+struct SupervisedTriples {
+  std::vector<std::string> sent0;     ///< anchors
+  std::vector<std::string> sent1;     ///< positives
+  std::vector<std::string> hard_neg;  ///< hard negatives (empty for a 2-column file)
+};
+
+namespace detail {
+
+/// Splits one CSV record (RFC 4180 quotes) starting at `line`; reads further lines for quoted newlines.
+inline std::vector<std::string> csv_record(std::istream& in, std::string line, std::size_t& line_no) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (;;) {
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted) {
+        if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+          fields.back().push_back('"');
+          ++i;
+        } else if (c == '"') {
+          quoted = false;
+        } else {
+          fields.back().push_back(c);
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ',') {
+        fields.emplace_back();
+      } else if (c != '\r') {
+        fields.back().push_back(c);
+      }
+    }
+    if (!quoted) return fields;
+    if (!std::getline(in, line)) return fields;
+    ++line_no;
+    fields.back().push_back('\n');
+  }
+}
+
+}  // namespace detail
+
+/// Reads `sent0,sent1[,hard_neg]` with a header row (SimCSE's `nli_for_simcse.csv`).
+/// @throws vikcse::data_error naming the line for a wrong column count or an empty field.
+inline SupervisedTriples read_supervised_csv(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_error<data_error>("{}: cannot open supervised CSV", path.string());
+  std::string line;
+  std::size_t line_no = 0;
+  if (!std::getline(in, line)) throw_error<data_error>("{}: empty file (expected a header sent0,sent1[,hard_neg])", path.string());
+  ++line_no;
+  const auto header = detail::csv_record(in, line, line_no);
+  if (header.size() != 2 && header.size() != 3) {
+    throw_error<data_error>("{}:1: expected 2 or 3 columns (sent0,sent1[,hard_neg]), got {}", path.string(), header.size());
+  }
+  SupervisedTriples out;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const auto start = line_no;
+    if (line.empty() || line == "\r") continue;
+    const auto f = detail::csv_record(in, line, line_no);
+    if (f.size() != header.size()) {
+      throw_error<data_error>("{}:{}: expected {} columns, got {}", path.string(), start, header.size(), f.size());
+    }
+    for (std::size_t i = 0; i < f.size(); ++i) {
+      if (f[i].find_first_not_of(" \t") == std::string::npos) {
+        throw_error<data_error>("{}:{}: column {} is empty", path.string(), start, i + 1);
+      }
+    }
+    out.sent0.push_back(f[0]);
+    out.sent1.push_back(f[1]);
+    if (f.size() == 3) out.hard_neg.push_back(f[2]);
+  }
+  if (out.sent0.empty()) throw_error<data_error>("{}: no rows after the header", path.string());
+  return out;
+}
+
+/// Where the steps of training come from: `steps_per_epoch` and the batch of (epoch, index).
+/// Batches must be a pure function of (epoch, index) so that resuming continues the same order.
+struct BatchSource {
+  std::int64_t steps_per_epoch = 0;                                  ///< batches per epoch
+  std::function<TrainingBatch(std::int64_t, std::int64_t)> batch;  ///< (epoch, index) -> batch
+};
+
+/// The permutation of `n` items for `epoch` (seeded: `seed + epoch`).
+inline std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, std::int64_t epoch) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::mt19937_64 rng(seed + static_cast<std::uint64_t>(epoch));
+  std::shuffle(order.begin(), order.end(), rng);
+  return order;
+}
+
+/// Shuffled mini-batches of `items` (last partial batch kept), made into steps by `make`.
+/// @tparam Item the element type of the data (a sentence, a triple index, ...).
+template <typename Item>
+BatchSource shuffled_batches(std::shared_ptr<const std::vector<Item>> items, std::int64_t batch_size, std::uint64_t seed,
+                             std::function<TrainingBatch(const std::vector<Item>&)> make) {
+  if (batch_size <= 0) throw_error<invalid_argument>("batch_size must be > 0, got {}", batch_size);
+  if (!items || items->empty()) throw_error<invalid_argument>("no training items");
+  const auto n = static_cast<std::int64_t>(items->size());
+  BatchSource source;
+  source.steps_per_epoch = (n + batch_size - 1) / batch_size;
+  auto cache = std::make_shared<std::pair<std::int64_t, std::vector<std::size_t>>>(-1, std::vector<std::size_t>{});
+  source.batch = [items, batch_size, seed, make, cache, n](std::int64_t epoch, std::int64_t index) {
+    if (cache->first != epoch) *cache = {epoch, epoch_order(items->size(), seed, epoch)};
+    std::vector<Item> chunk;
+    for (std::int64_t i = index * batch_size; i < std::min(n, (index + 1) * batch_size); ++i) {
+      chunk.push_back((*items)[cache->second[static_cast<std::size_t>(i)]]);
+    }
+    return make(chunk);
+  };
+  return source;
+}
+
+/// MCSE's mixed sampling (METHODS.md §3.4): `T + P` steps per epoch, `k = ⌊T/P⌋`; step `s` draws
+/// a paired batch when `s mod k == 0` (cycling over the paired source), else a text batch.
+inline BatchSource mixed_batches(BatchSource text, BatchSource paired) {
+  if (text.steps_per_epoch <= 0 || paired.steps_per_epoch <= 0) {
+    throw_error<invalid_argument>("mixed sampling needs text ({}) and paired ({}) batches", text.steps_per_epoch,
+                                  paired.steps_per_epoch);
+  }
+  const auto t = text.steps_per_epoch;
+  const auto p = paired.steps_per_epoch;
+  const auto k = std::max<std::int64_t>(1, t / p);
+  BatchSource out;
+  out.steps_per_epoch = t + p;
+  out.batch = [text, paired, t, p, k](std::int64_t epoch, std::int64_t s) {
+    const auto paired_before = s / k + (s % k == 0 ? 0 : 1);  // paired draws in [0, s)
+    if (s % k == 0) {
+      const auto draw = epoch * p + s / k;  // cycle forever over the paired batches
+      return paired.batch(draw / p, draw % p);
+    }
+    const auto draw = epoch * t + (s - paired_before);
+    return text.batch(draw / t, draw % t);
+  };
+  return out;
+}
+
+}  // namespace vikcse

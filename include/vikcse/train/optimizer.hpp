@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file optimizer.hpp
+/// AdamW with Hugging Face's weight-decay exclusions (no decay on biases and LayerNorm weights)
+/// and the linear learning-rate schedule (optional warm-up, decay to 0).
+
+#include <vikcse/error.hpp>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vikcse {
+
+/// Options of `make_adamw`.
+struct AdamWConfig {
+  double learning_rate = 3e-5;  ///< peak learning rate
+  double weight_decay = 0.0;    ///< decoupled weight decay on decayed parameters
+  double beta1 = 0.9;           ///< Adam β1
+  double beta2 = 0.999;         ///< Adam β2
+  double eps = 1e-8;            ///< Adam ε
+};
+
+/// Whether Hugging Face's Trainer decays a parameter: not biases, not LayerNorm weights.
+inline bool decays(const std::string& name) {
+  return name.find("bias") == std::string::npos && name.find("LayerNorm.weight") == std::string::npos &&
+         name.find("layer_norm.weight") == std::string::npos;
+}
+
+/// AdamW over `module`'s trainable parameters in two groups: group 0 decayed, group 1 not.
+/// @throws vikcse::invalid_argument for a non-positive learning rate or negative decay.
+inline std::unique_ptr<torch::optim::AdamW> make_adamw(torch::nn::Module& module, const AdamWConfig& config) {
+  if (!(config.learning_rate > 0.0)) {
+    throw_error<invalid_argument>("AdamW: learning_rate must be > 0, got {}", config.learning_rate);
+  }
+  if (config.weight_decay < 0.0) throw_error<invalid_argument>("AdamW: weight_decay must be >= 0, got {}", config.weight_decay);
+  std::vector<torch::Tensor> decay;
+  std::vector<torch::Tensor> no_decay;
+  for (const auto& item : module.named_parameters()) {
+    if (!item.value().requires_grad()) continue;
+    (decays(item.key()) ? decay : no_decay).push_back(item.value());
+  }
+  auto base = torch::optim::AdamWOptions(config.learning_rate)
+                  .betas({config.beta1, config.beta2})
+                  .eps(config.eps)
+                  .weight_decay(config.weight_decay);
+  auto none = base;
+  none.weight_decay(0.0);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(base));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(none));
+  return std::make_unique<torch::optim::AdamW>(std::move(groups), base);
+}
+
+/// Linear schedule: warm-up from 0 over `warmup` steps, then linear decay to 0 at `total`.
+inline double linear_lr(double peak, std::int64_t step, std::int64_t total, std::int64_t warmup = 0) {
+  if (step < warmup) return peak * static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, warmup));
+  return peak * std::max(0.0, static_cast<double>(total - step) / static_cast<double>(std::max<std::int64_t>(1, total - warmup)));
+}
+
+/// Sets every group's learning rate.
+inline void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+}  // namespace vikcse
