@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file trainer.hpp
+/// The training loop shared by every method: AdamW with Hugging Face's decay exclusions, linear
+/// schedule, gradient clipping, seed, evaluation every N steps with best-checkpoint keeping,
+/// resume from a checkpoint, metrics as JSON lines, progress through a callback.
+
+#include <vikcse/detail/atomic_file.hpp>
+#include <vikcse/error.hpp>
+#include <vikcse/train/checkpoint.hpp>
+#include <vikcse/train/data.hpp>
+#include <vikcse/train/optimizer.hpp>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+
+namespace vikcse {
+
+/// What the model is selected on (METHODS.md §1.7 step 6, V9).
+enum class SelectOn {
+  dev,   ///< STS-B dev Spearman (SimCSE protocol; default)
+  test,  ///< a test-set score (VIKCSE reference, V9) — reproduction only; the trainer warns
+};
+
+/// Options of `Trainer`.
+struct TrainerOptions {
+  /// Peak learning rate. Default: 3e-5 (SimCSE BERT-base).
+  TORCH_ARG(double, learning_rate) = 3e-5;
+  /// AdamW weight decay (not on biases/LayerNorm). Default: 0.
+  TORCH_ARG(double, weight_decay) = 0.0;
+  /// Epochs over the batch source. Default: 1.
+  TORCH_ARG(std::int64_t, epochs) = 1;
+  /// Stop after this many steps (> 0); the schedule then decays over it. Default: -1 (epochs).
+  TORCH_ARG(std::int64_t, max_steps) = -1;
+  /// Linear warm-up steps. Default: 0 (no warm-up).
+  TORCH_ARG(std::int64_t, warmup_steps) = 0;
+  /// Gradient-norm clipping (<= 0: off). Default: 1.0.
+  TORCH_ARG(double, max_grad_norm) = 1.0;
+  /// Seed of torch (dropout, initialisation) and of the data order. Default: 42.
+  TORCH_ARG(std::uint64_t, seed) = 42;
+  /// Evaluate every N steps (and at the end); <= 0: only at the end. Default: 125.
+  TORCH_ARG(std::int64_t, eval_steps) = 125;
+  /// Where `best/`, `last/` and `metrics.jsonl` go; empty: nothing is written. Default: empty.
+  TORCH_ARG(std::filesystem::path, output_dir) = {};
+  /// What the evaluator measures; `test` only for reproducing test-set selection (warned).
+  TORCH_ARG(SelectOn, select_on) = SelectOn::dev;
+  /// Resume from a `last/` directory written by an earlier run. Default: empty.
+  TORCH_ARG(std::filesystem::path, resume_from) = {};
+  /// Also write `last/` (model, optimizer, step) every N steps, for resuming; <= 0: only at the end.
+  /// Default: 0.
+  TORCH_ARG(std::int64_t, save_steps) = 0;
+  /// How checkpoints are written (sentence-transformers pooling, tokenizer files).
+  TORCH_ARG(SaveOptions, save) = {};
+};
+
+/// One progress report, given to the progress callback after every step.
+struct TrainProgress {
+  std::int64_t step = 0;        ///< steps done
+  std::int64_t total = 0;       ///< steps in all
+  double loss = 0.0;            ///< loss of this step
+  double learning_rate = 0.0;   ///< learning rate used in this step
+  double elapsed_seconds = 0.0; ///< since the start of `fit` (this process)
+  double eta_seconds = 0.0;     ///< estimated time left
+};
+
+/// The outcome of `fit`.
+struct TrainResult {
+  std::int64_t steps = 0;                                      ///< steps done (including resumed ones)
+  double best_score = -std::numeric_limits<double>::infinity();  ///< best evaluation score
+  std::int64_t best_step = -1;                                 ///< step of the best score (-1: never evaluated)
+  double initial_score = std::nan("");                         ///< score before training (when evaluated)
+  double final_loss = std::nan("");                            ///< loss of the last step
+};
+
+/// Trains a host (`SentenceEmbedder<...>` holder) on a batch source.
+///
+/// Example:
+/// ```
+/// vikcse::Trainer trainer(vikcse::TrainerOptions().learning_rate(3e-5).output_dir("out"));
+/// trainer.on_progress([&](const vikcse::TrainProgress& p) { ... });
+/// auto result = trainer.fit(model, source, [&] { return sts_b_dev_spearman(model); });
+/// ```
+class Trainer {
+public:
+  /// Scores the model (higher is better); the trainer sets eval mode and no-grad around it.
+  using Evaluator = std::function<double()>;
+
+  explicit Trainer(TrainerOptions options) : options_(std::move(options)) {}
+
+  /// Called after each step.
+  void on_progress(std::function<void(const TrainProgress&)> callback) { progress_ = std::move(callback); }
+  /// Called with every metrics record (also written to `metrics.jsonl`), and with warnings
+  /// (`{"warning": ...}`).
+  void on_record(std::function<void(const nlohmann::json&)> callback) { record_ = std::move(callback); }
+
+  /// Runs the loop. `evaluate` may be empty (no evaluation, no best checkpoint). When
+  /// `evaluate_initial`, the untrained model is scored first (`TrainResult::initial_score`).
+  /// @tparam Holder a `SentenceEmbedder<...>` holder.
+  template <typename Holder>
+  TrainResult fit(Holder& model, const BatchSource& source, const Evaluator& evaluate = {}, bool evaluate_initial = false) {
+    if (source.steps_per_epoch <= 0 || !source.batch) throw_error<invalid_argument>("Trainer: the batch source is empty");
+    if (options_.epochs() <= 0 && options_.max_steps() <= 0) {
+      throw_error<invalid_argument>("Trainer: epochs ({}) or max_steps ({}) must be positive", options_.epochs(),
+                                    options_.max_steps());
+    }
+    const auto total = options_.max_steps() > 0 ? options_.max_steps() : options_.epochs() * source.steps_per_epoch;
+    torch::manual_seed(options_.seed());
+    auto optimizer = make_adamw(*model, {options_.learning_rate(), options_.weight_decay()});
+    TrainResult result;
+    std::int64_t step = 0;
+    const auto& out_dir = options_.output_dir();
+    if (!out_dir.empty()) std::filesystem::create_directories(out_dir);
+    if (options_.select_on() == SelectOn::test) {
+      emit({{"warning", "model selection on a TEST set (select_on=test): scores are optimistic; use only to "
+                        "reproduce the VIKCSE reference protocol (METHODS.md V9)"}});
+    }
+    if (!options_.resume_from().empty()) step = resume(*model, *optimizer, result);
+    if (evaluate && evaluate_initial && step == 0) {
+      result.initial_score = score(model, evaluate);
+      emit({{"step", 0}, {"eval", result.initial_score}});
+    }
+    model->train();
+    const auto start = std::chrono::steady_clock::now();
+    const auto first_step = step;
+    while (step < total) {
+      const auto epoch = step / source.steps_per_epoch;
+      const auto index = step % source.steps_per_epoch;
+      const auto lr = linear_lr(options_.learning_rate(), step, total, options_.warmup_steps());
+      set_learning_rate(*optimizer, lr);
+      const auto batch = source.batch(epoch, index);
+      optimizer->zero_grad();
+      auto out = model->forward(batch);
+      if (!std::isfinite(out.total.template item<double>())) {
+        throw_error<error>("Trainer: the loss became non-finite ({}) at step {}", out.total.template item<double>(), step + 1);
+      }
+      out.total.backward();
+      double grad_norm = std::nan("");
+      if (options_.max_grad_norm() > 0) {
+        grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options_.max_grad_norm());
+      }
+      optimizer->step();
+      ++step;
+      result.final_loss = out.total.template item<double>();
+      nlohmann::json record = {{"step", step}, {"epoch", static_cast<double>(step) / source.steps_per_epoch},
+                               {"loss", result.final_loss}, {"lr", lr}};
+      if (std::isfinite(grad_norm)) record["grad_norm"] = grad_norm;
+      for (const auto& [name, value] : out.terms) record["loss_" + name] = value.template item<double>();
+      const bool do_eval = evaluate && ((options_.eval_steps() > 0 && step % options_.eval_steps() == 0) || step == total);
+      if (do_eval) {
+        const auto s = score(model, evaluate);
+        record["eval"] = s;
+        if (s > result.best_score) {
+          result.best_score = s;
+          result.best_step = step;
+          record["best"] = true;
+          if (!out_dir.empty()) save_model_checkpoint(*model, out_dir / "best", options_.save());
+        }
+        model->train();
+      }
+      emit(record);
+      if (!out_dir.empty() && options_.save_steps() > 0 && step % options_.save_steps() == 0 && step < total) {
+        save_state(*model, *optimizer, step, result);
+      }
+      if (progress_) {
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const auto done = static_cast<double>(step - first_step);
+        progress_({step, total, result.final_loss, lr, elapsed, done > 0 ? elapsed / done * static_cast<double>(total - step) : 0.0});
+      }
+    }
+    result.steps = step;
+    if (!out_dir.empty()) save_state(*model, *optimizer, step, result);
+    return result;
+  }
+
+  /// The options.
+  [[nodiscard]] const TrainerOptions& options() const { return options_; }
+
+private:
+  template <typename Holder>
+  double score(Holder& model, const Evaluator& evaluate) {
+    model->eval();
+    torch::NoGradGuard no_grad;
+    return evaluate();
+  }
+
+  void emit(const nlohmann::json& record) {
+    if (!options_.output_dir().empty()) {
+      std::ofstream out(options_.output_dir() / "metrics.jsonl", std::ios::app);
+      out << record.dump() << '\n';
+      if (!out) throw_error<error>("{}: cannot append metrics", (options_.output_dir() / "metrics.jsonl").string());
+    }
+    if (record_) record_(record);
+  }
+
+  template <typename Impl>
+  void save_state(Impl& model, torch::optim::Optimizer& optimizer, std::int64_t step, const TrainResult& result) {
+    const auto dir = options_.output_dir() / "last";
+    save_model_checkpoint(model, dir, options_.save());
+    torch::save(optimizer, (dir / "optimizer.pt").string());
+    nlohmann::json state = {{"step", step}, {"seed", options_.seed()}, {"best_step", result.best_step},
+                            {"best_score", std::isfinite(result.best_score) ? nlohmann::json(result.best_score) : nlohmann::json(nullptr)}};
+    detail::write_text_atomically<checkpoint_error>(dir / "trainer_state.json", state.dump(2) + "\n");
+  }
+
+  template <typename Impl>
+  std::int64_t resume(Impl& model, torch::optim::Optimizer& optimizer, TrainResult& result) {
+    const auto& dir = options_.resume_from();
+    const auto state_path = dir / "trainer_state.json";
+    std::ifstream in(state_path);
+    if (!in) throw_error<checkpoint_error>("{}: cannot resume: no trainer_state.json", dir.string());
+    nlohmann::json state;
+    try {
+      state = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+      throw_error<checkpoint_error>("{}: invalid JSON: {}", state_path.string(), e.what());
+    }
+    load_model_checkpoint(model, dir);
+    torch::load(optimizer, (dir / "optimizer.pt").string());
+    const auto step = state.at("step").get<std::int64_t>();
+    result.best_step = state.value("best_step", std::int64_t{-1});
+    if (state.contains("best_score") && !state["best_score"].is_null()) result.best_score = state["best_score"].get<double>();
+    torch::manual_seed(options_.seed() + static_cast<std::uint64_t>(step));  // dropout stream after resume
+    return step;
+  }
+
+  TrainerOptions options_;
+  std::function<void(const TrainProgress&)> progress_;
+  std::function<void(const nlohmann::json&)> record_;
+};
+
+}  // namespace vikcse
