@@ -129,6 +129,8 @@ class ReferenceEncoder(nn.Module):
                             ("embeddings.LayerNorm.bias", self.norm.bias),
                             ("pooler.dense.weight", self.pooler.weight),
                             ("pooler.dense.bias", self.pooler.bias)]:
+            if name.startswith("pooler.") and name not in sd:
+                continue  # a checkpoint saved without the pooler (as SimCSE saves)
             param.copy_(sd[name])
         for i, layer in enumerate(self.layers):
             p = f"encoder.layer.{i}."

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// One unsupervised SimCSE training step (BERT-base shape, batch 64 duplicated into two dropout
+// views, [CLS] -> MLP head, InfoNCE with τ 0.05, backward, clipping at 1.0, AdamW) in vikcse,
+// against the same step on the same weights in python3-torch eager
+// (benchmarks/peers/train_step_eager.py), in the same run.
+#include "support/benchmark_support.hpp"
+
+#include <vikcse/loss/info_nce.hpp>
+#include <vikcse/vikcse.hpp>
+
+#include <filesystem>
+
+namespace {
+
+constexpr const char* help = R"(train_step: seconds per unsupervised SimCSE training step (forward of two views,
+InfoNCE, backward, gradient clipping, AdamW) of a BERT-base-shaped encoder, vikcse against
+python3-torch eager on the same weights, in the same run.
+
+  --batch N     sentences per step (default 64; 2N rows go through the encoder)
+  --seq N       tokens per sentence (default 32)
+  --iters N     timed steps (default 3, after 1 warm-up step)
+  --layers N    encoder layers (default 12)
+  --threads N   intra-op threads for both (default: hardware)
+  --python P    interpreter with torch (default /usr/bin/python3); 'none' skips the peer
+  --json FILE   also write the results as JSON
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  vikcse::bench::Args args(argc, argv, help);
+  const auto batch_size = args.get_int("--batch", 64);
+  const auto seq = args.get_int("--seq", 32);
+  const int iters = static_cast<int>(args.get_int("--iters", 3));
+  const auto layers = args.get_int("--layers", 12);
+  const int threads = vikcse::configure_threads(static_cast<int>(args.get_int("--threads", 0)));
+  const auto python = args.get("--python", "/usr/bin/python3");
+  const auto json_path = args.get("--json", "");
+  args.check_unknown();
+
+  torch::manual_seed(0);
+  vikcse::BertConfig config;
+  config.num_hidden_layers = layers;
+  vikcse::AutoModel model(config, {.add_pooling_layer = false});
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("vikcse-bench-train-{}", ::getpid());
+  model.save_pretrained(dir);
+  torch::nn::Linear mlp(config.hidden_size, config.hidden_size);
+  std::vector<torch::Tensor> params = model->parameters();
+  for (auto& p : mlp->parameters()) params.push_back(p);
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(3e-5).weight_decay(0.0));
+  model->train();
+  auto ids = torch::randint(1000, config.vocab_size, {batch_size, seq}, torch::kLong);
+  ids = torch::cat({ids, ids});
+  vikcse::TokenBatch batch{ids, torch::ones_like(ids), torch::zeros_like(ids), {}};
+  auto step = [&] {
+    auto z = torch::tanh(mlp(model->forward(batch).last_hidden_state.select(1, 0)));
+    auto loss = vikcse::info_nce(z.narrow(0, 0, batch_size), z.narrow(0, batch_size, batch_size));
+    optimizer.zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(params, 1.0);
+    optimizer.step();
+  };
+  const double ours = vikcse::bench::seconds_per_call(step, iters);
+  const double our_rss = vikcse::bench::peak_rss_mib();
+
+  double peer = 0.0, peer_rss = 0.0;
+  std::string peer_note = "skipped (--python none)";
+  if (python != "none") {
+    const auto script = std::filesystem::path(__FILE__).parent_path() / "peers" / "train_step_eager.py";
+    auto output = vikcse::bench::run_peer(fmt::format("{} {} {} --batch {} --seq {} --iters {} --threads {}", python,
+                                                      script.string(), dir.string(), batch_size, seq, iters, threads));
+    for (const auto& line : output.lines) {
+      peer = line.value("seconds_per_step", 0.0);
+      peer_rss = line.value("peak_rss_mib", 0.0);
+    }
+    peer_note = peer > 0 ? "python3-torch eager, same weights and step" : "FAILED: " + output.text;
+  }
+  std::filesystem::remove_all(dir);
+
+  fmt::print("train_step: SimCSE step, BERT-base shape ({} layers), batch {} x 2 views, seq {}, {} threads\n", layers,
+             batch_size, seq, threads);
+  fmt::print("vikcse: {:.3f} s/step ({:.1f} sentences/s), peak RSS {:.0f} MiB\n", ours,
+             static_cast<double>(batch_size) / ours, our_rss);
+  if (peer > 0) {
+    fmt::print("peer:   {:.3f} s/step ({:.1f} sentences/s), peak RSS {:.0f} MiB\n", peer,
+               static_cast<double>(batch_size) / peer, peer_rss);
+    fmt::print("ratio (vikcse speed / peer speed): {:.2f}x\n", peer / ours);
+  }
+  fmt::print("peer: {}\n", peer_note);
+  if (!json_path.empty()) {
+    nlohmann::json doc{{"benchmark", "train_step"}, {"threads", threads}, {"batch", batch_size}, {"seq", seq},
+                       {"vikcse_seconds_per_step", ours}, {"peer_seconds_per_step", peer},
+                       {"ratio_vikcse_over_peer", peer > 0 ? peer / ours : 0.0}, {"peak_rss_mib", our_rss},
+                       {"peer_peak_rss_mib", peer_rss}, {"peer", peer_note}};
+    vikcse::detail::write_text_atomically(json_path, doc.dump(2) + "\n");
+  }
+  return 0;
+}
