@@ -21,8 +21,8 @@ struct Scores {
 // The same deterministic system scores as tests/eval/reference/make_correlation_fixture.py.
 void append(Scores& s, const vikcse::StsPairs& pairs) {
   for (std::size_t i = 0; i < pairs.size(); ++i) {
-    const auto w1 = static_cast<long>(vikcse::detail::word_count(pairs.first[i]));
-    const auto w2 = static_cast<long>(vikcse::detail::word_count(pairs.second[i]));
+    const auto w1 = static_cast<long>(vikcse::detail::eval::word_count(pairs.first[i]));
+    const auto w2 = static_cast<long>(vikcse::detail::eval::word_count(pairs.second[i]));
     const double g = pairs.gold[i];
     s.gold.push_back(g);
     s.a.push_back(g + static_cast<double>((31 * w1 + 17 * w2) % 23) / 7.0);

@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(model_embedder_wires_template_encoder_and_pooler) {
     std::size_t longest = 0;
     for (const auto& t : texts) {
       std::vector<std::int64_t> ids = {1};
-      for (const auto& w : vikcse::detail::python_split(t)) ids.push_back(w == "[MASK]" ? 4 : 5 + static_cast<std::int64_t>(w.size() % 40));
+      for (const auto& w : vikcse::detail::eval::python_split(t)) ids.push_back(w == "[MASK]" ? 4 : 5 + static_cast<std::int64_t>(w.size() % 40));
       ids.push_back(2);
       longest = std::max(longest, ids.size());
       rows.push_back(ids);

@@ -48,7 +48,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(python_compatible_text_handling) {
-  using namespace vikcse::detail;
+  using namespace vikcse::detail::eval;
   // str.split(): runs of Unicode whitespace (incl. U+00A0 and U+3000) separate tokens.
   BOOST_TEST(python_split_join("  a\tb \xC2\xA0 c\xE3\x80\x80" "d  ") == "a b c d");
   BOOST_TEST(python_split("").empty());
@@ -89,10 +89,10 @@ BOOST_AUTO_TEST_CASE(sts_counts_on_real_data) {
   // SentEval's sort: (words(s1), words(s2), score) non-decreasing.
   const auto& msrvid = sts12.subsets[1];
   for (std::size_t i = 1; i < msrvid.size(); ++i) {
-    const auto prev = std::make_tuple(vikcse::detail::word_count(msrvid.first[i - 1]),
-                                      vikcse::detail::word_count(msrvid.second[i - 1]), msrvid.gold[i - 1]);
-    const auto cur = std::make_tuple(vikcse::detail::word_count(msrvid.first[i]),
-                                     vikcse::detail::word_count(msrvid.second[i]), msrvid.gold[i]);
+    const auto prev = std::make_tuple(vikcse::detail::eval::word_count(msrvid.first[i - 1]),
+                                      vikcse::detail::eval::word_count(msrvid.second[i - 1]), msrvid.gold[i - 1]);
+    const auto cur = std::make_tuple(vikcse::detail::eval::word_count(msrvid.first[i]),
+                                     vikcse::detail::eval::word_count(msrvid.second[i]), msrvid.gold[i]);
     BOOST_TEST((prev <= cur));
   }
   const auto sick = vikcse::read_sts_task(senteval, "SICKRelatedness");

@@ -36,7 +36,7 @@ struct FakeEmbedder {
     for (std::size_t i = 0; i < sentences.size(); ++i) {
       const auto& s = sentences[i];
       out[i][0] = static_cast<float>(s.size());
-      out[i][1] = static_cast<float>(vikcse::detail::word_count(s));
+      out[i][1] = static_cast<float>(vikcse::detail::eval::word_count(s));
       out[i][2] = s.empty() ? 0.0F : static_cast<float>(static_cast<unsigned char>(s[0]));
       out[i][3] = 1.0F;
     }

@@ -34,11 +34,11 @@ struct EncodeOptions {
   bool deduplicate = true;        ///< encode each distinct sentence once
   /// Sort key (e.g. the tokenizer's token count). Default: length in bytes.
   std::function<std::size_t(const std::string&)> length;
-  /// Called after each batch with (sentences done, sentences to encode).
+  /// Called before the first batch (0 done) and after each batch with (sentences done, sentences to encode).
   std::function<void(std::size_t, std::size_t)> on_progress;
 };
 
-namespace detail {
+namespace detail::eval {
 
 /// Checks and normalises what an embedder returned for a batch of `n` sentences.
 inline torch::Tensor checked_embeddings(const torch::Tensor& out, std::size_t n, std::int64_t expected_dim) {
@@ -90,6 +90,7 @@ inline torch::Tensor encode_sentences(const Embedder& embedder, const std::vecto
     }
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
   }
+  if (options.on_progress) options.on_progress(0, order.size());
   torch::Tensor encoded;  // [unique, D], rows in `unique` order
   std::int64_t dim = -1;
   const auto batch = static_cast<std::size_t>(options.batch_size);
@@ -98,7 +99,7 @@ inline torch::Tensor encode_sentences(const Embedder& embedder, const std::vecto
     std::vector<std::string> texts;
     texts.reserve(end - start);
     for (std::size_t k = start; k < end; ++k) texts.push_back(*unique[order[k]]);
-    auto out = detail::checked_embeddings(embedder(texts), texts.size(), dim);
+    auto out = detail::eval::checked_embeddings(embedder(texts), texts.size(), dim);
     if (dim < 0) {
       dim = out.size(1);
       encoded = torch::empty({static_cast<std::int64_t>(unique.size()), dim}, torch::kFloat);

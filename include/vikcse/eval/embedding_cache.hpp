@@ -30,7 +30,7 @@ struct EmbeddingCacheKey {
   std::string dataset;  ///< dataset name (e.g. `STS12`)
 };
 
-namespace detail {
+namespace detail::eval {
 
 inline std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
   for (const char c : bytes) {
@@ -84,8 +84,8 @@ public:
     std::uint64_t header_size = 0;
     in.read(magic, 8);
     in.read(reinterpret_cast<char*>(&header_size), sizeof header_size);
-    if (!in || std::string_view(magic, 8) != detail::cache_magic) {
-      throw_error<data_error>("{}: not an embedding cache file (expected magic '{}')", path.string(), detail::cache_magic);
+    if (!in || std::string_view(magic, 8) != detail::eval::cache_magic) {
+      throw_error<data_error>("{}: not an embedding cache file (expected magic '{}')", path.string(), detail::eval::cache_magic);
     }
     const auto file_size = std::filesystem::file_size(path);
     if (header_size > file_size) throw_error<data_error>("{}: header size {} exceeds file size {}", path.string(), header_size, file_size);
@@ -106,7 +106,7 @@ public:
     expect("model", key.model);
     expect("pooler", key.pooler);
     expect("dataset", key.dataset);
-    expect("sentences_hash", fmt::format("{:016x}", detail::hash_strings(sentences)));
+    expect("sentences_hash", fmt::format("{:016x}", detail::eval::hash_strings(sentences)));
     expect("rows", sentences.size());
     expect("dtype", "float32");
     expect("byte_order", "little");
@@ -137,7 +137,7 @@ public:
     const nlohmann::json header = {{"model", key.model},
                                    {"pooler", key.pooler},
                                    {"dataset", key.dataset},
-                                   {"sentences_hash", fmt::format("{:016x}", detail::hash_strings(sentences))},
+                                   {"sentences_hash", fmt::format("{:016x}", detail::eval::hash_strings(sentences))},
                                    {"rows", sentences.size()},
                                    {"dim", data.size(1)},
                                    {"dtype", "float32"},
@@ -147,7 +147,7 @@ public:
     std::filesystem::create_directories(dir_);
     const auto path = path_for(key, sentences);
     detail::write_file_atomically<data_error>(path, [&](std::ofstream& out) {
-      out.write(detail::cache_magic, 8);
+      out.write(detail::eval::cache_magic, 8);
       out.write(reinterpret_cast<const char*>(&size), sizeof size);
       out.write(text.data(), static_cast<std::streamsize>(text.size()));
       out.write(reinterpret_cast<const char*>(data.data_ptr<float>()),
@@ -161,7 +161,7 @@ public:
 
 private:
   static std::uint64_t full_hash(const EmbeddingCacheKey& key, const std::vector<std::string>& sentences) {
-    return detail::hash_strings(sentences, detail::hash_strings({key.model, key.pooler, key.dataset}));
+    return detail::eval::hash_strings(sentences, detail::eval::hash_strings({key.model, key.pooler, key.dataset}));
   }
 
   std::filesystem::path dir_;

@@ -28,7 +28,7 @@ struct EvalReport {
   std::vector<TransferTaskResult> transfer;            ///< transfer results in run order
 };
 
-namespace detail {
+namespace detail::eval {
 
 inline nlohmann::json number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 inline double number(const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
@@ -58,17 +58,17 @@ inline std::string format_table(const std::vector<std::string>& header, const st
 inline nlohmann::json to_json(const StsTaskResult& r) {
   nlohmann::json subsets = nlohmann::json::array();
   for (const auto& s : r.subsets) {
-    subsets.push_back({{"name", s.name}, {"n", s.n}, {"pearson", detail::number(s.pearson)},
-                       {"spearman", detail::number(s.spearman)}, {"alignment", detail::number(s.alignment)},
-                       {"uniformity", detail::number(s.uniformity)}});
+    subsets.push_back({{"name", s.name}, {"n", s.n}, {"pearson", detail::eval::number(s.pearson)},
+                       {"spearman", detail::eval::number(s.spearman)}, {"alignment", detail::eval::number(s.alignment)},
+                       {"uniformity", detail::eval::number(s.uniformity)}});
   }
   return {{"name", r.name},
           {"n", r.n},
           {"subsets", subsets},
-          {"pearson", detail::to_json(r.pearson)},
-          {"spearman", detail::to_json(r.spearman)},
-          {"alignment", detail::to_json(r.alignment)},
-          {"uniformity", detail::to_json(r.uniformity)}};
+          {"pearson", detail::eval::to_json(r.pearson)},
+          {"spearman", detail::eval::to_json(r.spearman)},
+          {"alignment", detail::eval::to_json(r.alignment)},
+          {"uniformity", detail::eval::to_json(r.uniformity)}};
 }
 
 /// JSON form of a transfer result.
@@ -104,7 +104,7 @@ inline std::string format_sts_table(const std::vector<StsTaskResult>& results) {
   }
   header.emplace_back("Avg.");
   row.push_back(fmt::format("{:.2f}", sum / static_cast<double>(results.size())));
-  return detail::format_table(header, row);
+  return detail::eval::format_table(header, row);
 }
 
 /// The papers' transfer table: test accuracy per task (`MR | CR | SUBJ | MPQA | SST2 | TREC | MRPC |
@@ -121,7 +121,7 @@ inline std::string format_transfer_table(const std::vector<TransferTaskResult>& 
   }
   header.emplace_back("Avg.");
   row.push_back(fmt::format("{:.2f}", sum / static_cast<double>(results.size())));
-  return detail::format_table(header, row);
+  return detail::eval::format_table(header, row);
 }
 
 /// The whole report as JSON: `{"metadata", "sts": [...], "transfer": [...], "table": {...}}`.
@@ -148,13 +148,13 @@ inline EvalReport report_from_json(const nlohmann::json& j) {
       r.n = s.at("n").get<std::size_t>();
       for (const auto& sub : s.at("subsets")) {
         r.subsets.push_back({sub.at("name").get<std::string>(), sub.at("n").get<std::size_t>(),
-                             detail::number(sub.at("pearson")), detail::number(sub.at("spearman")),
-                             detail::number(sub.at("alignment")), detail::number(sub.at("uniformity"))});
+                             detail::eval::number(sub.at("pearson")), detail::eval::number(sub.at("spearman")),
+                             detail::eval::number(sub.at("alignment")), detail::eval::number(sub.at("uniformity"))});
       }
-      r.pearson = detail::aggregate_from_json(s.at("pearson"));
-      r.spearman = detail::aggregate_from_json(s.at("spearman"));
-      r.alignment = detail::aggregate_from_json(s.at("alignment"));
-      r.uniformity = detail::aggregate_from_json(s.at("uniformity"));
+      r.pearson = detail::eval::aggregate_from_json(s.at("pearson"));
+      r.spearman = detail::eval::aggregate_from_json(s.at("spearman"));
+      r.alignment = detail::eval::aggregate_from_json(s.at("alignment"));
+      r.uniformity = detail::eval::aggregate_from_json(s.at("uniformity"));
       report.sts.push_back(std::move(r));
     }
     for (const auto& t : j.at("transfer")) {

@@ -77,7 +77,7 @@ struct TransferTaskData {
   TransferSplit test;                  ///< empty for inner_kfold tasks
 };
 
-namespace detail {
+namespace detail::eval {
 
 /// SentEval's STS subsets per year (STS13 without the licensed SMT subset).
 inline const std::map<std::string, std::vector<std::string>>& sts_year_subsets() {
@@ -182,23 +182,23 @@ inline const std::vector<std::string>& transfer_task_names() {
 inline StsPairs read_sts_subset(const std::filesystem::path& year_dir, const std::string& name) {
   const auto input_path = year_dir / ("STS.input." + name + ".txt");
   const auto gold_path = year_dir / ("STS.gs." + name + ".txt");
-  const auto input = detail::read_lines(input_path, detail::LineMode::splitlines);
-  const auto gold = detail::read_lines(gold_path, detail::LineMode::splitlines);
+  const auto input = detail::eval::read_lines(input_path, detail::eval::LineMode::splitlines);
+  const auto gold = detail::eval::read_lines(gold_path, detail::eval::LineMode::splitlines);
   if (input.lines.size() != gold.lines.size()) {
     throw_error<data_error>("{}: expected {} score lines (one per line of {}), got {}", gold_path.string(),
                             input.lines.size(), input_path.string(), gold.lines.size());
   }
   StsPairs pairs{name, {}, {}, {}};
   for (std::size_t i = 0; i < input.lines.size(); ++i) {
-    const auto fields = detail::split_on(input.lines[i], '\t');
+    const auto fields = detail::eval::split_on(input.lines[i], '\t');
     if (fields.size() < 2) {
       throw_error<data_error>("{}:{}: expected two tab-separated sentences, got {} field(s)", input_path.string(), i + 1,
                               fields.size());
     }
     if (gold.lines[i].empty()) continue;  // SentEval drops pairs without a gold score.
-    pairs.gold.push_back(detail::parse_score(gold.lines[i], gold_path, i + 1));
-    pairs.first.push_back(detail::python_split_join(fields[0]));
-    pairs.second.push_back(detail::python_split_join(fields[1]));
+    pairs.gold.push_back(detail::eval::parse_score(gold.lines[i], gold_path, i + 1));
+    pairs.first.push_back(detail::eval::python_split_join(fields[0]));
+    pairs.second.push_back(detail::eval::python_split_join(fields[1]));
   }
   return pairs;
 }
@@ -207,13 +207,13 @@ inline StsPairs read_sts_subset(const std::filesystem::path& year_dir, const std
 /// @param split `train`, `dev` or `test`
 inline StsPairs read_sts_benchmark(const std::filesystem::path& senteval_dir, const std::string& split) {
   const auto path = senteval_dir / "downstream" / "STS" / "STSBenchmark" / ("sts-" + split + ".csv");
-  const auto file = detail::read_lines(path, detail::LineMode::universal);
+  const auto file = detail::eval::read_lines(path, detail::eval::LineMode::universal);
   StsPairs pairs{split, {}, {}, {}};
   for (std::size_t i = 0; i < file.lines.size(); ++i) {
-    const auto fields = detail::tab_fields(file.lines[i], 7, path, i + 1);
-    pairs.gold.push_back(detail::parse_score(fields[4], path, i + 1));
-    pairs.first.push_back(detail::python_split_join(fields[5]));
-    pairs.second.push_back(detail::python_split_join(fields[6]));
+    const auto fields = detail::eval::tab_fields(file.lines[i], 7, path, i + 1);
+    pairs.gold.push_back(detail::eval::parse_score(fields[4], path, i + 1));
+    pairs.first.push_back(detail::eval::python_split_join(fields[5]));
+    pairs.second.push_back(detail::eval::python_split_join(fields[6]));
   }
   return pairs;
 }
@@ -228,13 +228,13 @@ inline StsPairs read_sick_relatedness(const std::filesystem::path& senteval_dir,
                                                   : "";
   if (file_name.empty()) throw_error<invalid_argument>("SICK split: expected train, dev or test, got '{}'", split);
   const auto path = senteval_dir / "downstream" / "SICK" / file_name;
-  const auto file = detail::read_lines(path, detail::LineMode::universal);
+  const auto file = detail::eval::read_lines(path, detail::eval::LineMode::universal);
   StsPairs pairs{split, {}, {}, {}};
   for (std::size_t i = 1; i < file.lines.size(); ++i) {
-    const auto fields = detail::tab_fields(file.lines[i], 4, path, i + 1);
-    pairs.gold.push_back(detail::parse_score(fields[3], path, i + 1));
-    pairs.first.push_back(detail::python_split_join(fields[1]));
-    pairs.second.push_back(detail::python_split_join(fields[2]));
+    const auto fields = detail::eval::tab_fields(file.lines[i], 4, path, i + 1);
+    pairs.gold.push_back(detail::eval::parse_score(fields[3], path, i + 1));
+    pairs.first.push_back(detail::eval::python_split_join(fields[1]));
+    pairs.second.push_back(detail::eval::python_split_join(fields[2]));
   }
   return pairs;
 }
@@ -244,12 +244,12 @@ inline StsPairs read_sick_relatedness(const std::filesystem::path& senteval_dir,
 /// @throws vikcse::invalid_argument for an unknown name; vikcse::data_error for missing/malformed files.
 inline StsTaskData read_sts_task(const std::filesystem::path& senteval_dir, const std::string& name) {
   StsTaskData task{name, {}};
-  const auto& years = detail::sts_year_subsets();
+  const auto& years = detail::eval::sts_year_subsets();
   if (const auto it = years.find(name); it != years.end()) {
     const auto dir = senteval_dir / "downstream" / "STS" / (name + "-en-test");
     for (const auto& subset : it->second) {
       task.subsets.push_back(read_sts_subset(dir, subset));
-      detail::sort_pairs_like_senteval(task.subsets.back());
+      detail::eval::sort_pairs_like_senteval(task.subsets.back());
     }
   } else if (name == "STSBenchmark") {
     task.subsets.push_back(read_sts_benchmark(senteval_dir, "test"));
@@ -268,7 +268,7 @@ inline StsTaskData read_sts_task(const std::filesystem::path& senteval_dir, cons
   return task;
 }
 
-namespace detail {
+namespace detail::eval {
 
 /// One sentence per line (latin-1, `read().splitlines()`), all with the same label.
 inline void read_sentence_lines(const std::filesystem::path& path, std::int64_t label, TransferSplit& split) {
@@ -371,9 +371,9 @@ inline TransferTaskData read_transfer_task(const std::filesystem::path& senteval
   auto binary = [&](const char* folder, const char* positive, const char* negative) {
     task.num_classes = 2;
     task.protocol = TransferProtocol::inner_kfold;
-    detail::read_sentence_lines(root / folder / positive, 1, task.train);
-    detail::read_sentence_lines(root / folder / negative, 0, task.train);
-    detail::sort_split_like_senteval(task.train);
+    detail::eval::read_sentence_lines(root / folder / positive, 1, task.train);
+    detail::eval::read_sentence_lines(root / folder / negative, 0, task.train);
+    detail::eval::sort_split_like_senteval(task.train);
   };
   if (name == "MR") {
     binary("MR", "rt-polarity.pos", "rt-polarity.neg");
@@ -388,25 +388,25 @@ inline TransferTaskData read_transfer_task(const std::filesystem::path& senteval
     task.num_classes = is_binary ? 2 : 5;
     task.protocol = TransferProtocol::split;
     const auto dir = root / "SST" / (is_binary ? "binary" : "fine");
-    task.train = detail::read_sst_split(dir / "sentiment-train", is_binary, task.num_classes);
-    task.dev = detail::read_sst_split(dir / "sentiment-dev", is_binary, task.num_classes);
-    task.test = detail::read_sst_split(dir / "sentiment-test", is_binary, task.num_classes);
-    for (auto* split : {&task.train, &task.dev, &task.test}) detail::sort_split_like_senteval(*split);
+    task.train = detail::eval::read_sst_split(dir / "sentiment-train", is_binary, task.num_classes);
+    task.dev = detail::eval::read_sst_split(dir / "sentiment-dev", is_binary, task.num_classes);
+    task.test = detail::eval::read_sst_split(dir / "sentiment-test", is_binary, task.num_classes);
+    for (auto* split : {&task.train, &task.dev, &task.test}) detail::eval::sort_split_like_senteval(*split);
   } else if (name == "TREC") {
     task.num_classes = 6;
     task.protocol = TransferProtocol::kfold;
-    task.train = detail::read_trec_split(root / "TREC" / "train_5500.label");
-    task.test = detail::read_trec_split(root / "TREC" / "TREC_10.label");
-    detail::sort_split_like_senteval(task.train);
-    detail::sort_split_like_senteval(task.test);
+    task.train = detail::eval::read_trec_split(root / "TREC" / "train_5500.label");
+    task.test = detail::eval::read_trec_split(root / "TREC" / "TREC_10.label");
+    detail::eval::sort_split_like_senteval(task.train);
+    detail::eval::sort_split_like_senteval(task.test);
   } else if (name == "MRPC") {
     task.num_classes = 2;
     task.protocol = TransferProtocol::kfold;
     task.pairs = true;
-    task.train = detail::read_mrpc_split(root / "MRPC" / "msr_paraphrase_train.txt");
-    task.test = detail::read_mrpc_split(root / "MRPC" / "msr_paraphrase_test.txt");
-    detail::sort_split_like_senteval(task.train);
-    detail::sort_split_like_senteval(task.test);
+    task.train = detail::eval::read_mrpc_split(root / "MRPC" / "msr_paraphrase_train.txt");
+    task.test = detail::eval::read_mrpc_split(root / "MRPC" / "msr_paraphrase_test.txt");
+    detail::eval::sort_split_like_senteval(task.train);
+    detail::eval::sort_split_like_senteval(task.test);
   } else {
     throw_error<invalid_argument>("unknown transfer task '{}': expected MR, CR, SUBJ, MPQA, SST2, SST5, TREC or MRPC",
                                   name);

@@ -57,7 +57,7 @@ struct StsTaskResult {
   StsAggregate uniformity{std::nan(""), std::nan(""), std::nan("")};  ///< uniformity aggregates
 };
 
-namespace detail {
+namespace detail::eval {
 
 /// SentEval's similarity: cosine of NaN-cleaned vectors, NaN result mapped to 0 (float64).
 inline std::vector<double> senteval_cosines(const torch::Tensor& a, const torch::Tensor& b) {
@@ -110,7 +110,7 @@ inline StsTaskResult evaluate_sts(const StsTaskData& task, const torch::Tensor& 
     const auto a = first.narrow(0, offset, count);
     const auto b = second.narrow(0, offset, count);
     offset += count;
-    const auto sys = detail::senteval_cosines(a, b);
+    const auto sys = detail::eval::senteval_cosines(a, b);
     StsSubsetResult r;
     r.name = subset.name;
     r.n = subset.size();
@@ -149,16 +149,16 @@ inline StsTaskResult evaluate_sts(const StsTaskData& task, const torch::Tensor& 
     weights.push_back(r.n);
     result.subsets.push_back(r);
   }
-  result.pearson = detail::aggregate(subset_pearson, weights, pearson(all_sys, all_gold));
-  result.spearman = detail::aggregate(subset_spearman, weights, spearman(all_sys, all_gold));
+  result.pearson = detail::eval::aggregate(subset_pearson, weights, pearson(all_sys, all_gold));
+  result.spearman = detail::eval::aggregate(subset_spearman, weights, spearman(all_sys, all_gold));
   if (options.alignment_uniformity) {
     auto mean_of = [](const std::vector<double>& v) {
       double s = 0.0;
       for (double x : v) s += x;
       return v.empty() ? std::nan("") : s / static_cast<double>(v.size());
     };
-    result.alignment = detail::aggregate(subset_align, weights, mean_of(all_align_batches));
-    result.uniformity = detail::aggregate(subset_uniform, weights, mean_of(all_uniform_batches));
+    result.alignment = detail::eval::aggregate(subset_align, weights, mean_of(all_align_batches));
+    result.uniformity = detail::eval::aggregate(subset_uniform, weights, mean_of(all_uniform_batches));
   }
   return result;
 }

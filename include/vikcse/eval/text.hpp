@@ -20,7 +20,7 @@
 #include <system_error>
 #include <vector>
 
-namespace vikcse::detail {
+namespace vikcse::detail::eval {
 
 /// Reads a whole file as bytes; throws `data_error` naming the file when it cannot be opened.
 inline std::string read_file_bytes(const std::filesystem::path& path) {
@@ -194,4 +194,4 @@ inline std::size_t word_count(std::string_view joined) {
   return n;
 }
 
-}  // namespace vikcse::detail
+}  // namespace vikcse::detail::eval

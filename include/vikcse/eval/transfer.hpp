@@ -102,7 +102,7 @@ inline std::vector<std::pair<std::vector<std::int64_t>, std::vector<std::int64_t
   return folds;
 }
 
-namespace detail {
+namespace detail::eval {
 
 inline std::vector<std::int64_t> to_vector(const torch::Tensor& y) {
   const auto c = y.to(torch::kLong).contiguous();
@@ -149,16 +149,16 @@ inline TransferTaskResult inner_kfold_evaluate(const torch::Tensor& x, const tor
   if (o.l2_grid.empty()) throw_error<invalid_argument>("transfer: the L2 grid is empty");
   TransferTaskResult r;
   std::vector<double> dev, test;
-  for (const auto& [train, held] : stratified_kfold(detail::to_vector(y), o.kfold, o.seed)) {
-    const auto xt = detail::take(x, train);
-    const auto yt = detail::take(y, train);
-    const auto scores = detail::scan_l2(xt, yt, classes, o);
-    const auto best = detail::argmax(scores);
+  for (const auto& [train, held] : stratified_kfold(detail::eval::to_vector(y), o.kfold, o.seed)) {
+    const auto xt = detail::eval::take(x, train);
+    const auto yt = detail::eval::take(y, train);
+    const auto scores = detail::eval::scan_l2(xt, yt, classes, o);
+    const auto best = detail::eval::argmax(scores);
     dev.push_back(scores[best]);
     r.best_l2 = o.l2_grid[best];
-    LogisticRegression clf(detail::classifier_for(o, classes, r.best_l2));
+    LogisticRegression clf(detail::eval::classifier_for(o, classes, r.best_l2));
     clf.fit(xt, yt, o.validation_fraction);
-    test.push_back(round2(100.0 * clf.score(detail::take(x, held), detail::take(y, held))));
+    test.push_back(round2(100.0 * clf.score(detail::eval::take(x, held), detail::eval::take(y, held))));
   }
   r.devacc = round2(std::accumulate(dev.begin(), dev.end(), 0.0) / static_cast<double>(dev.size()));
   r.acc = round2(std::accumulate(test.begin(), test.end(), 0.0) / static_cast<double>(test.size()));
@@ -173,11 +173,11 @@ inline TransferTaskResult kfold_evaluate(const torch::Tensor& train_x, const tor
                                          const TransferOptions& o, torch::Tensor* predictions = nullptr) {
   if (o.l2_grid.empty()) throw_error<invalid_argument>("transfer: the L2 grid is empty");
   TransferTaskResult r;
-  const auto scores = detail::scan_l2(train_x, train_y, classes, o);
-  const auto best = detail::argmax(scores);
+  const auto scores = detail::eval::scan_l2(train_x, train_y, classes, o);
+  const auto best = detail::eval::argmax(scores);
   r.devacc = scores[best];
   r.best_l2 = o.l2_grid[best];
-  LogisticRegression clf(detail::classifier_for(o, classes, r.best_l2));
+  LogisticRegression clf(detail::eval::classifier_for(o, classes, r.best_l2));
   clf.fit(train_x, train_y, o.validation_fraction);
   r.acc = round2(100.0 * clf.score(test_x, test_y));
   if (predictions != nullptr) *predictions = clf.predict(test_x);
@@ -196,14 +196,14 @@ inline TransferTaskResult split_evaluate(const torch::Tensor& train_x, const tor
   TransferTaskResult r;
   std::vector<double> scores;
   for (const double l2 : o.l2_grid) {
-    LogisticRegression clf(detail::classifier_for(o, classes, l2));
+    LogisticRegression clf(detail::eval::classifier_for(o, classes, l2));
     clf.fit(train_x, train_y, dev_x, dev_y);
     scores.push_back(round2(100.0 * clf.score(dev_x, dev_y)));
   }
-  const auto best = detail::argmax(scores);
+  const auto best = detail::eval::argmax(scores);
   r.devacc = scores[best];
   r.best_l2 = o.l2_grid[best];
-  LogisticRegression clf(detail::classifier_for(o, classes, r.best_l2));
+  LogisticRegression clf(detail::eval::classifier_for(o, classes, r.best_l2));
   clf.fit(train_x, train_y, dev_x, dev_y);
   r.acc = round2(100.0 * clf.score(test_x, test_y));
   r.ndev = static_cast<std::size_t>(dev_x.size(0));

@@ -32,7 +32,7 @@ enum class FirstLayer {
   layer1,      ///< h^1, the first transformer layer (SimCSE's current code)
 };
 
-namespace detail {
+namespace detail::pooler {
 
 inline const torch::Tensor& pooling_mask(const EncoderOutput& output, const TokenBatch& batch) {
   if (batch.attention_mask.defined()) return batch.attention_mask;
@@ -69,7 +69,7 @@ inline torch::Tensor masked_mean(const torch::Tensor& states, const torch::Tenso
 
 /// `cls_before_pooler`: the last layer's state at position 0 ([CLS] / `<s>`).
 inline torch::Tensor cls_before_pooler(const EncoderOutput& output) {
-  detail::require_last(output, "cls_before_pooler");
+  detail::pooler::require_last(output, "cls_before_pooler");
   return output.last_hidden_state.select(1, 0);
 }
 
@@ -89,13 +89,13 @@ inline torch::Tensor cls_pooler(const EncoderOutput& output,
 
 /// `avg`: masked mean of the last layer (special tokens included).
 inline torch::Tensor avg_pooler(const EncoderOutput& output, const TokenBatch& batch) {
-  detail::require_last(output, "avg");
-  return masked_mean(output.last_hidden_state, detail::pooling_mask(output, batch));
+  detail::pooler::require_last(output, "avg");
+  return masked_mean(output.last_hidden_state, detail::pooler::pooling_mask(output, batch));
 }
 
 /// `avg_top2`: masked mean of the average of the last two layers. Needs hidden states.
 inline torch::Tensor avg_top2_pooler(const EncoderOutput& output, const TokenBatch& batch) {
-  detail::require_last(output, "avg_top2");
+  detail::pooler::require_last(output, "avg_top2");
   if (output.hidden_states.size() < 3) {
     throw_error<invalid_argument>(
         "pooler 'avg_top2': needs at least 3 hidden states (embeddings + 2 layers), got {} (run the encoder with "
@@ -103,16 +103,16 @@ inline torch::Tensor avg_top2_pooler(const EncoderOutput& output, const TokenBat
         output.hidden_states.size());
   }
   const auto& second_last = output.hidden_states[output.hidden_states.size() - 2];
-  return masked_mean((output.last_hidden_state + second_last) / 2.0, detail::pooling_mask(output, batch));
+  return masked_mean((output.last_hidden_state + second_last) / 2.0, detail::pooler::pooling_mask(output, batch));
 }
 
 /// `avg_first_last`: masked mean of the average of the first and the last layer; `first` chooses
 /// the embedding output or the first transformer layer. Needs hidden states.
 inline torch::Tensor avg_first_last_pooler(const EncoderOutput& output, const TokenBatch& batch,
                                            FirstLayer first = FirstLayer::embeddings) {
-  detail::require_last(output, "avg_first_last");
-  const auto& h_first = detail::hidden_state(output, first == FirstLayer::embeddings ? 0 : 1, "avg_first_last");
-  return masked_mean((h_first + output.last_hidden_state) / 2.0, detail::pooling_mask(output, batch));
+  detail::pooler::require_last(output, "avg_first_last");
+  const auto& h_first = detail::pooler::hidden_state(output, first == FirstLayer::embeddings ? 0 : 1, "avg_first_last");
+  return masked_mean((h_first + output.last_hidden_state) / 2.0, detail::pooler::pooling_mask(output, batch));
 }
 
 /// Position of the mask token in each row of `input_ids` `[B, T]` (`[B]` int64).
@@ -133,7 +133,7 @@ inline torch::Tensor mask_positions(const torch::Tensor& input_ids, std::int64_t
 
 /// `mask`: the last layer's state at the mask-token position of each row (PromptBERT h_mask).
 inline torch::Tensor mask_pooler(const EncoderOutput& output, const TokenBatch& batch, std::int64_t mask_token_id) {
-  detail::require_last(output, "mask");
+  detail::pooler::require_last(output, "mask");
   if (!batch.input_ids.defined()) throw_error<invalid_argument>("pooler 'mask': the batch has no input_ids");
   const auto positions = mask_positions(batch.input_ids, mask_token_id).to(output.last_hidden_state.device());
   const auto rows = torch::arange(output.last_hidden_state.size(0),

@@ -41,7 +41,7 @@ inline std::string format_duration(double seconds) {
 
 /// Units per second so far (0 before any time has passed).
 inline double progress_rate(const ProgressState& state) {
-  return state.elapsed_seconds > 0 ? static_cast<double>(state.done) / state.elapsed_seconds : 0.0;
+  return state.elapsed_seconds > 0 && state.done > 0 ? static_cast<double>(state.done) / state.elapsed_seconds : 0.0;
 }
 
 /// Seconds left at the current rate; NaN when unknown (no total, nothing done yet).
