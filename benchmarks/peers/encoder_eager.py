@@ -15,7 +15,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "encoder", "reference"))
-from reference_encoder import ReferenceEncoder, read_safetensors  # noqa: E402
+from reference_encoder import load_checkpoint  # noqa: E402
 
 p = argparse.ArgumentParser(description=__doc__)
 p.add_argument("checkpoint")
@@ -29,10 +29,8 @@ p.add_argument("--fast-path", action="store_true",
                     "torch.no_grad(), which is how Hugging Face's BertModel runs)")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
-with open(os.path.join(a.checkpoint, "config.json")) as f:
-    config = json.load(f)
-model = ReferenceEncoder(config)
-model.load_hf_state_dict(read_safetensors(os.path.join(a.checkpoint, "model.safetensors")))
+model = load_checkpoint(a.checkpoint)
+config = model.config
 model.eval()
 if not a.fast_path:
     # nn.TransformerEncoderLayer takes its fused inference kernel only when this flag is set; clearing

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "encoder", "reference"))
-from reference_encoder import ReferenceEncoder, read_safetensors  # noqa: E402
+from reference_encoder import load_checkpoint  # noqa: E402
 
 p = argparse.ArgumentParser(description=__doc__)
 p.add_argument("checkpoint")
@@ -30,10 +30,8 @@ p.add_argument("--iters", type=int, default=3)
 p.add_argument("--threads", type=int, default=os.cpu_count())
 a = p.parse_args()
 torch.set_num_threads(a.threads)
-with open(os.path.join(a.checkpoint, "config.json")) as f:
-    config = json.load(f)
-model = ReferenceEncoder(config)
-model.load_hf_state_dict(read_safetensors(os.path.join(a.checkpoint, "model.safetensors")))
+model = load_checkpoint(a.checkpoint)
+config = model.config
 for layer in model.layers:
     layer.self_attn.dropout = config["attention_probs_dropout_prob"]
     layer.dropout1.p = config["hidden_dropout_prob"]

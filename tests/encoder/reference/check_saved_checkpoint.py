@@ -4,20 +4,16 @@ torch.nn reference and checks its outputs against the reference's own fixture ou
 
 Usage: /usr/bin/python3 check_saved_checkpoint.py SAVED_DIR EXPECTED.safetensors
 """
-import json
 import os
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from reference_encoder import ReferenceEncoder, read_safetensors  # noqa: E402
+from reference_encoder import load_checkpoint, read_safetensors  # noqa: E402
 
 saved, expected_path = sys.argv[1], sys.argv[2]
-with open(os.path.join(saved, "config.json")) as f:
-    config = json.load(f)
-model = ReferenceEncoder(config)
-model.load_hf_state_dict(read_safetensors(os.path.join(saved, "model.safetensors")))
+model = load_checkpoint(saved)
 model.eval()
 expected = read_safetensors(expected_path)
 with torch.no_grad():

@@ -7,6 +7,7 @@ minimal safetensors reader/writer written here (Debian has no `safetensors` pack
 Run with Debian's interpreter: /usr/bin/python3 (python3-torch 1.13).
 """
 import json
+import os
 import struct
 
 import torch
@@ -121,7 +122,6 @@ class ReferenceEncoder(nn.Module):
 
     @torch.no_grad()
     def load_hf_state_dict(self, sd):
-        h = self.config["hidden_size"]
         for name, param in [("embeddings.word_embeddings.weight", self.word.weight),
                             ("embeddings.position_embeddings.weight", self.position.weight),
                             ("embeddings.token_type_embeddings.weight", self.token_type.weight),
@@ -144,3 +144,12 @@ class ReferenceEncoder(nn.Module):
             for module, key in pairs:
                 module.weight.copy_(sd[p + key + ".weight"])
                 module.bias.copy_(sd[p + key + ".bias"])
+
+
+def load_checkpoint(directory):
+    """A ReferenceEncoder with the config.json and model.safetensors of a checkpoint directory."""
+    with open(os.path.join(directory, "config.json")) as f:
+        config = json.load(f)
+    model = ReferenceEncoder(config)
+    model.load_hf_state_dict(read_safetensors(os.path.join(directory, "model.safetensors")))
+    return model
