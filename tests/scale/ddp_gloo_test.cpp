@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+#define BOOST_TEST_MODULE scale_ddp_gloo_test
+#include <boost/test/unit_test.hpp>
+
+#include <vikcse/distributed/all_gather.hpp>
+#include <vikcse/distributed/process_group.hpp>
+#include <vikcse/encoder/bert.hpp>
+#include <vikcse/loss/info_nce.hpp>
+
+#include <torch/torch.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+// Data-parallel SimCSE-style training over 2 processes (this binary re-executes itself as the
+// workers, test case `ddp_worker`, disabled unless named) must give the same parameters as one
+// process training on the concatenated batch: all-gathered negatives + SUM of gradients.
+
+extern char** environ;
+
+namespace {
+
+constexpr int kWorld = 2;
+constexpr int kSteps = 3;
+constexpr std::int64_t kGlobalBatch = 8;
+constexpr std::int64_t kLength = 7;
+constexpr double kLearningRate = 0.1;
+constexpr double kMomentum = 0.9;
+
+/// A tiny SimCSE encoder: BERT (2 layers, hidden 32, no dropout), CLS, MLP (Linear + tanh).
+struct TinySimCSEImpl : torch::nn::Module {
+  TinySimCSEImpl() {
+    vikcse::BertConfig config;
+    config.vocab_size = 50;
+    config.hidden_size = 32;
+    config.num_hidden_layers = 2;
+    config.num_attention_heads = 4;
+    config.intermediate_size = 64;
+    config.max_position_embeddings = 16;
+    config.hidden_dropout_prob = 0.0;
+    config.attention_probs_dropout_prob = 0.0;
+    config.initializer_range = 0.2;  // larger than BERT's 0.02 so that 3 steps move things visibly
+    bert = register_module("bert", vikcse::BertModel(config, vikcse::BertModelOptions{.add_pooling_layer = false}));
+    mlp = register_module("mlp", torch::nn::Linear(32, 32));
+  }
+  torch::Tensor forward(const vikcse::TokenBatch& batch) {
+    const auto cls = bert->forward(batch).last_hidden_state.select(1, 0);
+    return torch::tanh(mlp->forward(cls));
+  }
+  vikcse::BertModel bert{nullptr};
+  torch::nn::Linear mlp{nullptr};
+};
+TORCH_MODULE(TinySimCSE);
+
+/// The same initial model in every process.
+TinySimCSE make_model() {
+  torch::manual_seed(1234);
+  TinySimCSE model;
+  model->bert->init_weights();
+  model->train();
+  return model;
+}
+
+/// Step `step`'s global batch, two views (different sentences as positives), rows `[begin, end)`.
+struct Views {
+  vikcse::TokenBatch a;
+  vikcse::TokenBatch b;
+};
+
+vikcse::TokenBatch random_batch(std::int64_t rows) {
+  auto ids = torch::randint(1, 50, {rows, kLength}, torch::kLong);
+  const auto lengths = torch::randint(3, kLength + 1, {rows, 1}, torch::kLong);
+  const auto mask = (torch::arange(kLength).unsqueeze(0) < lengths).to(torch::kLong);
+  return {ids * mask, mask, {}, {}};
+}
+
+Views global_views(int step, std::int64_t begin, std::int64_t end) {
+  torch::manual_seed(100 + step);
+  auto a = random_batch(kGlobalBatch);
+  auto b = random_batch(kGlobalBatch);
+  auto rows = [&](const vikcse::TokenBatch& t) {
+    return vikcse::TokenBatch{t.input_ids.slice(0, begin, end), t.attention_mask.slice(0, begin, end), {}, {}};
+  };
+  return {rows(a), rows(b)};
+}
+
+/// Trains `kSteps` steps; `group == nullptr`: one process on the whole batch. Returns the parameters
+/// (named order) followed by a tensor of the step losses.
+std::vector<torch::Tensor> train(const vikcse::ProcessGroup* group, vikcse::GradientReduction reduction,
+                                 double learning_rate) {
+  auto model = make_model();
+  if (group != nullptr) vikcse::broadcast_parameters(model->parameters(), *group);
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(learning_rate).momentum(kMomentum));
+  std::vector<double> losses;
+  for (int step = 0; step < kSteps; ++step) {
+    const auto shard = group == nullptr ? kGlobalBatch : kGlobalBatch / group->world_size();
+    const auto begin = group == nullptr ? 0 : shard * group->rank();
+    const auto views = global_views(step, begin, begin + shard);
+    optimizer.zero_grad();
+    auto z1 = model->forward(views.a);
+    auto z2 = model->forward(views.b);
+    if (group != nullptr) {
+      z1 = vikcse::all_gather_with_local_grad(*group, z1);
+      z2 = vikcse::all_gather_with_local_grad(*group, z2);
+    }
+    const auto loss = vikcse::info_nce(z1, z2);
+    loss.backward();
+    if (group != nullptr) vikcse::all_reduce_gradients(model->parameters(), *group, reduction);
+    optimizer.step();
+    losses.push_back(loss.item<double>());
+  }
+  std::vector<torch::Tensor> out;
+  for (const auto& p : model->parameters()) out.push_back(p.detach().clone());
+  out.push_back(torch::tensor(losses, torch::kDouble));
+  return out;
+}
+
+double max_abs_diff(const std::vector<torch::Tensor>& x, const std::vector<torch::Tensor>& y, std::size_t count) {
+  double worst = 0.0;
+  for (std::size_t i = 0; i < count; ++i) {
+    worst = std::max(worst, (x[i].to(torch::kDouble) - y[i].to(torch::kDouble)).abs().max().item<double>());
+  }
+  return worst;
+}
+
+std::string arg_value(const std::string& name) {
+  const auto& suite = boost::unit_test::framework::master_test_suite();
+  for (int i = 1; i + 1 < suite.argc; ++i) {
+    if (suite.argv[i] == name) return suite.argv[i + 1];
+  }
+  return {};
+}
+
+}  // namespace
+
+// The worker: only runs when named (`--run_test=ddp_worker -- --rank R --dir D`).
+BOOST_AUTO_TEST_CASE(ddp_worker, *boost::unit_test::disabled()) {
+  at::set_num_threads(1);
+  const auto rank_text = arg_value("--rank");
+  const auto dir = arg_value("--dir");
+  BOOST_REQUIRE(!rank_text.empty() && !dir.empty());
+  const int rank = std::stoi(rank_text);
+  const auto group = vikcse::make_process_group({.rank = rank,
+                                                 .world_size = kWorld,
+                                                 .file_store = dir + "/store",
+                                                 .gloo_hostname = "127.0.0.1",
+                                                 .timeout = std::chrono::seconds(120)});
+  BOOST_TEST(group.rank() == rank);
+  BOOST_TEST(group.world_size() == kWorld);
+
+  // all_gather_with_local_grad on unequal shards: rank 0 has 3 rows, rank 1 has 2.
+  const std::int64_t rows = rank == 0 ? 3 : 2;
+  const auto local = (torch::arange(rows * 4, torch::kFloat).view({rows, 4}) + 100.0 * rank).requires_grad_();
+  const auto gathered = vikcse::all_gather_with_local_grad(group, local);
+  const auto expected = torch::cat({torch::arange(12, torch::kFloat).view({3, 4}),
+                                    torch::arange(8, torch::kFloat).view({2, 4}) + 100.0});
+  BOOST_TEST(gathered.equal(expected));
+  const auto weights = torch::arange(20, torch::kFloat).view({5, 4});
+  (gathered * weights).sum().backward();
+  BOOST_TEST(local.grad().equal(weights.narrow(0, rank == 0 ? 0 : 3, rows)));  // only the local rows
+
+  // Mismatched trailing sizes are reported, on both ranks.
+  const auto odd = torch::zeros({2, rank == 0 ? 4 : 5});
+  bool threw = false;
+  try {
+    (void)vikcse::all_gather_with_local_grad(group, odd);
+  } catch (const vikcse::invalid_argument& e) {
+    threw = std::string(e.what()).find("all but dim 0 must match") != std::string::npos;
+  }
+  BOOST_TEST(threw);
+
+  // Training with SUM (exact) and MEAN (DDP's averaging) reductions.
+  torch::save(train(&group, vikcse::GradientReduction::sum, kLearningRate), dir + "/sum" + rank_text + ".pt");
+  torch::save(train(&group, vikcse::GradientReduction::mean, kLearningRate), dir + "/mean" + rank_text + ".pt");
+  group.barrier();
+}
+
+BOOST_AUTO_TEST_CASE(two_process_training_equals_single_process_training) {
+  at::set_num_threads(1);
+  char pattern[] = "/tmp/vikcse-ddp-XXXXXX";
+  BOOST_REQUIRE(::mkdtemp(pattern) != nullptr);
+  const std::string dir = pattern;
+
+  std::vector<pid_t> pids;
+  for (int rank = 0; rank < kWorld; ++rank) {
+    const auto rank_text = std::to_string(rank);
+    std::vector<std::string> args{"/proc/self/exe", "--run_test=ddp_worker", "--log_level=message",
+                                  "--", "--rank", rank_text, "--dir", dir};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    BOOST_REQUIRE(::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) == 0);
+    pids.push_back(pid);
+  }
+
+  // The single-process reference, computed meanwhile: the whole batch, same initial weights.
+  const auto reference = train(nullptr, vikcse::GradientReduction::sum, kLearningRate);
+  const auto reference_half_lr = train(nullptr, vikcse::GradientReduction::sum, kLearningRate / 2);
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  std::vector<int> status(pids.size(), -1);
+  std::size_t done = 0;
+  while (done < pids.size()) {
+    for (std::size_t i = 0; i < pids.size(); ++i) {
+      if (status[i] != -1) continue;
+      int st = 0;
+      if (::waitpid(pids[i], &st, WNOHANG) == pids[i]) {
+        status[i] = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        ++done;
+      }
+    }
+    if (done < pids.size() && std::chrono::steady_clock::now() > deadline) {
+      for (std::size_t i = 0; i < pids.size(); ++i) {
+        if (status[i] == -1) {
+          ::kill(pids[i], SIGKILL);
+          ::waitpid(pids[i], nullptr, 0);
+          status[i] = 999;
+          ++done;
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (std::size_t i = 0; i < pids.size(); ++i) BOOST_TEST_REQUIRE(status[i] == 0, "worker " << i << " status");
+
+  const auto count = reference.size() - 1;  // parameters; the last tensor holds the losses
+  for (int rank = 0; rank < kWorld; ++rank) {
+    std::vector<torch::Tensor> sum;
+    std::vector<torch::Tensor> mean;
+    torch::load(sum, dir + "/sum" + std::to_string(rank) + ".pt");
+    torch::load(mean, dir + "/mean" + std::to_string(rank) + ".pt");
+    BOOST_TEST_REQUIRE(sum.size() == reference.size());
+    BOOST_TEST_REQUIRE(mean.size() == reference.size());
+    // The training moved the parameters noticeably, so equality below is not trivial.
+    const auto moved = max_abs_diff(reference, make_model()->parameters(), count);
+    BOOST_TEST_MESSAGE("rank " << rank << ": training moved the parameters by up to " << moved);
+    BOOST_TEST(moved > 1e-2);
+    // Same losses at every step (each rank computes the global loss) and same final parameters.
+    BOOST_TEST(torch::allclose(sum.back(), reference.back(), 1e-5, 1e-6));
+    const auto diff = max_abs_diff(sum, reference, count);
+    BOOST_TEST_MESSAGE("rank " << rank << ": max |DDP(sum) - single| = " << diff);
+    BOOST_TEST(diff < 1e-5);
+    // Averaging the gradients (plain DDP) is NOT single-process training at this learning rate;
+    // it equals it at learning rate / world size (SGD is linear in the gradient).
+    const auto mean_diff = max_abs_diff(mean, reference, count);
+    BOOST_TEST_MESSAGE("rank " << rank << ": max |DDP(mean) - single| = " << mean_diff);
+    BOOST_TEST(mean_diff > 1e-3);
+    BOOST_TEST(max_abs_diff(mean, reference_half_lr, count) < 1e-5);
+  }
+  std::filesystem::remove_all(dir);
+}
