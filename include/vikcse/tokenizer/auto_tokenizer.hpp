@@ -66,6 +66,10 @@ public:
   [[nodiscard]] std::vector<std::int64_t> encode(std::string_view text, bool add_special_tokens = true) const {
     return std::visit([&](const auto& t) { return t.encode(text, add_special_tokens); }, impl_);
   }
+  void encode_into(std::string_view text, std::vector<std::int64_t>& ids,
+                   std::size_t limit = static_cast<std::size_t>(-1)) const {
+    std::visit([&](const auto& t) { t.encode_into(text, ids, limit); }, impl_);
+  }
   [[nodiscard]] std::vector<std::int64_t> encode_pair(std::string_view a, std::string_view b,
                                                       std::vector<std::int64_t>* token_type_ids = nullptr) const {
     return std::visit([&](const auto& t) { return t.encode_pair(a, b, token_type_ids); }, impl_);

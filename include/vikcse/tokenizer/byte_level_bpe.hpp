@@ -17,6 +17,7 @@
 ///     merged by BPE, lowest merge rank first, leftmost first on ties.
 ///  5. Framing: <s> A </s>, pairs <s> A </s></s> B </s> (token types all 0).
 
+#include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/tokenizer/detail/added_tokens.hpp>
 #include <vikcse/tokenizer/detail/core.hpp>
@@ -378,10 +379,10 @@ public:
       const auto& t = core_.id_to_token[id];
       if (!t.empty() && core_.vocab.contains(t)) vocab[t] = id;
     }
-    detail::write_file_atomic(dir / "vocab.json", vocab.dump() + "\n");
+    detail::write_text_atomically<tokenizer_error>(dir / "vocab.json", vocab.dump() + "\n");
     std::string merges = "#version: 0.2\n";
     for (const auto& [a, b] : merge_list_) merges += a + " " + b + "\n";
-    detail::write_file_atomic(dir / "merges.txt", merges);
+    detail::write_text_atomically<tokenizer_error>(dir / "merges.txt", merges);
     nlohmann::json cfg = {{"tokenizer_class", "RobertaTokenizer"},
                           {"add_prefix_space", options_.add_prefix_space},
                           {"bos_token", options_.bos_token},
@@ -393,12 +394,12 @@ public:
                           {"mask_token", {{"content", options_.mask_token}, {"lstrip", options_.mask_lstrip},
                                           {"rstrip", false}, {"single_word", false}, {"normalized", false},
                                           {"__type", "AddedToken"}}}};
-    detail::write_file_atomic(dir / "tokenizer_config.json", cfg.dump(2) + "\n");
+    detail::write_text_atomically<tokenizer_error>(dir / "tokenizer_config.json", cfg.dump(2) + "\n");
     nlohmann::json map = {{"bos_token", options_.bos_token}, {"eos_token", options_.eos_token},
                           {"cls_token", options_.bos_token}, {"sep_token", options_.eos_token},
                           {"pad_token", options_.pad_token}, {"unk_token", options_.unk_token},
                           {"mask_token", options_.mask_token}};
-    detail::write_file_atomic(dir / "special_tokens_map.json", map.dump(2) + "\n");
+    detail::write_text_atomically<tokenizer_error>(dir / "special_tokens_map.json", map.dump(2) + "\n");
   }
 
 private:
@@ -462,9 +463,7 @@ private:
     const auto map = detail::bytes_to_unicode();
     unicode_to_byte_.assign(512, -1);
     for (unsigned b = 0; b < 256; ++b) {
-      std::string s;
-      detail::unicode::append_utf8(s, map[b]);
-      auto it = core_.vocab.find(s);
+      auto it = core_.vocab.find(detail::unicode::to_utf8(map[b]));
       byte_ids_[b] = it == core_.vocab.end() ? -1 : it->second;
       unicode_to_byte_[map[b]] = static_cast<int>(b);
     }

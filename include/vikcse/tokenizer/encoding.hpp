@@ -231,18 +231,27 @@ void parallel_for(std::size_t n, unsigned threads, F&& f) {
 
 }  // namespace detail
 
+/// Encodes sentences under `options` (template, truncation, special tokens) on
+/// `options.threads` threads, one unpadded row of ids per sentence.
+template <TextTokenizer Tok, std::ranges::random_access_range Range>
+  requires std::convertible_to<std::ranges::range_reference_t<Range>, std::string_view>
+std::vector<std::vector<std::int64_t>> encode_all(const Tok& tok, const Range& sentences,
+                                                  const BatchEncodingOptions& options = {}) {
+  const auto n = static_cast<std::size_t>(std::ranges::size(sentences));
+  std::vector<std::vector<std::int64_t>> rows(n);
+  detail::parallel_for(n, options.threads, [&](std::size_t i) {
+    rows[i] = encode_truncated(tok, std::string_view(std::ranges::begin(sentences)[static_cast<std::ptrdiff_t>(i)]), options);
+  });
+  return rows;
+}
+
 /// Encodes sentences into a padded batch.
 ///
 /// Example: `auto batch = vikcse::encode_batch(tok, std::vector<std::string>{"a b", "c"}, {});`
 template <TextTokenizer Tok, std::ranges::random_access_range Range>
   requires std::convertible_to<std::ranges::range_reference_t<Range>, std::string_view>
 EncodedBatch encode_batch(const Tok& tok, const Range& sentences, const BatchEncodingOptions& options = {}) {
-  const auto n = static_cast<std::size_t>(std::ranges::size(sentences));
-  std::vector<std::vector<std::int64_t>> rows(n);
-  detail::parallel_for(n, options.threads, [&](std::size_t i) {
-    rows[i] = encode_truncated(tok, std::string_view(std::ranges::begin(sentences)[static_cast<std::ptrdiff_t>(i)]), options);
-  });
-  return detail::pad_rows(std::move(rows), {}, options, tok.special_tokens().pad);
+  return detail::pad_rows(encode_all(tok, sentences, options), {}, options, tok.special_tokens().pad);
 }
 
 /// Encodes sentence pairs (a[i], b[i]) into a padded batch with token types.

@@ -20,6 +20,7 @@
 ///     single [UNK].
 ///  6. Framing: [CLS] A [SEP], pairs [CLS] A [SEP] B [SEP] with token types 0 then 1.
 
+#include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/tokenizer/detail/added_tokens.hpp>
 #include <vikcse/tokenizer/detail/core.hpp>
@@ -35,6 +36,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace vikcse {
@@ -215,6 +217,26 @@ public:
     }
   }
 
+  /// The words BERT's normalizer and pre-tokenizer make of `text` (UTF-8, before WordPiece);
+  /// added tokens found in the text are returned as they are.
+  [[nodiscard]] std::vector<std::string> pre_tokenize(std::string_view text) const {
+    std::u32string chars;
+    detail::unicode::decode_utf8(text, chars);
+    std::vector<detail::Segment> segments;
+    detail::split_on_added_tokens(chars, core_.added, /*normalized=*/false, segments);
+    std::vector<std::string> words;
+    std::u32string normalized;
+    for (const auto& seg : segments) {
+      if (seg.token_id >= 0) {
+        words.push_back(core_.id_to_token[static_cast<std::size_t>(seg.token_id)]);
+        continue;
+      }
+      normalize(std::u32string_view(chars).substr(seg.begin, seg.end - seg.begin), normalized);
+      for_each_word(normalized, [&](std::u32string_view w) { words.push_back(detail::unicode::to_utf8(w)); });
+    }
+    return words;
+  }
+
   /// Ids of a pair framed as [CLS] A [SEP] B [SEP].
   [[nodiscard]] std::vector<std::int64_t> encode_pair(std::string_view a, std::string_view b,
                                                       std::vector<std::int64_t>* token_type_ids = nullptr) const {
@@ -285,7 +307,7 @@ public:
       vocab += t;
       vocab += '\n';
     }
-    detail::write_file_atomic(dir / "vocab.txt", vocab);
+    detail::write_text_atomically<tokenizer_error>(dir / "vocab.txt", vocab);
     nlohmann::json cfg = {{"tokenizer_class", "BertTokenizer"},
                           {"do_lower_case", options_.lowercase},
                           {"tokenize_chinese_chars", options_.handle_chinese_chars},
@@ -295,11 +317,11 @@ public:
                           {"pad_token", options_.pad_token},
                           {"mask_token", options_.mask_token}};
     cfg["strip_accents"] = options_.strip_accents ? nlohmann::json(*options_.strip_accents) : nlohmann::json(nullptr);
-    detail::write_file_atomic(dir / "tokenizer_config.json", cfg.dump(2) + "\n");
+    detail::write_text_atomically<tokenizer_error>(dir / "tokenizer_config.json", cfg.dump(2) + "\n");
     nlohmann::json map = {{"unk_token", options_.unk_token}, {"cls_token", options_.cls_token},
                           {"sep_token", options_.sep_token}, {"pad_token", options_.pad_token},
                           {"mask_token", options_.mask_token}};
-    detail::write_file_atomic(dir / "special_tokens_map.json", map.dump(2) + "\n");
+    detail::write_text_atomically<tokenizer_error>(dir / "special_tokens_map.json", map.dump(2) + "\n");
   }
 
 private:
@@ -381,29 +403,41 @@ private:
     }
   }
 
+  /// BertPreTokenizer: calls `f(word)` for each whitespace-separated run, every punctuation
+  /// character being a word of its own; stops early when `f` returns false.
+  template <typename F>
+  static void for_each_word(std::u32string_view text, F&& f) {
+    namespace u = detail::unicode;
+    auto emit = [&](std::size_t b, std::size_t e) -> bool {
+      if (e <= b) return true;
+      if constexpr (std::is_same_v<decltype(f(text)), bool>) {
+        return f(text.substr(b, e - b));
+      } else {
+        f(text.substr(b, e - b));
+        return true;
+      }
+    };
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char32_t c = text[i];
+      if (u::is_white_space(c)) {
+        if (!emit(start, i)) return;
+        start = i + 1;
+      } else if (u::is_bert_punctuation(c)) {
+        if (!emit(start, i) || !emit(i, i + 1)) return;
+        start = i + 1;
+      }
+    }
+    emit(start, text.size());
+  }
+
   /// BertPreTokenizer then WordPiece on a normalized piece.
   void pre_tokenize_and_model(std::u32string_view text, std::string& word, std::vector<std::int64_t>& ids,
                               std::size_t limit) const {
-    namespace u = detail::unicode;
-    std::size_t start = 0;
-    std::size_t i = 0;
-    const std::size_t n = text.size();
-    auto flush = [&](std::size_t b, std::size_t e) {
-      if (e > b && ids.size() < limit) wordpiece(text.substr(b, e - b), word, ids);
-    };
-    while (i < n && ids.size() < limit) {
-      const char32_t c = text[i];
-      if (u::is_white_space(c)) {
-        flush(start, i);
-        start = i + 1;
-      } else if (u::is_bert_punctuation(c)) {
-        flush(start, i);
-        flush(i, i + 1);
-        start = i + 1;
-      }
-      ++i;
-    }
-    flush(start, n);
+    for_each_word(text, [&](std::u32string_view w) {
+      wordpiece(w, word, ids);
+      return ids.size() < limit;
+    });
   }
 
   /// Greedy longest-match-first WordPiece on one word.

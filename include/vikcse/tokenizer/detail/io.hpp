@@ -15,7 +15,6 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
-#include <random>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -66,32 +65,6 @@ inline std::vector<std::string_view> split_lines(std::string_view text) {
     start = end + 1;
   }
   return lines;
-}
-
-/// Writes `contents` to `path` atomically: a temporary file in the same directory is written,
-/// flushed and renamed over `path`, so readers never see a half-written file.
-inline void write_file_atomic(const std::filesystem::path& path, std::string_view contents) {
-  std::random_device rd;
-  const auto tmp = path.parent_path() /
-                   (path.filename().string() + ".tmp" + std::to_string(rd()) + std::to_string(rd()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw_error<tokenizer_error>("cannot open '{}' for writing", tmp.string());
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw_error<tokenizer_error>("error while writing '{}'", tmp.string());
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw_error<tokenizer_error>("cannot rename '{}' to '{}': {}", tmp.string(), path.string(), ec.message());
-  }
 }
 
 /// Creates `dir` (and parents) or throws tokenizer_error.

@@ -105,6 +105,13 @@ inline void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
+/// UTF-8 encoding of one code point.
+inline std::string to_utf8(char32_t cp) {
+  std::string out;
+  append_utf8(out, cp);
+  return out;
+}
+
 /// UTF-8 encoding of a code-point string.
 inline std::string to_utf8(std::u32string_view text) {
   std::string out;

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// Byte-level BPE on a tiny vocabulary: GPT-2 pre-tokenization, merges, <mask> lstrip, framing,
+// byte-exact decode, save/load and errors.
+
+#include "fixtures.hpp"
+#include "tiny.hpp"
+
+#include <vikcse/tokenizer/auto_tokenizer.hpp>
+#include <vikcse/tokenizer/byte_level_bpe.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace vt = vikcse::testing;
+using Ids = std::vector<std::int64_t>;
+using Strings = std::vector<std::string>;
+
+namespace {
+
+Strings tokens(const vikcse::ByteLevelBpeTokenizer& tok, const Ids& ids) {
+  Strings out;
+  for (auto id : ids) out.push_back(tok.id_to_token(id));
+  return out;
+}
+
+Strings split(std::string_view text) {
+  const auto chars = vikcse::detail::unicode::to_u32(text);
+  Strings out;
+  vikcse::detail::gpt2_split(chars, [&](std::size_t b, std::size_t e) {
+    out.push_back(vikcse::detail::unicode::to_utf8(std::u32string_view(chars).substr(b, e - b)));
+  });
+  return out;
+}
+
+const std::string G = "\xC4\xA0";  // Ġ, the byte symbol of ' '
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(byte_level_bpe)
+
+BOOST_AUTO_TEST_CASE(gpt2_pre_tokenization) {
+  BOOST_TEST((split("I'm  going!!  ") == Strings{"I", "'m", " ", " going", "!!", "  "}));
+  BOOST_TEST((split("don't 'S x'll") == Strings{"don", "'t", " '", "S", " x", "'ll"}));
+  BOOST_TEST((split("abc123 45!? \xC3\xA9t\xC3\xA9") == Strings{"abc", "123", " 45", "!?", " \xC3\xA9t\xC3\xA9"}));
+  BOOST_TEST((split("a\tb") == Strings{"a", "\t", "b"}));
+  BOOST_TEST((split(" ") == Strings{" "}));
+}
+
+BOOST_AUTO_TEST_CASE(merges_lowest_rank_first) {
+  const auto tok = vt::tiny_bpe();
+  BOOST_TEST((tokens(tok, tok.encode("hello world", false)) == Strings{"hello", G + "world"}));
+  BOOST_TEST((tokens(tok, tok.encode("Hello", false)) == Strings{"H", "e", "ll", "o"}));
+  BOOST_TEST((tokens(tok, tok.encode("hello hello", false)) == Strings{"hello", G + "hello"}));
+}
+
+BOOST_AUTO_TEST_CASE(framing_and_special_tokens_from_the_vocabulary) {
+  const auto tok = vt::tiny_bpe();
+  const auto& sp = tok.special_tokens();
+  BOOST_TEST(sp.bos() == *tok.token_to_id("<s>"));
+  BOOST_TEST(sp.eos() == *tok.token_to_id("</s>"));
+  BOOST_TEST(sp.pad == *tok.token_to_id("<pad>"));
+  BOOST_TEST(sp.mask == *tok.token_to_id("<mask>"));
+  BOOST_TEST((tokens(tok, tok.encode("hello")) == Strings{"<s>", "hello", "</s>"}));
+  BOOST_TEST((tokens(tok, tok.encode("")) == Strings{"<s>", "</s>"}));
+  Ids types;
+  BOOST_TEST((tokens(tok, tok.encode_pair("hello", "world", &types)) ==
+              Strings{"<s>", "hello", "</s>", "</s>", "w", "or", "l", "d", "</s>"}));
+  BOOST_TEST((types == Ids(9, 0)));
+}
+
+BOOST_AUTO_TEST_CASE(mask_swallows_the_space_before_it) {
+  const auto tok = vt::tiny_bpe();
+  BOOST_TEST((tokens(tok, tok.encode("hello   <mask> world", false)) == Strings{"hello", "<mask>", G + "world"}));
+  BOOST_TEST((tokens(tok, tok.encode("hello<mask>", false)) == Strings{"hello", "<mask>"}));
+  BOOST_TEST((tokens(tok, tok.encode("hello <s>", false)) == Strings{"hello", G, "<s>"}));  // <s> has no lstrip
+}
+
+BOOST_AUTO_TEST_CASE(add_prefix_space) {
+  vikcse::ByteLevelBpeOptions o;
+  o.add_prefix_space = true;
+  const auto tok = vt::tiny_bpe(o);
+  BOOST_TEST((tokens(tok, tok.encode("hello", false)) == Strings{G + "hello"}));
+  BOOST_TEST((tokens(tok, tok.encode(" hello", false)) == Strings{G + "hello"}));
+}
+
+BOOST_AUTO_TEST_CASE(decode_is_byte_exact) {
+  const auto tok = vt::tiny_bpe();
+  for (const char* s : {"hello world", "h\xC3\xA9llo w\xC3\xB6rld \xF0\x9F\x98\x80", "  spaces  \t", ""}) {
+    BOOST_TEST(tok.decode(tok.encode(s)) == s);
+  }
+  BOOST_TEST(tok.decode(tok.encode("hello <mask>"), false) == "<s>hello<mask></s>");
+  // An invalid byte is U+FFFD on the way in, so it decodes as U+FFFD.
+  BOOST_TEST(tok.encode("\xFF", false).size() == 3u);
+  BOOST_TEST(tok.decode(tok.encode("a\xFF")) == "a\xEF\xBF\xBD");
+  // Ids that spell half a character decode to U+FFFD, not to invalid UTF-8.
+  const Ids half = {*tok.token_to_id(vikcse::detail::unicode::to_utf8(vikcse::detail::bytes_to_unicode()[0xC3]))};
+  BOOST_TEST(tok.decode(half) == "\xEF\xBF\xBD");
+}
+
+BOOST_AUTO_TEST_CASE(save_then_load_gives_the_same_tokenizer) {
+  const auto tok = vt::tiny_bpe();
+  const auto dir = vt::temp_dir("bpe-save");
+  tok.save(dir);
+  const auto back = vikcse::load_tokenizer(dir);
+  BOOST_TEST((back.kind() == vikcse::TokenizerKind::byte_level_bpe));
+  for (const char* s : {"hello world", "Hello <mask>!", "h\xC3\xA9llo \xF0\x9F\x98\x80", ""}) {
+    BOOST_TEST(back.encode(s) == tok.encode(s));
+  }
+  BOOST_TEST(back.byte_level_bpe()->num_merges() == tok.num_merges());
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(bad_files_fail_clearly) {
+  const auto dir = vt::temp_dir("bpe-bad");
+  auto message_of = [](auto&& f) {
+    try {
+      f();
+    } catch (const vikcse::tokenizer_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  { std::ofstream(dir / "vocab.json") << R"({"a": 0, "b": 1, "ab": 2})"; }
+  { std::ofstream(dir / "merges.txt") << "#version: 0.2\na b\na b c\n"; }
+  auto m = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  BOOST_TEST(m.find("merges.txt' line 3") != std::string::npos, m);
+  { std::ofstream(dir / "merges.txt") << "a x\n"; }
+  m = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  BOOST_TEST(m.find("merge 1 'a x'") != std::string::npos, m);
+  { std::ofstream(dir / "vocab.json") << R"({"a": "zero"})"; }
+  m = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  BOOST_TEST(m.find("the id of 'a' is not an integer") != std::string::npos, m);
+  { std::ofstream(dir / "vocab.json") << R"({"a": 0, "b": 0})"; }
+  { std::ofstream(dir / "merges.txt") << ""; }
+  m = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  BOOST_TEST(m.find("id 0 is given to both") != std::string::npos, m);
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
