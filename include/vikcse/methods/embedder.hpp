@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file embedder.hpp
+/// Glue between a trained host, a tokenizer and the evaluation engine: the `TokenizeFunction` and
+/// `SpecialIds` of any vikcse tokenizer, and an `Embedder` callback (`vikcse/eval/embedder.hpp`)
+/// that tokenises sentences (plain or templated, like training) and returns `model->embed`.
+
+#include <vikcse/eval/embedder.hpp>
+#include <vikcse/model/prompt_layout.hpp>
+#include <vikcse/train/collator.hpp>
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vikcse {
+
+/// The special ids of a tokenizer (`t.special_tokens()` with cls/sep/pad/mask ids).
+/// @tparam Tokenizer a vikcse tokenizer (WordPieceTokenizer, ByteLevelBpeTokenizer, AutoTokenizer)
+/// @throws vikcse::config_error when the vocabulary lacks [CLS], [SEP] or [PAD].
+template <typename Tokenizer>
+SpecialIds special_ids(const Tokenizer& tokenizer) {
+  const auto& s = tokenizer.special_tokens();
+  if (s.cls < 0 || s.sep < 0 || s.pad < 0) {
+    throw_error<config_error>("tokenizer: the vocabulary lacks a cls/sep/pad token (ids {}, {}, {})", s.cls, s.sep, s.pad);
+  }
+  return {s.cls, s.sep, s.pad, s.mask};
+}
+
+/// `text -> ids` without special tokens, sharing `tokenizer`.
+/// @tparam Tokenizer has `encode(std::string_view, bool add_special_tokens)`.
+template <typename Tokenizer>
+TokenizeFunction tokenize_function(std::shared_ptr<const Tokenizer> tokenizer) {
+  return [tokenizer](std::string_view text) { return tokenizer->encode(text, /*add_special_tokens=*/false); };
+}
+
+/// Options of `make_embedder`.
+struct EmbedderOptions {
+  /// Template layout of the evaluation input; nullopt: `[CLS] sentence [SEP]`.
+  std::optional<PromptLayout> layout;
+  /// Cap on tokens (plain: whole sequence; prompt: the sentence). Default: 512 − template.
+  std::int64_t max_length = 512;
+};
+
+/// An `Embedder` over `model->embed` (the caller's evaluation loop sets eval mode and no-grad; this
+/// callback does both itself too).
+/// @tparam Holder a `SentenceEmbedder<...>` holder.
+template <typename Holder>
+Embedder make_embedder(Holder model, TokenizeFunction tokenize, SpecialIds specials, EmbedderOptions options = {}) {
+  auto format = ViewFormat{options.layout, options.layout ? options.max_length - options.layout->size() : options.max_length};
+  auto collator = std::make_shared<Collator>(std::move(tokenize), CollatorOptions{specials, format, format});
+  return [model, collator, format](const std::vector<std::string>& sentences) mutable {
+    torch::NoGradGuard no_grad;
+    const bool was_training = model->is_training();
+    model->eval();
+    std::vector<std::vector<std::int64_t>> rows;
+    rows.reserve(sentences.size());
+    for (const auto& s : sentences) rows.push_back(collator->row(s, format));  // empty sentences allowed at eval
+    const auto out = model->embed(collator->pad(rows));
+    if (was_training) model->train();
+    return out;
+  };
+}
+
+}  // namespace vikcse
