@@ -50,7 +50,7 @@ Real data:
   --senteval DIR    SentEval data directory (holds downstream/)
 Options:
   --out DIR         output directory (checkpoints, metrics.jsonl, demo data). Default: vikcse-demo-out
-  --steps N         training steps (demo default 300; real data default: 2 epochs)
+  --steps N         training steps (demo default 1500; real data default: 2 epochs)
   --batch-size N    sentences per step (demo 32; real 128)
   --lr X            learning rate (demo 5e-4; real 3e-6, the VIKCSE reference)
   --kb-grad-mode M  none (reference) | straight_through | soft (extensions). Default: none
@@ -201,10 +201,10 @@ Setup demo_setup(const Args& a) {
   c.max_position_embeddings = 64;
   torch::manual_seed(a.seed);
   s.encoder = vikcse::AutoModel(c);
-  s.steps = a.steps > 0 ? a.steps : 300;
+  s.steps = a.steps > 0 ? a.steps : 1500;
   s.batch_size = a.batch_size > 0 ? a.batch_size : 32;
   s.lr = a.lr > 0 ? a.lr : 5e-4;
-  s.eval_steps = 100;
+  s.eval_steps = 250;
   return s;
 }
 
