@@ -12,6 +12,10 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -134,6 +138,37 @@ BOOST_AUTO_TEST_CASE(special_tokens_resolved_by_string) {
   BOOST_TEST(r.unk == *roberta().token_to_id("<unk>"));
   BOOST_TEST(bert().vocab_size() == 30522);
   BOOST_TEST(roberta().vocab_size() == 50265);
+}
+
+BOOST_AUTO_TEST_CASE(roberta_tokenizer_json_gives_the_same_ids) {
+  // roberta-base's tokenizer.json layout (as tests/tokenizer/reference/hf_tokenizers.js builds it),
+  // with the merges in the newer [left, right] form.
+  const auto src = vt::shared_tokenizer_dir("roberta-base");
+  const auto vocab = vikcse::detail::read_json_file(src / "vocab.json");
+  nlohmann::json merges = nlohmann::json::array();
+  for (const auto& [a, b] : vikcse::ByteLevelBpeTokenizer::read_merges(src / "merges.txt")) merges.push_back({a, b});
+  auto special = [&](const char* content, bool lstrip) {
+    return nlohmann::json{{"id", vocab[content]}, {"content", content}, {"single_word", false}, {"lstrip", lstrip},
+                          {"rstrip", false}, {"normalized", false}, {"special", true}};
+  };
+  const nlohmann::json j = {
+      {"version", "1.0"},
+      {"added_tokens", {special("<s>", false), special("<pad>", false), special("</s>", false), special("<unk>", false),
+                        special("<mask>", true)}},
+      {"normalizer", nullptr},
+      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+      {"post_processor", {{"type", "RobertaProcessing"}, {"sep", {"</s>", vocab["</s>"]}}, {"cls", {"<s>", vocab["<s>"]}},
+                          {"trim_offsets", true}, {"add_prefix_space", false}}},
+      {"decoder", {{"type", "ByteLevel"}}},
+      {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"vocab", vocab}, {"merges", merges}}}};
+  const auto dir = std::filesystem::temp_directory_path() / ("vikcse-roberta-json-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir / "tokenizer.json") << j.dump(); }
+  const auto tok = vikcse::load_tokenizer(dir);
+  std::filesystem::remove_all(dir);
+  BOOST_TEST((tok.kind() == vikcse::TokenizerKind::byte_level_bpe));
+  BOOST_TEST((tok.special_tokens() == roberta().special_tokens()));
+  for (const auto& line : torture()) BOOST_TEST(tok.encode(line) == roberta().encode(line));
 }
 
 BOOST_AUTO_TEST_CASE(auto_tokenizer_picks_by_files) {
