@@ -39,6 +39,7 @@ Model:
   --random-model DIR     demo: random weights from DIR/config.json (+ DIR's tokenizer files)
   --layers N             with --random-model: override num_hidden_layers (small = fast)
   --seed N               with --random-model: initialisation seed (default 42)
+  --tokenizer DIR        tokenizer files from DIR instead of the model directory
 Pooler:
   --pooler NAME          cls | cls_before_pooler | avg | avg_first_last | avg_top2 | mask
                          (default cls_before_pooler)
@@ -63,7 +64,7 @@ Run:
 )";
 
 struct Args {
-  std::optional<std::filesystem::path> model, random_model, senteval, json, cache;
+  std::optional<std::filesystem::path> model, random_model, tokenizer, senteval, json, cache;
   std::int64_t layers = 0;
   std::uint64_t seed = 42;
   std::string pooler = "cls_before_pooler";
@@ -114,6 +115,8 @@ Args parse(int argc, char** argv) {
       a.model = value();
     } else if (flag == "--random-model") {
       a.random_model = value();
+    } else if (flag == "--tokenizer") {
+      a.tokenizer = value();
     } else if (flag == "--layers") {
       a.layers = to_int(flag, value());
     } else if (flag == "--seed") {
@@ -215,7 +218,7 @@ int run(const Args& args) {
                            config.num_hidden_layers, args.seed);
   }
 
-  const auto text = load_text_side(dir, model.config().model_type);
+  const auto text = load_text_side(args.tokenizer ? *args.tokenizer : dir, model.config().model_type);
   const auto& special = text.special;
   vikcse::ModelEmbedderOptions embed_options;
   embed_options.pooler.kind = vikcse::parse_pooler_kind(args.pooler);

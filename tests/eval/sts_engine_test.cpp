@@ -238,3 +238,50 @@ BOOST_AUTO_TEST_CASE(engine_runs_tasks_and_uses_the_cache) {
   BOOST_TEST(vikcse::expand_task_names({"sts", "STS12", "MR"}).size() == 8u);
   BOOST_TEST(vikcse::expand_task_names({"all"}).size() == 14u);
 }
+
+// Transfer tasks through the engine: MRPC layout (pairs, |u-v| and u*v features, F1) with a fake
+// model whose embedding separates paraphrases (same first word) from non-paraphrases.
+BOOST_AUTO_TEST_CASE(engine_runs_a_pair_transfer_task) {
+  TempDir dir;
+  const auto mrpc = dir.path / "senteval" / "downstream" / "MRPC";
+  fs::create_directories(mrpc);
+  auto write = [&](const char* name, int rows, int offset) {
+    std::ofstream out(mrpc / name);
+    out << "\xEF\xBB\xBFQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n";
+    for (int i = 0; i < rows; ++i) {
+      const int label = (i + offset) % 2;
+      const auto a = fmt::format("w{} x{}", i % 7, i);
+      const auto b = label == 1 ? fmt::format("w{} y", i % 7) : fmt::format("v{} y", i % 5);
+      out << label << "\t" << i << "\t" << i + 1000 << "\t" << a << "\t" << b << "\n";
+    }
+  };
+  write("msr_paraphrase_train.txt", 60, 0);
+  write("msr_paraphrase_test.txt", 20, 1);
+  // Embedding: one-hot of the first word's hash bucket (paraphrases share it, so |u-v| = 0).
+  auto embed = [](const std::vector<std::string>& sentences) {
+    auto out = torch::zeros({static_cast<std::int64_t>(sentences.size()), 16});
+    for (std::size_t i = 0; i < sentences.size(); ++i) {
+      const auto first = sentences[i].substr(0, sentences[i].find(' '));
+      out[static_cast<std::int64_t>(i)][static_cast<std::int64_t>(std::hash<std::string>{}(first) % 16)] = 1.0F;
+    }
+    return out;
+  };
+  vikcse::SentEvalOptions options;
+  options.senteval_dir = dir.path / "senteval";
+  options.transfer = vikcse::TransferOptions::for_mode(vikcse::TransferMode::fast);
+  options.transfer.kfold = 3;
+  vikcse::SentEval engine(embed, options);
+  const auto report = engine.run({"MRPC"});
+  BOOST_REQUIRE(report.transfer.size() == 1u);
+  const auto& r = report.transfer[0];
+  BOOST_TEST(r.name == "MRPC");
+  BOOST_TEST(r.ndev == 60u);
+  BOOST_TEST(r.ntest == 20u);
+  BOOST_REQUIRE(r.f1.has_value());
+  BOOST_TEST(r.acc >= 90.0);
+  BOOST_TEST(*r.f1 >= 90.0);
+  // Deterministic: the same run gives the same numbers.
+  const auto again = vikcse::SentEval(embed, options).run({"MRPC"});
+  BOOST_TEST(again.transfer[0].acc == r.acc);
+  BOOST_TEST(again.transfer[0].devacc == r.devacc);
+}
