@@ -147,8 +147,9 @@ public:
         auto* hnsw = static_cast<faiss::IndexHNSWFlat*>(state_->index.get());
         hnsw->hnsw.efSearch = static_cast<int>(std::max(options_.ef_search, k));
       }
+      // FAISS labels are int64_t (`faiss::Index::idx_t` in 1.7.3, `faiss::idx_t` later).
       state_->index->search(n, q.data_ptr<float>(), k, scores.data_ptr<float>(),
-                            reinterpret_cast<faiss::Index::idx_t*>(labels.data_ptr<std::int64_t>()));
+                            labels.data_ptr<std::int64_t>());
     }
     // Approximate indices can return fewer than k hits (label -1): answer those rows exactly.
     const auto missing = (labels < 0).any(1).nonzero().squeeze(1);
