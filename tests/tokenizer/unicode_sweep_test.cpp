@@ -41,9 +41,12 @@ struct Ours {
 
 Ours classify(char32_t c) {
   Ours o;
-  o.clean = (c == 0 || c == u::replacement_character || u::is_bert_control(c)) ? "D" : u::is_white_space(c) ? "W" : "=";
-  o.punct = u::is_bert_punctuation(c) ? "P" : u::is_white_space(c) ? "S" : "-";
-  o.bytelevel = u::is_letter(c) ? "L" : u::is_number(c) ? "N" : u::is_white_space(c) ? "S" : "O";
+  // (single characters assigned with assign(1, ...): GCC 12 warns falsely on string = "literal")
+  o.clean.assign(1, (c == 0 || c == u::replacement_character || u::is_bert_control(c)) ? 'D'
+                    : u::is_white_space(c)                                              ? 'W'
+                                                                                        : '=');
+  o.punct.assign(1, u::is_bert_punctuation(c) ? 'P' : u::is_white_space(c) ? 'S' : '-');
+  o.bytelevel.assign(1, u::is_letter(c) ? 'L' : u::is_number(c) ? 'N' : u::is_white_space(c) ? 'S' : 'O');
   std::u32string s(1, c);
   u::nfd(s);
   std::u32string kept;

@@ -22,6 +22,7 @@
 #include <vikcse/tokenizer/detail/added_tokens.hpp>
 #include <vikcse/tokenizer/detail/core.hpp>
 #include <vikcse/tokenizer/detail/io.hpp>
+#include <vikcse/tokenizer/detail/tokenizer_base.hpp>
 #include <vikcse/tokenizer/detail/unicode.hpp>
 #include <vikcse/tokenizer/special_tokens.hpp>
 
@@ -137,7 +138,7 @@ void gpt2_split(std::u32string_view t, Emit&& emit) {
 ///   auto tok = vikcse::ByteLevelBpeTokenizer::from_files("roberta-base/vocab.json", "roberta-base/merges.txt");
 ///   auto ids = tok.encode("Hello world");  // 0 31414 232 2
 /// @endcode
-class ByteLevelBpeTokenizer {
+class ByteLevelBpeTokenizer : public detail::TokenizerBase<ByteLevelBpeTokenizer> {
 public:
   /// A tokenizer over `vocab` (token -> id) and `merges` (in rank order).
   ByteLevelBpeTokenizer(detail::TokenIdMap vocab, std::vector<std::pair<std::string, std::string>> merges,
@@ -263,65 +264,6 @@ public:
     return from_files(dir / "vocab.json", dir / "merges.txt", std::move(options));
   }
 
-  /// Token ids of `text`, framed as <s> … </s> when `add_special_tokens`.
-  [[nodiscard]] std::vector<std::int64_t> encode(std::string_view text, bool add_special_tokens = true) const {
-    std::vector<std::int64_t> ids;
-    encode_into(text, ids);
-    if (!add_special_tokens) return ids;
-    std::vector<std::int64_t> framed;
-    core_.post.apply(ids, nullptr, framed, nullptr);
-    return framed;
-  }
-
-  /// Appends the ids of `text` (no special tokens) to `ids`. With a `limit`, stops after the
-  /// pre-token that brings `ids` to at least `limit` ids (what Hugging Face does before truncating).
-  void encode_into(std::string_view text, std::vector<std::int64_t>& ids,
-                   std::size_t limit = static_cast<std::size_t>(-1)) const {
-    std::u32string chars;
-    detail::unicode::decode_utf8(text, chars);
-    std::vector<detail::Segment> segments;
-    detail::split_on_added_tokens(chars, core_.added, /*normalized=*/false, segments);
-    std::vector<detail::Segment> inner;
-    Scratch scratch;
-    std::u32string prefixed;
-    for (const auto& seg : segments) {
-      if (ids.size() >= limit) return;
-      if (seg.token_id >= 0) {
-        ids.push_back(seg.token_id);
-        continue;
-      }
-      std::u32string_view piece = std::u32string_view(chars).substr(seg.begin, seg.end - seg.begin);
-      // No normalizer: tokens marked `normalized` match the same text.
-      detail::split_on_added_tokens(piece, core_.added, /*normalized=*/true, inner);
-      for (const auto& part : inner) {
-        if (ids.size() >= limit) return;
-        if (part.token_id >= 0) {
-          ids.push_back(part.token_id);
-          continue;
-        }
-        std::u32string_view p = piece.substr(part.begin, part.end - part.begin);
-        if (options_.add_prefix_space && p.front() != ' ') {
-          prefixed.assign(1, U' ');
-          prefixed.append(p);
-          p = prefixed;
-        }
-        detail::gpt2_split(p, [&](std::size_t b, std::size_t e) {
-          if (ids.size() < limit) bpe(p.substr(b, e - b), scratch, ids);
-        });
-      }
-    }
-  }
-
-  /// Ids of a pair framed as <s> A </s></s> B </s>; token types are all 0.
-  [[nodiscard]] std::vector<std::int64_t> encode_pair(std::string_view a, std::string_view b,
-                                                      std::vector<std::int64_t>* token_type_ids = nullptr) const {
-    std::vector<std::int64_t> ia, ib, ids;
-    encode_into(a, ia);
-    encode_into(b, ib);
-    core_.post.apply(ia, &ib, ids, token_type_ids);
-    return ids;
-  }
-
   /// Text of `ids`: the tokens' characters mapped back to bytes (a token with a character
   /// outside the byte map, such as an added token, contributes its own UTF-8), decoded as UTF-8
   /// with U+FFFD for ill-formed sequences.
@@ -350,23 +292,7 @@ public:
     return detail::unicode::to_utf8(detail::unicode::to_u32(bytes));
   }
 
-  /// Frames already-encoded ids with the special tokens: a single sequence, or a pair when `b`
-  /// is given (token types written to `token_type_ids` when given).
-  [[nodiscard]] std::vector<std::int64_t> frame(const std::vector<std::int64_t>& a,
-                                                const std::vector<std::int64_t>* b = nullptr,
-                                                std::vector<std::int64_t>* token_type_ids = nullptr) const {
-    std::vector<std::int64_t> ids;
-    core_.post.apply(a, b, ids, token_type_ids);
-    return ids;
-  }
-
-  [[nodiscard]] std::optional<std::int64_t> token_to_id(std::string_view token) const { return core_.token_to_id(token); }
-  [[nodiscard]] const std::string& id_to_token(std::int64_t id) const { return core_.id_to_token_checked(id); }
-  [[nodiscard]] std::int64_t vocab_size() const { return core_.size(); }
-  [[nodiscard]] const SpecialTokens& special_tokens() const { return core_.special; }
-  [[nodiscard]] std::size_t num_special_tokens(bool pair = false) const { return core_.post.added(pair); }
   [[nodiscard]] const ByteLevelBpeOptions& options() const { return options_; }
-  [[nodiscard]] const detail::TokenizerCore& core() const { return core_; }
   /// Number of merges.
   [[nodiscard]] std::size_t num_merges() const { return merge_list_.size(); }
 
@@ -403,7 +329,26 @@ public:
   }
 
 private:
+  friend class detail::TokenizerBase<ByteLevelBpeTokenizer>;
+
   ByteLevelBpeTokenizer() = default;
+
+  /// Optional prefix space, GPT-2 pre-tokenizer and BPE on a piece of text between added tokens
+  /// (there is no normalizer: tokens marked `normalized` match the same text).
+  void encode_text(std::u32string_view piece, std::vector<std::int64_t>& ids, std::size_t limit) const {
+    Scratch scratch;
+    std::u32string prefixed;
+    encode_normalized(piece, ids, limit, [&](std::u32string_view p) {
+      if (options_.add_prefix_space && p.front() != ' ') {
+        prefixed.assign(1, U' ');
+        prefixed.append(p);
+        p = prefixed;
+      }
+      detail::gpt2_split(p, [&](std::size_t b, std::size_t e) {
+        if (ids.size() < limit) bpe(p.substr(b, e - b), scratch, ids);
+      });
+    });
+  }
 
   struct MergeValue {
     std::int32_t rank;
@@ -536,7 +481,6 @@ private:
   }
 
   ByteLevelBpeOptions options_;
-  detail::TokenizerCore core_;
   std::unordered_map<std::uint64_t, MergeValue> merges_;
   std::vector<std::pair<std::string, std::string>> merge_list_;
   std::array<std::int64_t, 256> byte_ids_{};

@@ -25,6 +25,7 @@
 #include <vikcse/tokenizer/detail/added_tokens.hpp>
 #include <vikcse/tokenizer/detail/core.hpp>
 #include <vikcse/tokenizer/detail/io.hpp>
+#include <vikcse/tokenizer/detail/tokenizer_base.hpp>
 #include <vikcse/tokenizer/detail/unicode.hpp>
 #include <vikcse/tokenizer/special_tokens.hpp>
 
@@ -66,7 +67,7 @@ struct WordPieceOptions {
 ///   auto tok = vikcse::WordPieceTokenizer::from_directory("bert-base-uncased");
 ///   std::vector<std::int64_t> ids = tok.encode("Hello, world!");  // 101 7592 1010 2088 999 102
 /// @endcode
-class WordPieceTokenizer {
+class WordPieceTokenizer : public detail::TokenizerBase<WordPieceTokenizer> {
 public:
   /// A tokenizer over `vocab` (line i = token of id i, as in vocab.txt).
   WordPieceTokenizer(std::vector<std::string> vocab, WordPieceOptions options = {}) : options_(std::move(options)) {
@@ -175,48 +176,6 @@ public:
     return o;
   }
 
-  /// Token ids of `text` (raw bytes, UTF-8 expected), framed as [CLS] … [SEP] when
-  /// `add_special_tokens`.
-  [[nodiscard]] std::vector<std::int64_t> encode(std::string_view text, bool add_special_tokens = true) const {
-    std::vector<std::int64_t> ids;
-    encode_into(text, ids);
-    if (!add_special_tokens) return ids;
-    std::vector<std::int64_t> framed;
-    core_.post.apply(ids, nullptr, framed, nullptr);
-    return framed;
-  }
-
-  /// Appends the ids of `text` (no special tokens) to `ids`. With a `limit`, stops after the
-  /// word that brings `ids` to at least `limit` ids (what Hugging Face does before truncating).
-  void encode_into(std::string_view text, std::vector<std::int64_t>& ids,
-                   std::size_t limit = static_cast<std::size_t>(-1)) const {
-    std::u32string chars;
-    detail::unicode::decode_utf8(text, chars);
-    std::vector<detail::Segment> segments;
-    detail::split_on_added_tokens(chars, core_.added, /*normalized=*/false, segments);
-    std::u32string normalized;
-    std::vector<detail::Segment> inner;
-    std::string word;
-    for (const auto& seg : segments) {
-      if (ids.size() >= limit) return;
-      if (seg.token_id >= 0) {
-        ids.push_back(seg.token_id);
-        continue;
-      }
-      normalize(std::u32string_view(chars).substr(seg.begin, seg.end - seg.begin), normalized);
-      detail::split_on_added_tokens(normalized, core_.added, /*normalized=*/true, inner);
-      for (const auto& piece : inner) {
-        if (ids.size() >= limit) return;
-        if (piece.token_id >= 0) {
-          ids.push_back(piece.token_id);
-        } else {
-          pre_tokenize_and_model(std::u32string_view(normalized).substr(piece.begin, piece.end - piece.begin), word, ids,
-                                 limit);
-        }
-      }
-    }
-  }
-
   /// The words BERT's normalizer and pre-tokenizer make of `text` (UTF-8, before WordPiece);
   /// added tokens found in the text are returned as they are.
   [[nodiscard]] std::vector<std::string> pre_tokenize(std::string_view text) const {
@@ -235,16 +194,6 @@ public:
       for_each_word(normalized, [&](std::u32string_view w) { words.push_back(detail::unicode::to_utf8(w)); });
     }
     return words;
-  }
-
-  /// Ids of a pair framed as [CLS] A [SEP] B [SEP].
-  [[nodiscard]] std::vector<std::int64_t> encode_pair(std::string_view a, std::string_view b,
-                                                      std::vector<std::int64_t>* token_type_ids = nullptr) const {
-    std::vector<std::int64_t> ia, ib, ids;
-    encode_into(a, ia);
-    encode_into(b, ib);
-    core_.post.apply(ia, &ib, ids, token_type_ids);
-    return ids;
   }
 
   /// Text of `ids` as Hugging Face's WordPiece decoder writes it: "##" pieces glued to the
@@ -272,31 +221,8 @@ public:
     return out;
   }
 
-  /// Frames already-encoded ids with the special tokens: a single sequence, or a pair when `b`
-  /// is given (token types written to `token_type_ids` when given).
-  [[nodiscard]] std::vector<std::int64_t> frame(const std::vector<std::int64_t>& a,
-                                                const std::vector<std::int64_t>* b = nullptr,
-                                                std::vector<std::int64_t>* token_type_ids = nullptr) const {
-    std::vector<std::int64_t> ids;
-    core_.post.apply(a, b, ids, token_type_ids);
-    return ids;
-  }
-
-  /// The id of a token string, if it is in the vocabulary.
-  [[nodiscard]] std::optional<std::int64_t> token_to_id(std::string_view token) const { return core_.token_to_id(token); }
-  /// The string of a token id; throws tokenizer_error when the id is out of range.
-  [[nodiscard]] const std::string& id_to_token(std::int64_t id) const { return core_.id_to_token_checked(id); }
-  /// Number of ids (vocabulary plus added tokens).
-  [[nodiscard]] std::int64_t vocab_size() const { return core_.size(); }
-  /// Special tokens resolved from the vocabulary.
-  [[nodiscard]] const SpecialTokens& special_tokens() const { return core_.special; }
-  /// How many special ids `encode` adds (2) and `encode_pair` adds (3).
-  [[nodiscard]] std::size_t num_special_tokens(bool pair = false) const { return core_.post.added(pair); }
   /// The settings in force.
   [[nodiscard]] const WordPieceOptions& options() const { return options_; }
-  /// Internal tables (vocabulary, added tokens, template), for the batch encoder.
-  [[nodiscard]] const detail::TokenizerCore& core() const { return core_; }
-
   /// Writes `vocab.txt`, `tokenizer_config.json` and `special_tokens_map.json` into `dir`
   /// (created if needed), each atomically; Hugging Face's BertTokenizer(Fast) loads the result.
   void save(const std::filesystem::path& dir) const {
@@ -325,7 +251,22 @@ public:
   }
 
 private:
+  friend class detail::TokenizerBase<WordPieceTokenizer>;
+
   WordPieceTokenizer() = default;
+
+  /// Normalizer, pre-tokenizer and WordPiece on a piece of text between added tokens.
+  void encode_text(std::u32string_view piece, std::vector<std::int64_t>& ids, std::size_t limit) const {
+    std::u32string normalized;
+    normalize(piece, normalized);
+    std::string word;
+    encode_normalized(normalized, ids, limit, [&](std::u32string_view part) {
+      for_each_word(part, [&](std::u32string_view w) {
+        wordpiece(w, word, ids);
+        return ids.size() < limit;
+      });
+    });
+  }
 
   void read_token_names(const nlohmann::json& cfg) {
     options_.cls_token = detail::config_token(cfg, "cls_token", options_.cls_token);
@@ -431,15 +372,6 @@ private:
     emit(start, text.size());
   }
 
-  /// BertPreTokenizer then WordPiece on a normalized piece.
-  void pre_tokenize_and_model(std::u32string_view text, std::string& word, std::vector<std::int64_t>& ids,
-                              std::size_t limit) const {
-    for_each_word(text, [&](std::u32string_view w) {
-      wordpiece(w, word, ids);
-      return ids.size() < limit;
-    });
-  }
-
   /// Greedy longest-match-first WordPiece on one word.
   void wordpiece(std::u32string_view chars, std::string& word, std::vector<std::int64_t>& ids) const {
     if (chars.size() > options_.max_input_chars_per_word) {
@@ -498,7 +430,6 @@ private:
   }
 
   WordPieceOptions options_;
-  detail::TokenizerCore core_;
   detail::TokenIdMap continuation_;  ///< "##x" tokens keyed by "x"
   std::int64_t unk_id_ = -1;
   bool strip_accents_ = true;
