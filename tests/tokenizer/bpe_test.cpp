@@ -115,27 +115,19 @@ BOOST_AUTO_TEST_CASE(save_then_load_gives_the_same_tokenizer) {
 
 BOOST_AUTO_TEST_CASE(bad_files_fail_clearly) {
   const auto dir = vt::temp_dir("bpe-bad");
-  auto message_of = [](auto&& f) {
-    try {
-      f();
-    } catch (const vikcse::tokenizer_error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   { std::ofstream(dir / "vocab.json") << R"({"a": 0, "b": 1, "ab": 2})"; }
   { std::ofstream(dir / "merges.txt") << "#version: 0.2\na b\na b c\n"; }
-  auto m = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  auto m = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
   BOOST_TEST(m.find("merges.txt' line 3") != std::string::npos, m);
   { std::ofstream(dir / "merges.txt") << "a x\n"; }
-  m = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  m = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
   BOOST_TEST(m.find("merge 1 'a x'") != std::string::npos, m);
   { std::ofstream(dir / "vocab.json") << R"({"a": "zero"})"; }
-  m = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  m = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
   BOOST_TEST(m.find("the id of 'a' is not an integer") != std::string::npos, m);
   { std::ofstream(dir / "vocab.json") << R"({"a": 0, "b": 0})"; }
   { std::ofstream(dir / "merges.txt") << ""; }
-  m = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  m = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
   BOOST_TEST(m.find("id 0 is given to both") != std::string::npos, m);
   std::filesystem::remove_all(dir);
 }

@@ -4,6 +4,7 @@
 /// @file tiny.hpp
 /// Tiny tokenizers built in code for the unit tests (no files, no ../shared/data).
 
+#include <vikcse/error.hpp>
 #include <vikcse/tokenizer/byte_level_bpe.hpp>
 #include <vikcse/tokenizer/wordpiece.hpp>
 
@@ -39,6 +40,17 @@ inline ByteLevelBpeTokenizer tiny_bpe(ByteLevelBpeOptions options = {}) {
   for (const auto& [a, b] : merges) add(a + b);
   for (const char* s : {"<s>", "<pad>", "</s>", "<unk>", "<mask>"}) add(s);
   return ByteLevelBpeTokenizer(std::move(vocab), merges, std::move(options));
+}
+
+/// The message of the tokenizer_error that `f()` throws, or "no error".
+template <typename F>
+std::string tokenizer_error_message(F&& f) {
+  try {
+    f();
+  } catch (const tokenizer_error& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 /// A fresh empty directory under the system temp directory.

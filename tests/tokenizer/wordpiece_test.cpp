@@ -126,24 +126,16 @@ BOOST_AUTO_TEST_CASE(save_then_load_gives_the_same_tokenizer) {
 
 BOOST_AUTO_TEST_CASE(bad_files_fail_with_the_path_in_the_message) {
   const auto dir = vt::temp_dir("wordpiece-bad");
-  auto message_of = [](auto&& f) {
-    try {
-      f();
-    } catch (const vikcse::tokenizer_error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  const auto missing = message_of([&] { (void)vikcse::WordPieceTokenizer::from_vocab_file(dir / "nope.txt"); });
+  const auto missing = vt::tokenizer_error_message([&] { (void)vikcse::WordPieceTokenizer::from_vocab_file(dir / "nope.txt"); });
   BOOST_TEST(missing.find("nope.txt") != std::string::npos, missing);
-  const auto empty_dir = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  const auto empty_dir = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
   BOOST_TEST(empty_dir.find("expected tokenizer.json, vocab.txt, or vocab.json + merges.txt") != std::string::npos, empty_dir);
   { std::ofstream(dir / "tokenizer.json") << "{ not json"; }
-  const auto bad_json = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  const auto bad_json = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
   BOOST_TEST(bad_json.find("tokenizer.json") != std::string::npos, bad_json);
   std::filesystem::remove(dir / "tokenizer.json");
   { std::ofstream(dir / "vocab.txt") << "hello\nworld\n"; }
-  const auto no_cls = message_of([&] { (void)vikcse::load_tokenizer(dir); });
+  const auto no_cls = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
   BOOST_TEST(no_cls.find("[CLS]") != std::string::npos, no_cls);
   std::filesystem::remove_all(dir);
 }
