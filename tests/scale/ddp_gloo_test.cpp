@@ -189,6 +189,10 @@ BOOST_AUTO_TEST_CASE(two_process_training_equals_single_process_training) {
   char pattern[] = "/tmp/vikcse-ddp-XXXXXX";
   BOOST_REQUIRE(::mkdtemp(pattern) != nullptr);
   const std::string dir = pattern;
+  struct RemoveDir {  // also on a failed requirement
+    std::string path;
+    ~RemoveDir() { std::filesystem::remove_all(path); }
+  } cleanup{dir};
 
   std::vector<pid_t> pids;
   for (int rank = 0; rank < kWorld; ++rank) {
@@ -257,5 +261,4 @@ BOOST_AUTO_TEST_CASE(two_process_training_equals_single_process_training) {
     BOOST_TEST(mean_diff > 1e-3);
     BOOST_TEST(max_abs_diff(mean, reference_half_lr, count) < 1e-5);
   }
-  std::filesystem::remove_all(dir);
 }
