@@ -98,7 +98,8 @@ BOOST_AUTO_TEST_CASE(pairs_have_token_types) {
 BOOST_AUTO_TEST_CASE(decode_joins_pieces_and_cleans_up) {
   const auto tok = vt::tiny_wordpiece();
   const auto ids = tok.encode("unaffable hello, world!");
-  BOOST_TEST(tok.decode(ids) == "unaffable hello, world!");
+  BOOST_TEST(tok.decode(ids, true) == "unaffable hello, world!");
+  BOOST_TEST(tok.decode(ids) == tok.decode(ids, false));  // as in transformers, special tokens are kept by default
   BOOST_TEST(tok.decode(ids, false) == "[CLS] unaffable hello, world! [SEP]");
   BOOST_CHECK_THROW(tok.decode(Ids{999}), vikcse::tokenizer_error);
   BOOST_CHECK_THROW(tok.decode(Ids{-1}), vikcse::tokenizer_error);

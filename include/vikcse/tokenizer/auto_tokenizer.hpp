@@ -79,7 +79,7 @@ public:
                                                 std::vector<std::int64_t>* token_type_ids = nullptr) const {
     return std::visit([&](const auto& t) { return t.frame(a, b, token_type_ids); }, impl_);
   }
-  [[nodiscard]] std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = true) const {
+  [[nodiscard]] std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = false) const {
     return std::visit([&](const auto& t) { return t.decode(ids, skip_special_tokens); }, impl_);
   }
   [[nodiscard]] std::optional<std::int64_t> token_to_id(std::string_view token) const {

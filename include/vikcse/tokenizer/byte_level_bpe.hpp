@@ -267,7 +267,8 @@ public:
   /// Text of `ids`: the tokens' characters mapped back to bytes (a token with a character
   /// outside the byte map, such as an added token, contributes its own UTF-8), decoded as UTF-8
   /// with U+FFFD for ill-formed sequences.
-  [[nodiscard]] std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = true) const {
+  /// Special tokens are kept unless `skip_special_tokens` (as transformers' decode).
+  [[nodiscard]] std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = false) const {
     std::string bytes;
     std::u32string chars;
     for (auto id : ids) {

@@ -199,7 +199,8 @@ public:
   /// Text of `ids` as Hugging Face's WordPiece decoder writes it: "##" pieces glued to the
   /// previous token, other tokens separated by a space, and (decode_cleanup) the spaces before
   /// . ? ! , and in "n't", "'s", ... removed.
-  [[nodiscard]] std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = true) const {
+  /// Special tokens are kept unless `skip_special_tokens` (as transformers' decode).
+  [[nodiscard]] std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = false) const {
     std::string out;
     bool first = true;
     const std::string& prefix = options_.continuing_subword_prefix;
