@@ -18,3 +18,6 @@
 #include <vikcse/encoder/bert_config.hpp>
 #include <vikcse/encoder/bert.hpp>
 #include <vikcse/encoder/auto_model.hpp>
+
+#include <vikcse/tokenizer/tokenizer.hpp>
+#include <vikcse/tokenizer/batch.hpp>
