@@ -30,7 +30,8 @@ constexpr const char* usage = R"(vikcse_bench_sts_suite: STS-suite encoding time
 Usage: vikcse_bench_sts_suite --senteval DIR --vocab DIR [options]
   --senteval DIR     SentEval data directory (holds downstream/)
   --vocab DIR        tokenizer + config.json directory (e.g. bert-base-uncased); the model is random
-  --limit N          only the first N sentences of the suite (0 = all, default 0)
+  --limit N          only N sentences, every (total/N)-th of the suite in order, so the
+                     length distribution stays the suite's (0 = all, default 0)
   --layers N         override num_hidden_layers (default: the config's, 12 for BERT-base)
   --batch-size N     default 128
   --threads N        intra-op threads (default: all cores)
@@ -89,7 +90,12 @@ int main(int argc, char** argv) {
 
     auto sentences = suite_sentences(senteval);
     const auto full = sentences.size();
-    if (limit > 0 && static_cast<std::size_t>(limit) < sentences.size()) sentences.resize(static_cast<std::size_t>(limit));
+    if (limit > 0 && static_cast<std::size_t>(limit) < sentences.size()) {
+      std::vector<std::string> sample;
+      const double stride = static_cast<double>(full) / static_cast<double>(limit);
+      for (std::int64_t k = 0; k < limit; ++k) sample.push_back(sentences[static_cast<std::size_t>(static_cast<double>(k) * stride)]);
+      sentences = std::move(sample);
+    }
 
     auto tokenizer = std::make_shared<const vikcse::WordPieceTokenizer>(vikcse::WordPieceTokenizer::from_directory(vocab));
     const auto batcher = vikcse::make_tokenize_fn(tokenizer);
@@ -110,7 +116,10 @@ int main(int argc, char** argv) {
     auto time_run = [&](const char* label, const vikcse::EncodeOptions& base) {
       vikcse::ProgressBar bar(std::cerr, sentences.size(), {.label = label, .unit = "sent"});
       auto options = base;
-      options.on_progress = [&](std::size_t done, std::size_t) { bar.set(done); };
+      options.on_progress = [&](std::size_t done, std::size_t total) {
+        bar.set_total(total);  // distinct sentences when deduplicating
+        bar.set(done);
+      };
       padded_tokens = 0;
       const auto start = std::chrono::steady_clock::now();
       auto e = vikcse::encode_sentences(embedder, sentences, options);
@@ -131,8 +140,8 @@ int main(int argc, char** argv) {
 
     std::cout << fmt::format("model: random BERT, {} layers, hidden {}, {} heads; {} thread(s)\n", config.num_hidden_layers,
                              config.hidden_size, config.num_attention_heads, threads);
-    std::cout << fmt::format("sentences: {} of the suite's {} (STS12-16 + STS-B test + SICK-R test, both sides)\n",
-                             sentences.size(), full);
+    std::cout << fmt::format("sentences: {} of the suite's {} (STS12-16 + STS-B test + SICK-R test, both sides{})\n",
+                             sentences.size(), full, sentences.size() < full ? "; evenly strided sample" : "");
     std::cout << fmt::format("SentEval unsorted batches of {}: {:8.2f} s  ({} padded tokens)\n", batch_size, t_unsorted, p_unsorted);
     std::cout << fmt::format("vikcse sorted + deduplicated:   {:8.2f} s  ({} padded tokens)\n", t_sorted, p_sorted);
     std::cout << fmt::format("speed-up (unsorted / sorted):   {:8.2f} x\n", t_unsorted / t_sorted);
