@@ -28,11 +28,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
-#include <queue>
 #include <span>
 #include <string>
 #include <string_view>

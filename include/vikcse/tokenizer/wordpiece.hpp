@@ -72,10 +72,7 @@ public:
   /// A tokenizer over `vocab` (line i = token of id i, as in vocab.txt).
   WordPieceTokenizer(std::vector<std::string> vocab, WordPieceOptions options = {}) : options_(std::move(options)) {
     for (std::size_t i = 0; i < vocab.size(); ++i) {
-      if (!core_.vocab.emplace(vocab[i], static_cast<std::int64_t>(i)).second) {
-        // HF keeps the last id for a repeated line of vocab.txt.
-        core_.vocab[vocab[i]] = static_cast<std::int64_t>(i);
-      }
+      core_.vocab.insert_or_assign(vocab[i], static_cast<std::int64_t>(i));  // HF: a repeated token keeps its last id
     }
     core_.id_to_token = std::move(vocab);
     for (const auto* s : {&options_.pad_token, &options_.unk_token, &options_.cls_token, &options_.sep_token,
@@ -85,11 +82,16 @@ public:
     finish_setup("vocabulary", /*template_from_json=*/false);
   }
 
-  /// Loads `vocab.txt` (one token per line, id = line number).
+  /// Loads `vocab.txt` (one token per line, id = line number, trailing whitespace dropped as
+  /// Hugging Face does).
   static WordPieceTokenizer from_vocab_file(const std::filesystem::path& vocab_txt, WordPieceOptions options = {}) {
     const std::string bytes = detail::read_file_bytes(vocab_txt);
     std::vector<std::string> vocab;
-    for (auto line : detail::split_lines(bytes)) vocab.emplace_back(line);
+    for (auto line : detail::split_lines(bytes)) {
+      std::u32string chars = detail::unicode::to_u32(line);
+      while (!chars.empty() && detail::unicode::is_white_space(chars.back())) chars.pop_back();
+      vocab.push_back(detail::unicode::to_utf8(chars));
+    }
     if (vocab.empty()) throw_error<tokenizer_error>("'{}' holds no token", vocab_txt.string());
     return WordPieceTokenizer(std::move(vocab), std::move(options));
   }
