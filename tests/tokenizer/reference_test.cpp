@@ -104,6 +104,14 @@ void check_cases(const Tok& tok, const std::string& name) {
     BOOST_TEST(ids == p["ids"].get<std::vector<std::int64_t>>(), name << " truncated pair " << p["a"]);
     BOOST_TEST(types == p["type_ids"].get<std::vector<std::int64_t>>(), name << " truncated pair types " << p["a"]);
   }
+  for (const auto& p : rec["truncated_grid"]) {
+    std::vector<std::int64_t> types;
+    const auto a = p["a"].get<std::string>();
+    const auto b = p["b"].get<std::string>();
+    const auto ids = vikcse::encode_pair_truncated(tok, a, b, options, &types);
+    BOOST_TEST(ids == p["ids"].get<std::vector<std::int64_t>>(), name << " truncated pair '" << a << "' / '" << b << "'");
+    BOOST_TEST(types == p["type_ids"].get<std::vector<std::int64_t>>(), name << " truncated pair types '" << a << "'");
+  }
 }
 
 }  // namespace

@@ -111,6 +111,19 @@ async function main() {
         rec.truncated_pairs.push({ a: i, b: i + 1, ids: e.getIds(), type_ids: e.getTypeIds() });
       }
     }
+    // Pairs of repeated words around the cap: Hugging Face stops encoding each side at
+    // max_length ids (on a word boundary) before it balances the two lengths.
+    rec.truncated_grid = [];
+    for (const [wa, wb] of [['x', 'y'], ['unaffable', 'y'], ['x', 'unaffable'], ['unaffable', 'supercalifragilistic']]) {
+      for (let n1 = 1; n1 <= 20; n1 += 1) {
+        for (let n2 = 1; n2 <= 20; n2 += 3) {
+          const a = Array(n1).fill(wa).join(' ');
+          const b = Array(n2).fill(wb).join(' ');
+          const e = await tok.encode(a, b);
+          rec.truncated_grid.push({ a, b, ids: e.getIds(), type_ids: e.getTypeIds() });
+        }
+      }
+    }
     tok.disableTruncation();
     reference.cases[name] = rec;
   }
