@@ -5,6 +5,7 @@
 #include <support/test_data.hpp>
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/knowledge/feature_file.hpp>
+#include <vikcse/knowledge/kb_builder.hpp>
 #include <vikcse/knowledge/paired_images.hpp>
 #include <vikcse/knowledge/retriever.hpp>
 #include <vikcse/knowledge/visual_kb.hpp>
@@ -114,4 +115,84 @@ BOOST_AUTO_TEST_CASE(paired_image_features_check_the_batch) {
   BOOST_CHECK_THROW(paired->context(batch), vikcse::invalid_argument);
   batch.image_features = torch::full({3, 5}, std::nanf(""));
   BOOST_CHECK_THROW(paired->context(batch), vikcse::invalid_argument);
+}
+
+// ---- VIKCSE stage 1 (kb_builder.hpp) ----------------------------------------------------------
+
+namespace {
+/// Tiny paired data: 12 concepts; image i and caption i are different noisy random maps of the
+/// same concept, so an image projector and a text projector can align them.
+struct Paired {
+  torch::Tensor img, txt, which;
+};
+Paired paired_features(std::int64_t m = 96) {
+  torch::manual_seed(5);
+  const auto concepts = torch::randn({12, 10});
+  const auto which = torch::randint(0, 12, {m}, torch::kLong);
+  const auto c = concepts.index_select(0, which);
+  const auto img = torch::mm(c, torch::randn({10, 24})) + 0.1 * torch::randn({m, 24});
+  const auto txt = torch::mm(c, torch::randn({10, 16})) + 0.1 * torch::randn({m, 16});
+  return {img, txt, which};
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(stage1_without_projectors_is_the_normalised_image_features) {
+  [[maybe_unused]] const auto [img, txt, which_] = paired_features();
+  const auto kb = vikcse::KnowledgeBaseBuilder().build(img, txt);
+  BOOST_TEST(kb.bank.sizes() == img.sizes());
+  BOOST_TEST(torch::allclose(kb.bank, img / img.norm(2, 1, true)));
+  BOOST_TEST(kb.text_bank.sizes() == txt.sizes());
+  BOOST_TEST(kb.epoch_losses.empty());
+}
+
+BOOST_AUTO_TEST_CASE(stage1_projectors_lower_the_symmetric_infonce_and_write_a_stage2_bank) {
+  [[maybe_unused]] const auto [img, txt, which_] = paired_features();
+  vikcse::KnowledgeBaseBuilder builder(
+      vikcse::KnowledgeBaseBuilderOptions().projection_dim(8).batch_size(32).epochs(30).learning_rate(1e-2));
+  std::int64_t calls = 0;
+  builder.on_epoch([&](std::int64_t, double) { ++calls; });
+  const auto kb = builder.build(img, txt);
+  BOOST_TEST(calls == 30);
+  BOOST_REQUIRE(kb.epoch_losses.size() == 30u);
+  BOOST_TEST_MESSAGE("stage 1 loss: first epoch " << kb.epoch_losses.front() << ", last " << kb.epoch_losses.back());
+  BOOST_TEST(kb.epoch_losses.back() < 0.7 * kb.epoch_losses.front());
+  BOOST_TEST((kb.bank.sizes() == std::vector<std::int64_t>{96, 8}));
+  BOOST_TEST((kb.text_bank.sizes() == std::vector<std::int64_t>{96, 8}));
+  BOOST_TEST((kb.image_projection.sizes() == std::vector<std::int64_t>{8, 24}));
+  BOOST_TEST((kb.text_projection.sizes() == std::vector<std::int64_t>{8, 16}));
+  BOOST_TEST(torch::allclose(kb.bank.norm(2, 1), torch::ones({96}), 1e-5, 1e-5));
+  BOOST_TEST(torch::allclose(kb.text_bank.norm(2, 1), torch::ones({96}), 1e-5, 1e-5));
+  // The loss printed per epoch is the symmetric InfoNCE of the final projectors on a full batch.
+  BOOST_TEST(vikcse::symmetric_info_nce(kb.bank, kb.text_bank, 0.07).item<double>() > 0.0);
+  // Aligned: each caption's nearest image shares its concept far more often than chance (1/12).
+  const auto nearest = torch::mm(kb.text_bank, kb.bank.t()).argmax(1);
+  const auto which = paired_features().which;
+  const auto same = (which.index_select(0, nearest) == which).to(torch::kFloat).mean().item<double>();
+  BOOST_TEST(same > 0.5);
+
+  const auto dir = temp_dir();
+  for (const char* name : {"kb.npy", "kb.safetensors"}) {
+    vikcse::save_knowledge_base(dir / name, kb);
+    const auto back = vikcse::load_features(dir / name, {.key = "features", .expected_rows = 96, .expected_dim = 8});
+    BOOST_TEST(torch::equal(back, kb.bank));
+    vikcse::VisualKnowledgeBase<> stage2(back);  // usable by stage 2
+    BOOST_TEST(stage2->feature_dim() == 8);
+  }
+  BOOST_CHECK_THROW(vikcse::save_knowledge_base(dir / "kb.txt", kb), vikcse::data_error);
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(stage1_rejects_bad_input) {
+  [[maybe_unused]] const auto [img, txt, which_] = paired_features();
+  vikcse::KnowledgeBaseBuilder with_proj(vikcse::KnowledgeBaseBuilderOptions().projection_dim(8));
+  BOOST_CHECK_THROW(with_proj.build(img), vikcse::invalid_argument);  // projectors need captions
+  BOOST_CHECK_THROW(with_proj.build(img, txt.narrow(0, 0, 50)), vikcse::data_error);  // row mismatch
+  auto bad = img.clone();
+  bad[3][2] = std::nan("");
+  const auto msg = message_of([&] { vikcse::KnowledgeBaseBuilder().build(bad); });
+  BOOST_TEST(msg.find("row 3, column 2") != std::string::npos);
+  BOOST_CHECK_THROW(vikcse::KnowledgeBaseBuilder().build(torch::randn({4})), vikcse::data_error);
+  BOOST_CHECK_THROW(vikcse::KnowledgeBaseBuilder().build(torch::randn({0, 4})), vikcse::data_error);
+  BOOST_CHECK_THROW(vikcse::KnowledgeBaseBuilder(vikcse::KnowledgeBaseBuilderOptions().projection_dim(8).batch_size(1)).build(img, txt),
+                    vikcse::invalid_argument);
 }

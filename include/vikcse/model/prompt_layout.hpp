@@ -36,6 +36,10 @@ struct PromptLayout {
   std::vector<std::int64_t> prefix;  ///< `[CLS] this sentence of "`
   std::vector<std::int64_t> suffix;  ///< `" means [MASK] . [SEP]`
   std::int64_t mask_id = 103;        ///< the mask id
+  /// The template has whitespace before the sentence (`" [X] "`): the sentence is tokenised with a
+  /// leading space, as in the whole templated string (byte-level BPE: the first token gets its
+  /// `Ġ`; WordPiece ignores it). The prefix ids then hold no token for that space.
+  bool sentence_space = false;
 
   /// Template length T (prefix + suffix, special tokens included).
   [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(prefix.size() + suffix.size()); }
@@ -46,21 +50,37 @@ struct PromptLayout {
 };
 
 /// Tokenises the template's prefix and suffix (the suffix split at the mask token, which becomes
-/// `specials.mask`).
+/// `specials.mask`). Whitespace that ends the prefix goes to the sentence (`sentence_space`), and
+/// whitespace right before the mask token is absorbed by it (RoBERTa's `<mask>` lstrip; WordPiece
+/// drops whitespace anyway), so that byte-level BPE gives the ids of the whole templated string
+/// (e.g. `The sentence : ' [X] ' means <mask> !` -> `<s> The Ġsentence Ġ: Ġ'` + `Ġ' Ġmeans <mask> Ġ! </s>`).
 /// @throws vikcse::config_error when the prefix or the rest of the suffix tokenises to a mask id.
 inline PromptLayout make_prompt_layout(const PromptTemplate& tpl, const TokenizeFunction& tokenize,
                                        const SpecialIds& specials) {
   PromptLayout layout;
   layout.mask_id = specials.mask;
+  constexpr std::string_view space = " \t\n\r\f\v";
+  auto rstrip = [&](std::string text) {
+    text.erase(text.find_last_not_of(space) + 1);
+    return text;
+  };
   layout.prefix.push_back(specials.cls);
-  for (auto id : tokenize(tpl.prefix())) layout.prefix.push_back(id);
+  auto prefix = tpl.prefix();
+  layout.sentence_space = !prefix.empty() && space.find(prefix.back()) != std::string_view::npos;
+  prefix = rstrip(std::move(prefix));
+  if (!prefix.empty()) {
+    for (auto id : tokenize(prefix)) layout.prefix.push_back(id);
+  }
   const auto suffix = tpl.suffix();
   const auto at = suffix.find(tpl.mask_token());
   if (at == std::string::npos) {
     throw_error<config_error>("prompt template '{}': the mask token '{}' must come after the sentence placeholder",
                               tpl.text(), tpl.mask_token());
   }
-  for (auto id : tokenize(suffix.substr(0, at))) layout.suffix.push_back(id);
+  const auto before_mask = rstrip(suffix.substr(0, at));
+  if (!before_mask.empty()) {
+    for (auto id : tokenize(before_mask)) layout.suffix.push_back(id);
+  }
   layout.suffix.push_back(specials.mask);
   for (auto id : tokenize(suffix.substr(at + tpl.mask_token().size()))) layout.suffix.push_back(id);
   layout.suffix.push_back(specials.sep);

@@ -50,7 +50,7 @@ public:
 
   /// The ids of one row of a view. @throws vikcse::data_error for an empty sentence.
   [[nodiscard]] std::vector<std::int64_t> row(const std::string& sentence, const ViewFormat& format) const {
-    auto ids = tokenize_(sentence);
+    auto ids = format.layout && format.layout->sentence_space ? tokenize_(" " + sentence) : tokenize_(sentence);
     const auto& sp = options_.specials;
     std::vector<std::int64_t> out;
     if (format.layout) {
