@@ -6,7 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/cmake/install-deps.sh"
 jobs="$(nproc)"
-cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DVIKCSE_BUILD_TESTS=ON -DVIKCSE_BUILD_EXAMPLES=ON \
+      -DVIKCSE_BUILD_BENCHMARKS=ON
 cmake --build "$root/build" -j "$jobs"
 cd "$root/build"
-ctest --output-on-failure -j "$jobs"
+ctest --output-on-failure --no-tests=error -j "$jobs"
