@@ -7,6 +7,8 @@
 ///   vikcse_eval --model DIR --pooler mask --template 'This sentence : "[X]" means [MASK] .' --senteval DIR
 ///   vikcse_eval --random-model DIR --layers 2 --senteval DIR     (demo: random weights, DIR's config + vocab)
 
+#include "support/cli.hpp"
+
 #include <vikcse/encoder/auto_model.hpp>
 #include <vikcse/eval/batcher.hpp>
 #include <vikcse/eval/model_embedder.hpp>
@@ -88,17 +90,6 @@ std::vector<std::string> split_commas(const std::string& text) {
   return out;
 }
 
-std::int64_t to_int(const std::string& flag, const std::string& value) {
-  std::size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(value, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != value.size()) vikcse::throw_error<vikcse::invalid_argument>("{}: expected an integer, got '{}'", flag, value);
-  return v;
-}
 
 Args parse(int argc, char** argv) {
   Args a;
@@ -118,9 +109,9 @@ Args parse(int argc, char** argv) {
     } else if (flag == "--tokenizer") {
       a.tokenizer = value();
     } else if (flag == "--layers") {
-      a.layers = to_int(flag, value());
+      a.layers = vikcse::cli::to_int(flag, value());
     } else if (flag == "--seed") {
-      a.seed = static_cast<std::uint64_t>(to_int(flag, value()));
+      a.seed = static_cast<std::uint64_t>(vikcse::cli::to_int(flag, value()));
     } else if (flag == "--pooler") {
       a.pooler = value();
     } else if (flag == "--first") {
@@ -138,13 +129,13 @@ Args parse(int argc, char** argv) {
     } else if (flag == "--mode") {
       a.mode = value();
     } else if (flag == "--batch-size") {
-      a.batch_size = to_int(flag, value());
+      a.batch_size = vikcse::cli::to_int(flag, value());
     } else if (flag == "--cache") {
       a.cache = value();
     } else if (flag == "--json") {
       a.json = value();
     } else if (flag == "--threads") {
-      a.threads = static_cast<int>(to_int(flag, value()));
+      a.threads = static_cast<int>(vikcse::cli::to_int(flag, value()));
     } else if (flag == "--no-progress") {
       a.progress = false;
     } else {

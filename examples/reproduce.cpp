@@ -8,6 +8,8 @@
 ///   vikcse_reproduce --method vikcse --model bert-base-uncased/ --corpus wiki1m_for_simcse.txt
 ///                    --kb flickr30k_clip_image_features.npy --senteval SentEval/data
 
+#include "support/cli.hpp"
+
 #include <vikcse/encoder/auto_model.hpp>
 #include <vikcse/eval/report.hpp>
 #include <vikcse/eval/senteval_data.hpp>
@@ -98,13 +100,13 @@ Args parse(int argc, char** argv) {
     else if (k == "--captions") a.captions = value();
     else if (k == "--image-features") a.image_features = value();
     else if (k == "--out") a.out = value();
-    else if (k == "--steps") a.steps = std::stoll(value());
-    else if (k == "--batch-size") a.batch_size = std::stoll(value());
-    else if (k == "--epochs") a.epochs = std::stoll(value());
-    else if (k == "--eval-steps") a.eval_steps = std::stoll(value());
-    else if (k == "--seed") a.seed = std::stoll(value());
-    else if (k == "--max-length") a.max_length = std::stoll(value());
-    else if (k == "--lr") a.lr = std::stod(value());
+    else if (k == "--steps") a.steps = vikcse::cli::to_int(k, value());
+    else if (k == "--batch-size") a.batch_size = vikcse::cli::to_int(k, value());
+    else if (k == "--epochs") a.epochs = vikcse::cli::to_int(k, value());
+    else if (k == "--eval-steps") a.eval_steps = vikcse::cli::to_int(k, value());
+    else if (k == "--seed") a.seed = vikcse::cli::to_int(k, value());
+    else if (k == "--max-length") a.max_length = vikcse::cli::to_int(k, value());
+    else if (k == "--lr") a.lr = vikcse::cli::to_double(k, value());
     else if (k == "--tasks") a.tasks = split(value());
     else throw vikcse::invalid_argument("unknown option " + k + " (see --help)");
   }

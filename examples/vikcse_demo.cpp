@@ -15,6 +15,8 @@
 ///   vikcse_demo --model bert-base-uncased/ --corpus wiki1m_for_simcse.txt
 ///               --kb flickr30k_clip_image_features.npy --senteval SentEval/data
 
+#include "support/cli.hpp"
+
 #include <vikcse/encoder/auto_model.hpp>
 #include <vikcse/eval/report.hpp>
 #include <vikcse/eval/senteval_data.hpp>
@@ -92,16 +94,16 @@ Args parse(int argc, char** argv) {
     else if (k == "--corpus") a.corpus = value();
     else if (k == "--kb") a.kb = value();
     else if (k == "--senteval") a.senteval = value();
-    else if (k == "--steps") a.steps = std::stoll(value());
-    else if (k == "--batch-size") a.batch_size = std::stoll(value());
-    else if (k == "--lr") a.lr = std::stod(value());
-    else if (k == "--seed") a.seed = std::stoll(value());
+    else if (k == "--steps") a.steps = vikcse::cli::to_int(k, value());
+    else if (k == "--batch-size") a.batch_size = vikcse::cli::to_int(k, value());
+    else if (k == "--lr") a.lr = vikcse::cli::to_double(k, value());
+    else if (k == "--seed") a.seed = vikcse::cli::to_int(k, value());
     else if (k == "--kb-grad-mode") a.kb_grad_mode = value();
-    else if (k == "--eval-steps") a.eval_steps = std::stoll(value());
-    else if (k == "--family") a.family = std::stoll(value());
-    else if (k == "--synonyms") a.synonyms = std::stoll(value());
-    else if (k == "--init-std") a.init_std = std::stod(value());
-    else if (k == "--layers") a.layers = std::stoll(value());
+    else if (k == "--eval-steps") a.eval_steps = vikcse::cli::to_int(k, value());
+    else if (k == "--family") a.family = vikcse::cli::to_int(k, value());
+    else if (k == "--synonyms") a.synonyms = vikcse::cli::to_int(k, value());
+    else if (k == "--init-std") a.init_std = vikcse::cli::to_double(k, value());
+    else if (k == "--layers") a.layers = vikcse::cli::to_int(k, value());
     else throw vikcse::invalid_argument("unknown option " + k + " (see --help)");
   }
   const int real = !a.model.empty() + !a.corpus.empty() + !a.kb.empty() + !a.senteval.empty();
