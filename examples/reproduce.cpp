@@ -158,13 +158,20 @@ struct Run {
   std::int64_t best_step = -1;
 };
 
+/// How a method embeds for model selection (STS-B dev) and for the reported test tables; they
+/// differ only for PromptBERT (METHODS.md §4.5 / P1).
+struct Embedders {
+  vikcse::Embedder select;
+  vikcse::Embedder report;
+};
+
 /// Trains `model` on `source`, keeps the best STS-B dev checkpoint, evaluates `tasks`.
 template <typename Holder>
-Run train_and_evaluate(Holder& model, const vikcse::BatchSource& source, const vikcse::Embedder& embedder,
+Run train_and_evaluate(Holder& model, const vikcse::BatchSource& source, const Embedders& embedders,
                        const Args& a, const Hyper& h, std::int64_t steps) {
   const auto dev = vikcse::read_sts_task(a.senteval, "STSBenchmark-dev");
   auto dev_score = [&] {
-    return vikcse::evaluate_sts(dev, embedder, {}, {.alignment_uniformity = false}).spearman.all;
+    return vikcse::evaluate_sts(dev, embedders.select, {}, {.alignment_uniformity = false}).spearman.all;
   };
   vikcse::Trainer trainer(vikcse::TrainerOptions()
                               .learning_rate(h.lr)
@@ -182,14 +189,15 @@ Run train_and_evaluate(Holder& model, const vikcse::BatchSource& source, const v
   vikcse::load_model_checkpoint(*model, a.out / "best");
   Run run{{}, result.initial_score, result.best_score, result.best_step};
   for (const auto& t : a.tasks) {
-    run.test.push_back(vikcse::evaluate_sts(vikcse::read_sts_task(a.senteval, t), embedder, {}, {.alignment_uniformity = false}));
+    run.test.push_back(
+        vikcse::evaluate_sts(vikcse::read_sts_task(a.senteval, t), embedders.report, {}, {.alignment_uniformity = false}));
   }
   return run;
 }
 
 void print_rows(const Args& a, const std::string& backbone, const std::string& setting, const Run& run) {
-  std::string header = fmt::format("| {:<34} |", "model");
-  std::string ours = fmt::format("| {:<34} |", fmt::format("{} {} {} (ours)", a.method, backbone, setting));
+  std::string header = fmt::format("| {:<40} |", "model");
+  std::string ours = fmt::format("| {:<40} |", fmt::format("{} {} {} (ours)", a.method, backbone, setting));
   double sum = 0;
   for (const auto& r : run.test) {
     const auto cell = std::stod(fmt::format("{:.2f}", 100.0 * r.spearman.all));
@@ -206,7 +214,7 @@ void print_rows(const Args& a, const std::string& backbone, const std::string& s
     return;
   }
   const std::vector<std::string> order{"STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelatedness"};
-  std::string row = fmt::format("| {:<34} |", fmt::format("{} {} {} (paper)", a.method, backbone, setting));
+  std::string row = fmt::format("| {:<40} |", fmt::format("{} {} {} (paper)", a.method, backbone, setting));
   for (const auto& r : run.test) {
     const auto at = std::find(order.begin(), order.end(), r.name) - order.begin();
     row += at < 7 ? fmt::format(" {:>7.2f} |", paper->scores[static_cast<std::size_t>(at)]) : fmt::format(" {:>7} |", "-");
@@ -261,7 +269,7 @@ int main(int argc, char** argv) try {
     if (a.method == "simcse") {
       vikcse::AutoSimCSE model(encoder, vikcse::ClsPooler(hidden), vikcse::NoKnowledge(), vikcse::InfoNCELoss());
       const auto embedder = vikcse::make_embedder(model, tokenize, specials);
-      run = train_and_evaluate(model, sentence_source(collator), embedder, a, h, steps);
+      run = train_and_evaluate(model, sentence_source(collator), {embedder, embedder}, a, h, steps);
     } else {
       const auto captions = std::make_shared<const std::vector<std::string>>(vikcse::read_corpus(a.captions));
       const auto images = vikcse::load_features(
@@ -282,7 +290,8 @@ int main(int argc, char** argv) try {
       vikcse::AutoMCSE model(encoder, vikcse::ClsPooler(hidden), vikcse::PairedImageFeatures(images.size(1)),
                              vikcse::MultimodalInfoNCELoss(vikcse::MultimodalInfoNCELossOptions(hidden, images.size(1))));
       const auto embedder = vikcse::make_embedder(model, tokenize, specials);
-      run = train_and_evaluate(model, source, embedder, a, h, a.steps > 0 ? a.steps : h.epochs * source.steps_per_epoch);
+      run = train_and_evaluate(model, source, {embedder, embedder}, a, h,
+                               a.steps > 0 ? a.steps : h.epochs * source.steps_per_epoch);
     }
   } else {
     const auto mask_token = tokenizer->special_tokens().mask_token;
@@ -290,7 +299,7 @@ int main(int argc, char** argv) try {
       return vikcse::make_prompt_layout(vikcse::make_template(vikcse::find_template(name), mask_token), tokenize, specials);
     };
     const auto steps = a.steps > 0 ? a.steps : h.epochs * per_epoch;
-    if (a.method == "promptbert") {  // T1/T2 views, δ-denoising with gradient; evaluation: T1, raw [MASK]
+    if (a.method == "promptbert") {  // T1/T2 views, δ-denoising with gradient (METHODS.md §4)
       const auto t1 = layout_of(roberta ? "promptbert-roberta-t1" : "promptbert-bert-t1");
       const auto t2 = layout_of(roberta ? "promptbert-roberta-t2" : "promptbert-bert-t2");
       const vikcse::Collator collator(tokenize, {specials, {t1, a.max_length}, {t2, a.max_length}});
@@ -300,8 +309,13 @@ int main(int argc, char** argv) try {
                                        .denoise_layouts({t1, t2})
                                        .position_offset(roberta ? config.pad_token_id + 1 : 0)),
           vikcse::NoKnowledge(), vikcse::InfoNCELoss());
-      const auto embedder = vikcse::make_embedder(model, tokenize, specials, {t1, 512});
-      run = train_and_evaluate(model, sentence_source(collator), embedder, a, h, steps);
+      // Selection on STS-B dev with δ subtracted; the reported tables with the raw [MASK] vector of
+      // T1 and a period appended (PromptBERT's evaluation.py; METHODS.md §4.5, P1).
+      const Embedders embedders{
+          vikcse::make_embedder(model, tokenize, specials, {.layout = t1, .max_length = 512, .denoise = true, .append_period = false}),
+          vikcse::make_embedder(model, tokenize, specials,
+                                {.layout = t1, .max_length = 512, .denoise = false, .append_period = true})};
+      run = train_and_evaluate(model, sentence_source(collator), embedders, a, h, steps);
     } else {  // VIKCSE: one template for both views (idx 23 BERT / 25 RoBERTa), two passes
       const auto t = layout_of(roberta ? "vikcse-25" : "vikcse-23");
       const vikcse::Collator collator(tokenize, {specials, {t, a.max_length}, {t, a.max_length}});
@@ -310,12 +324,16 @@ int main(int argc, char** argv) try {
                                vikcse::VisualKnowledgeBase<>(kb),
                                vikcse::KnowledgeInfoNCELoss(vikcse::KnowledgeInfoNCELossOptions(hidden, kb.size(1))),
                                vikcse::SentenceEmbedderOptions().views_in_one_pass(false));
-      const auto embedder = vikcse::make_embedder(model, tokenize, specials, {t, 512});
-      run = train_and_evaluate(model, sentence_source(collator), embedder, a, h, steps);
+      const auto embedder = vikcse::make_embedder(model, tokenize, specials, {.layout = t, .max_length = 512, .denoise = std::nullopt, .append_period = false});
+      run = train_and_evaluate(model, sentence_source(collator), {embedder, embedder}, a, h, steps);
     }
   }
   std::cout << fmt::format("\nSTS-B dev Spearman: untrained {:.4f}, best {:.4f} at step {}\n", run.dev_before, run.dev_best,
                            run.best_step);
+  if (a.method == "promptbert") {
+    std::cout << "(PromptBERT protocol: dev selection on the δ-denoised [MASK] vector of T1; the table uses the raw [MASK]\n"
+                 " vector of T1 with '.' appended to each sentence, as PromptBERT's evaluation.py does)\n";
+  }
   print_rows(a, backbone, setting, run);
   return 0;
 } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <vikcse/methods.hpp>
+#include <vikcse/methods/embedder.hpp>
 #include <vikcse/train/collator.hpp>
 
 #include <torch/torch.h>
@@ -201,6 +202,54 @@ BOOST_AUTO_TEST_CASE(promptbert_delta_is_the_template_alone) {
   BOOST_TEST(!frozen->template_bias(l, 2, encode, torch::kCPU).requires_grad());
   const auto out = model->forward(batch);
   BOOST_TEST(std::isfinite(out.total.item<double>()));
+}
+
+// PromptBERT's protocol (METHODS.md §4.5, P1): select with δ subtracted, report the raw [MASK]
+// vector with '.' appended.
+BOOST_AUTO_TEST_CASE(promptbert_embedder_selects_denoised_and_reports_raw_with_period) {
+  torch::manual_seed(5);
+  vikcse::BertModel encoder(tiny_config(0.1));
+  const auto l = layout();
+  vikcse::PromptBERT model(encoder, vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask).denoise_layouts({l})),
+                           vikcse::NoKnowledge(), vikcse::InfoNCELoss());
+  model->train();  // the embedder switches to eval mode itself and back
+  const std::vector<std::string> batch_sentences{"a man plays a guitar", "is it raining ?"};
+  const auto select = vikcse::make_embedder(model, toy_tokenize, ids, {.layout = l, .max_length = 64, .denoise = true, .append_period = false});
+  const auto report = vikcse::make_embedder(model, toy_tokenize, ids,
+                                            {.layout = l, .max_length = 64, .denoise = false, .append_period = true});
+  const auto selected = select(batch_sentences);
+  const auto reported = report(batch_sentences);
+  BOOST_TEST(model->is_training());
+  BOOST_TEST(!model->pooler->options.denoise_at_eval());  // restored after each call
+
+  model->eval();
+  torch::NoGradGuard no_grad;
+  vikcse::EncodeFunction encode = [&](const vikcse::TokenBatch& b) { return model->encoder->forward(b); };
+  const vikcse::ViewFormat f{l, 64 - l.size()};
+  const vikcse::Collator collator(toy_tokenize, {.specials = ids, .first = f, .second = f});
+  auto raw_of = [&](const std::vector<std::string>& s) {
+    std::vector<std::vector<std::int64_t>> rows;
+    for (const auto& x : s) rows.push_back(collator.row(x, f));
+    const auto b = collator.pad(rows);
+    return vikcse::mask_pooler(model->encoder->forward(b), b, ids.mask);
+  };
+  // Selection: raw − δ_ℓ (ℓ = 5 and 4 sentence tokens).
+  const auto raw = raw_of(batch_sentences);
+  const auto delta = model->pooler->template_bias(l, 6, encode, torch::kCPU);
+  BOOST_TEST(torch::allclose(selected[0], raw[0] - delta[5], 1e-5, 1e-6));
+  BOOST_TEST(torch::allclose(selected[1], raw[1] - delta[4], 1e-5, 1e-6));
+  // Report: the raw vector of "a man plays a guitar." and of the unchanged "is it raining ?".
+  const auto with_period = raw_of({"a man plays a guitar.", "is it raining ?"});
+  BOOST_TEST(torch::allclose(reported, with_period, 1e-5, 1e-6));
+  // (the period changes the input: a tiny freshly initialised encoder moves the [MASK] state a little)
+  BOOST_TEST((reported[0] - raw[0]).abs().max().item<double>() > 1e-5);
+  // A pooler without denoising cannot be asked to denoise.
+  vikcse::SimCSE simcse(vikcse::BertModel(tiny_config()), vikcse::ClsPooler(16), vikcse::NoKnowledge(), vikcse::InfoNCELoss());
+  BOOST_CHECK_THROW((void)vikcse::make_embedder(simcse, toy_tokenize, ids, {.layout = std::nullopt, .max_length = 512, .denoise = true, .append_period = false}),
+                    vikcse::config_error);
+  BOOST_TEST(vikcse::append_period_if_missing("a b") == "a b.");
+  BOOST_TEST(vikcse::append_period_if_missing("a b'") == "a b'");
+  BOOST_TEST(vikcse::append_period_if_missing("").empty());
 }
 
 BOOST_AUTO_TEST_CASE(mcse_paired_and_text_steps) {

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Smoke test of examples/reproduce.cpp: writes a tiny corpus, a tiny STS-B split in the SentEval
-# layout and a tiny knowledge base, then runs vikcse_reproduce for a few steps per method on the
-# tiny-bert fixture (vocab 99) with the matching tests/data/methods/tiny-vocab vocabulary.
-# -DPROGRAM=<vikcse_reproduce> -DDATA=<tests/data> -DWORK=<scratch dir>
+# layout, a tiny knowledge base, captions with paired image features, and a tiny random RoBERTa
+# with its own byte-level BPE tokenizer (reference/make_tiny_roberta.py); then runs
+# vikcse_reproduce for a few steps per method (simcse, promptbert, mcse, vikcse) on the tiny-bert
+# fixture (vocab 99, with tests/data/methods/tiny-vocab) and on the tiny RoBERTa.
+# -DPROGRAM=<vikcse_reproduce> -DDATA=<tests/data> -DSOURCE=<tests/methods> -DWORK=<scratch dir>
 file(REMOVE_RECURSE "${WORK}")
 set(sts "${WORK}/senteval/downstream/STS/STSBenchmark")
 file(MAKE_DIRECTORY "${sts}")
@@ -35,28 +37,68 @@ execute_process(COMMAND /usr/bin/python3 -c
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "could not write the knowledge base with /usr/bin/python3 (numpy)")
 endif()
-foreach(method simcse promptbert vikcse)
-  set(extra "")
-  if(method STREQUAL "vikcse")
-    set(extra --kb "${kb_dir}/kb.npy")
+# MCSE: the first 24 corpus lines as captions, with 24 x 12 "image features".
+set(captions "")
+set(n 0)
+foreach(s IN LISTS subjects)
+  foreach(a IN LISTS actions)
+    if(n LESS 24)
+      string(APPEND captions "${s} ${a} .\n")
+      math(EXPR n "${n} + 1")
+    endif()
+  endforeach()
+endforeach()
+file(WRITE "${WORK}/captions.txt" "${captions}")
+execute_process(COMMAND /usr/bin/python3 -c
+  "import numpy as np; np.save('${kb_dir}/images.npy', np.cos(np.arange(288, dtype=np.float32).reshape(24, 12) * 0.37))"
+  RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "could not write the image features with /usr/bin/python3 (numpy)")
+endif()
+execute_process(COMMAND /usr/bin/python3 "${SOURCE}/reference/make_tiny_roberta.py" "${WORK}/corpus.txt" "${WORK}/tiny-roberta"
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "could not write the tiny RoBERTa with /usr/bin/python3 (torch)")
+endif()
+
+foreach(backbone bert roberta)
+  if(backbone STREQUAL "bert")
+    set(model_args --model "${DATA}/encoder/tiny-bert" --tokenizer "${DATA}/methods/tiny-vocab")
+  else()
+    set(model_args --model "${WORK}/tiny-roberta")
   endif()
-  execute_process(COMMAND "${PROGRAM}" --method ${method} --model "${DATA}/encoder/tiny-bert"
-                          --tokenizer "${DATA}/methods/tiny-vocab" --corpus "${WORK}/corpus.txt"
-                          --senteval "${WORK}/senteval" --tasks STSBenchmark --steps 4 --batch-size 8
-                          --eval-steps 2 --out "${WORK}/out-${method}" ${extra}
-                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  message("${out}${err}")
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "vikcse_reproduce --method ${method} failed (${rc})")
-  endif()
-  if(NOT out MATCHES "\\| ${method} bert-base [^|]+\\(ours\\) +\\| +[0-9.-]+ \\| +[0-9.-]+ \\|")
-    message(FATAL_ERROR "vikcse_reproduce --method ${method}: no row of ours in the output")
-  endif()
-  if(NOT out MATCHES "\\(paper\\) +\\| +[0-9.]+ \\| +[0-9.]+ \\|")
-    message(FATAL_ERROR "vikcse_reproduce --method ${method}: no paper row in the output")
-  endif()
-  if(NOT EXISTS "${WORK}/out-${method}/best/config.json")
-    message(FATAL_ERROR "vikcse_reproduce --method ${method}: no best checkpoint written")
-  endif()
+  foreach(method simcse promptbert mcse vikcse)
+    set(extra "")
+    if(method STREQUAL "vikcse")
+      set(extra --kb "${kb_dir}/kb.npy")
+    elseif(method STREQUAL "mcse")
+      set(extra --captions "${WORK}/captions.txt" --image-features "${kb_dir}/images.npy")
+    endif()
+    set(run "${backbone}-${method}")
+    execute_process(COMMAND "${PROGRAM}" --method ${method} ${model_args} --corpus "${WORK}/corpus.txt"
+                            --senteval "${WORK}/senteval" --tasks STSBenchmark --steps 4 --batch-size 8
+                            --eval-steps 2 --out "${WORK}/out-${run}" ${extra}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    message("${out}${err}")
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "vikcse_reproduce --method ${method} (${backbone}) failed (${rc})")
+    endif()
+    if(NOT out MATCHES "\\| ${method} ${backbone}-base [^|]+\\(ours\\) +\\| +[0-9.-]+ \\| +[0-9.-]+ \\|")
+      message(FATAL_ERROR "vikcse_reproduce --method ${method} (${backbone}): no row of ours in the output")
+    endif()
+    if(NOT out MATCHES "\\(paper\\) +\\| +[0-9.]+ \\| +[0-9.]+ \\|")
+      message(FATAL_ERROR "vikcse_reproduce --method ${method} (${backbone}): no paper row in the output")
+    endif()
+    if(NOT out MATCHES "STS-B dev Spearman: untrained [0-9.-]+, best [0-9.-]+ at step [0-9]+")
+      message(FATAL_ERROR "vikcse_reproduce --method ${method} (${backbone}): no dev summary in the output")
+    endif()
+    if(NOT EXISTS "${WORK}/out-${run}/best/config.json")
+      message(FATAL_ERROR "vikcse_reproduce --method ${method} (${backbone}): no best checkpoint written")
+    endif()
+    file(READ "${WORK}/out-${run}/best/config.json" saved)
+    if(NOT saved MATCHES "\"model_type\": *\"${backbone}\"")
+      message(FATAL_ERROR "vikcse_reproduce --method ${method} (${backbone}): the best checkpoint is not a ${backbone}")
+    endif()
+  endforeach()
 endforeach()
 message("reproduce smoke OK")

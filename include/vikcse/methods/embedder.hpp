@@ -6,8 +6,10 @@
 /// `SpecialIds` of any vikcse tokenizer, and an `Embedder` callback (`vikcse/eval/embedder.hpp`)
 /// that tokenises sentences (plain or templated, like training) and returns `model->embed`.
 
+#include <vikcse/error.hpp>
 #include <vikcse/eval/embedder.hpp>
 #include <vikcse/model/prompt_layout.hpp>
+#include <vikcse/pooler/prompt_template.hpp>
 #include <vikcse/train/collator.hpp>
 
 #include <torch/torch.h>
@@ -45,23 +47,63 @@ struct EmbedderOptions {
   std::optional<PromptLayout> layout;
   /// Cap on tokens (plain: whole sequence; prompt: the sentence). Default: 512 − template.
   std::int64_t max_length = 512;
+  /// Subtract the prompt pooler's template bias δ while embedding (PromptBERT's dev-set model
+  /// selection, METHODS.md §4.5 / P1); false: the raw [MASK] vector (its final report); nullopt:
+  /// whatever the pooler's own `denoise_at_eval` says. Setting it for a host whose pooler has no
+  /// such switch is a `config_error` from `make_embedder`.
+  std::optional<bool> denoise;
+  /// Append '.' to each sentence unless it ends with `.`, `?`, `"` or `'` (PromptBERT's final
+  /// evaluation, METHODS.md §4.5). Default: false (the training / dev form).
+  bool append_period = false;
 };
+
+namespace detail {
+/// Sets a prompt pooler's `denoise_at_eval` for one scope and restores it (also on exceptions).
+template <typename Options>
+class DenoiseAtEvalScope {
+public:
+  DenoiseAtEvalScope(Options& options, std::optional<bool> value) : options_(options), saved_(options.denoise_at_eval()) {
+    if (value) options_.denoise_at_eval(*value);
+  }
+  DenoiseAtEvalScope(const DenoiseAtEvalScope&) = delete;
+  DenoiseAtEvalScope& operator=(const DenoiseAtEvalScope&) = delete;
+  ~DenoiseAtEvalScope() { options_.denoise_at_eval(saved_); }
+
+private:
+  Options& options_;
+  bool saved_;
+};
+}  // namespace detail
 
 /// An `Embedder` over `model->embed` (the caller's evaluation loop sets eval mode and no-grad; this
 /// callback does both itself too).
 /// @tparam Holder a `SentenceEmbedder<...>` holder.
+/// @throws vikcse::config_error when `options.denoise` is set but the pooler has no denoising.
 template <typename Holder>
 Embedder make_embedder(Holder model, TokenizeFunction tokenize, SpecialIds specials, EmbedderOptions options = {}) {
+  constexpr bool can_denoise = requires { model->pooler->options.denoise_at_eval(true); };
+  if (options.denoise && !can_denoise) {
+    throw_error<config_error>("make_embedder: denoise = {} was asked for, but this model's pooler has no template denoising",
+                              *options.denoise);
+  }
   auto format = ViewFormat{options.layout, options.layout ? options.max_length - options.layout->size() : options.max_length};
   auto collator = std::make_shared<Collator>(std::move(tokenize), CollatorOptions{specials, format, format});
-  return [model, collator, format](const std::vector<std::string>& sentences) mutable {
+  return [model, collator, format, options](const std::vector<std::string>& sentences) mutable {
     torch::NoGradGuard no_grad;
     const bool was_training = model->is_training();
     model->eval();
     std::vector<std::vector<std::int64_t>> rows;
     rows.reserve(sentences.size());
-    for (const auto& s : sentences) rows.push_back(collator->row(s, format));  // empty sentences allowed at eval
-    const auto out = model->embed(collator->pad(rows));
+    for (const auto& s : sentences) {  // empty sentences allowed at eval
+      rows.push_back(collator->row(options.append_period ? append_period_if_missing(s) : s, format));
+    }
+    torch::Tensor out;
+    if constexpr (can_denoise) {
+      detail::DenoiseAtEvalScope scope(model->pooler->options, options.denoise);
+      out = model->embed(collator->pad(rows));
+    } else {
+      out = model->embed(collator->pad(rows));
+    }
     if (was_training) model->train();
     return out;
   };

@@ -34,6 +34,15 @@ inline std::size_t count_occurrences(std::string_view text, std::string_view nee
   return n;
 }
 
+/// `sentence` with '.' appended unless it is empty or ends with `.`, `?`, `"` or `'` (PromptBERT's
+/// evaluation batcher, METHODS.md §4.5).
+inline std::string append_period_if_missing(std::string sentence) {
+  if (!sentence.empty() && std::string_view(".?\"'").find(sentence.back()) == std::string_view::npos) {
+    sentence.push_back('.');
+  }
+  return sentence;
+}
+
 /// A validated prompt template.
 ///
 /// Example:
@@ -74,9 +83,7 @@ public:
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
       }
     }
-    if (options_.append_period && !s.empty() && std::string_view(".?\"'").find(s.back()) == std::string_view::npos) {
-      s.push_back('.');
-    }
+    if (options_.append_period) s = append_period_if_missing(std::move(s));
     std::string out = text_;
     out.replace(out.find(options_.placeholder), options_.placeholder.size(), s);
     const auto begin = out.find_first_not_of(" \t\n\r\f\v");
