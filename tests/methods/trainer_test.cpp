@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -146,6 +147,59 @@ BOOST_AUTO_TEST_CASE(resume_continues_exactly_without_dropout) {
   // A missing state is a clear error.
   BOOST_CHECK_THROW(vikcse::Trainer(vikcse::TrainerOptions().max_steps(6).resume_from(dir_a / "nope")).fit(resumed, source()),
                     vikcse::checkpoint_error);
+  fs::remove_all(dir_a.parent_path());
+}
+
+// With dropout on, the resumed run draws the same dropout masks as the uninterrupted one: the
+// random-generator state is saved with the checkpoint and restored.
+BOOST_AUTO_TEST_CASE(resume_continues_exactly_with_dropout) {
+  const auto dir_a = temp_dir("straight-dropout");
+  const auto dir_b = temp_dir("interrupted-dropout");
+  auto straight = tiny_simcse(0.1);
+  vikcse::Trainer(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).output_dir(dir_a)).fit(straight, source());
+  auto part = tiny_simcse(0.1);
+  vikcse::Trainer t1(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).save_steps(3).output_dir(dir_b));
+  struct Stop {};
+  t1.on_progress([](const vikcse::TrainProgress& p) {
+    if (p.step == 3) throw Stop{};
+  });
+  BOOST_CHECK_THROW(t1.fit(part, source()), Stop);
+  BOOST_REQUIRE(fs::exists(dir_b / "last" / "rng_state.pt"));
+  torch::manual_seed(12345);  // whatever the new process did to the generator before resuming
+  (void)torch::rand({7});
+  auto resumed = tiny_simcse(0.1);
+  std::vector<nlohmann::json> records;
+  vikcse::Trainer t2(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).resume_from(dir_b / "last"));
+  t2.on_record([&](const nlohmann::json& r) { records.push_back(r); });
+  t2.fit(resumed, source());
+  for (const auto& r : records) BOOST_TEST(!r.contains("warning"));
+  auto params = resumed->named_parameters();
+  for (const auto& item : straight->named_parameters()) {
+    BOOST_TEST(torch::allclose(item.value(), params[item.key()], 1e-6, 1e-7), item.key());
+  }
+  // The same resume without the saved state is warned about and no longer exact.
+  fs::remove(dir_b / "last" / "rng_state.pt");
+  auto reseeded = tiny_simcse(0.1);
+  records.clear();
+  vikcse::Trainer t3(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).resume_from(dir_b / "last"));
+  t3.on_record([&](const nlohmann::json& r) { records.push_back(r); });
+  t3.fit(reseeded, source());
+  BOOST_TEST(std::any_of(records.begin(), records.end(), [](const nlohmann::json& r) { return r.contains("warning"); }));
+  bool differs = false;
+  auto reseeded_params = reseeded->named_parameters();
+  for (const auto& item : straight->named_parameters()) {
+    differs = differs || !torch::allclose(item.value(), reseeded_params[item.key()], 1e-6, 1e-7);
+  }
+  BOOST_TEST(differs);
+  // A corrupt state file is a clear error naming it.
+  { std::ofstream(dir_b / "last" / "rng_state.pt") << "not a tensor archive"; }
+  auto bad = tiny_simcse(0.1);
+  try {
+    vikcse::Trainer(vikcse::TrainerOptions().max_steps(6).resume_from(dir_b / "last")).fit(bad, source());
+    BOOST_ERROR("a corrupt rng_state.pt was accepted");
+  } catch (const vikcse::checkpoint_error& e) {
+    BOOST_TEST(std::string(e.what()).find("rng_state.pt") != std::string::npos);
+  }
   fs::remove_all(dir_a.parent_path());
 }
 

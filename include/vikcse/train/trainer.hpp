@@ -11,6 +11,7 @@
 #include <vikcse/train/checkpoint.hpp>
 #include <vikcse/train/data.hpp>
 #include <vikcse/train/optimizer.hpp>
+#include <vikcse/train/rng_state.hpp>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -207,7 +208,8 @@ private:
   void save_state(Impl& model, torch::optim::Optimizer& optimizer, std::int64_t step, const TrainResult& result) {
     const auto dir = options_.output_dir() / "last";
     save_model_checkpoint(model, dir, options_.save());
-    torch::save(optimizer, (dir / "optimizer.pt").string());
+    detail::write_file_atomically<checkpoint_error>(dir / "optimizer.pt", [&](std::ofstream& out) { torch::save(optimizer, out); });
+    save_rng_state(dir / "rng_state.pt");
     nlohmann::json state = {{"step", step}, {"seed", options_.seed()}, {"best_step", result.best_step},
                             {"best_score", std::isfinite(result.best_score) ? nlohmann::json(result.best_score) : nlohmann::json(nullptr)}};
     detail::write_text_atomically<checkpoint_error>(dir / "trainer_state.json", state.dump(2) + "\n");
@@ -230,7 +232,14 @@ private:
     const auto step = state.at("step").get<std::int64_t>();
     result.best_step = state.value("best_step", std::int64_t{-1});
     if (state.contains("best_score") && !state["best_score"].is_null()) result.best_score = state["best_score"].get<double>();
-    torch::manual_seed(options_.seed() + static_cast<std::uint64_t>(step));  // dropout stream after resume
+    if (std::filesystem::exists(dir / "rng_state.pt")) {
+      load_rng_state(dir / "rng_state.pt");  // the dropout stream continues where it stopped
+    } else {
+      torch::manual_seed(options_.seed() + static_cast<std::uint64_t>(step));
+      emit({{"warning", fmt::format("{}: no rng_state.pt (an older checkpoint): dropout after the resume is reseeded "
+                                    "with seed + step, so the run will not equal an uninterrupted one",
+                                    dir.string())}});
+    }
     return step;
   }
 
