@@ -353,7 +353,8 @@ int main(int argc, char** argv) try {
         for (const auto& g : b) flat.insert(flat.end(), g.begin(), g.end());
         return collator->unsupervised(flat);
       });
-  const auto embedder = vikcse::make_embedder(model, tokenize, specials, {layout, 512});
+  const auto embedder = vikcse::make_embedder(model, tokenize, specials,
+                                              {.layout = layout, .max_length = 512, .denoise = std::nullopt, .append_period = false});
 
   std::cout << fmt::format("VIKCSE: {} sentences, knowledge base [{}, {}], encoder H={} L={}, {} steps of {}, lr {}, "
                            "kb_grad_mode {}\n",

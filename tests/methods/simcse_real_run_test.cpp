@@ -54,7 +54,8 @@ BOOST_AUTO_TEST_CASE(simcse_raises_stsb_dev_spearman) {
   auto collator = std::make_shared<vikcse::Collator>(tokenize, vikcse::CollatorOptions{specials, {std::nullopt, 32}, {std::nullopt, 32}});
   const auto source = vikcse::shuffled_batches<std::string>(
       corpus, 32, seed, [collator](const std::vector<std::string>& s) { return collator->unsupervised(s); });
-  const auto embedder = vikcse::make_embedder(model, tokenize, specials, {std::nullopt, 128});
+  const auto embedder = vikcse::make_embedder(model, tokenize, specials,
+                                              {.layout = std::nullopt, .max_length = 128, .denoise = std::nullopt, .append_period = false});
   auto dev_spearman = [&] {
     return vikcse::evaluate_sts(dev, embedder, {}, vikcse::StsEvalOptions{.alignment_uniformity = false}).spearman.all;
   };
