@@ -4,6 +4,7 @@
 // speed-up. It answers "may I encode in bf16 on this CPU?" with the criterion |ΔSpearman| <= 0.1
 // (x100 scale, the papers' unit). The model is a checkpoint (--model) or a random encoder of a
 // config's shape (--random-model, e.g. bert-base-uncased's config.json).
+#include "../examples/support/cli.hpp"
 #include "support/benchmark_support.hpp"
 
 #include <vikcse/encoder/auto_model.hpp>
@@ -24,7 +25,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 namespace {
 
@@ -44,15 +44,6 @@ A random encoder's CLS vectors are nearly parallel, so its Spearman is dominated
 pooling of a random encoder still ranks pairs by shared words, which makes the comparison meaningful.
 )";
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -62,7 +53,7 @@ int main(int argc, char** argv) try {
   const std::filesystem::path random_dir = args.get("--random-model", "../shared/data/tokenizers/bert-base-uncased");
   const auto layers = args.get_int("--layers", 0);
   const auto pooler = args.get("--pooler", "avg");
-  auto tasks = split(args.get("--tasks", "STS16,STSBenchmark"));
+  auto tasks = vikcse::cli::split_list(args.get("--tasks", "STS16,STSBenchmark"));
   const auto batch_size = args.get_int("--batch-size", 128);
   const int threads = vikcse::configure_threads(static_cast<int>(args.get_int("--threads", 0)));
   const auto json_path = args.get("--json", "");

@@ -26,7 +26,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -84,15 +83,6 @@ struct Args {
   bool bf16 = false;
 };
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');) {
-    if (!part.empty()) out.push_back(part);
-  }
-  return out;
-}
-
 
 Args parse(int argc, char** argv) {
   Args a;
@@ -130,7 +120,7 @@ Args parse(int argc, char** argv) {
     } else if (flag == "--senteval") {
       a.senteval = value();
     } else if (flag == "--tasks") {
-      a.tasks = split_commas(value());
+      a.tasks = vikcse::cli::split_list(value());
     } else if (flag == "--mode") {
       a.mode = value();
     } else if (flag == "--batch-size") {

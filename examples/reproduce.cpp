@@ -28,7 +28,6 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -68,15 +67,6 @@ struct Args {
   std::vector<std::string> tasks;
 };
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
@@ -107,7 +97,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--seed") a.seed = vikcse::cli::to_int(k, value());
     else if (k == "--max-length") a.max_length = vikcse::cli::to_int(k, value());
     else if (k == "--lr") a.lr = vikcse::cli::to_double(k, value());
-    else if (k == "--tasks") a.tasks = split(value());
+    else if (k == "--tasks") a.tasks = vikcse::cli::split_list(value());
     else throw vikcse::invalid_argument("unknown option " + k + " (see --help)");
   }
   if (a.method != "simcse" && a.method != "promptbert" && a.method != "mcse" && a.method != "vikcse") {

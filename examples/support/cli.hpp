@@ -2,13 +2,16 @@
 #pragma once
 
 /// @file cli.hpp
-/// Number parsing for the example programs' options: the whole text must be a number, and the
-/// error names the option and what it got (`--steps: expected an integer, got 'abc'`).
+/// Option-value parsing shared by the example and benchmark programs: numbers (the whole text must
+/// be a number, and the error names the option and what it got: `--steps: expected an integer,
+/// got 'abc'`) and comma-separated lists.
 
 #include <vikcse/error.hpp>
 
 #include <cstdint>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace vikcse::cli {
 
@@ -40,6 +43,16 @@ inline double to_double(const std::string& flag, const std::string& value) {
     throw_error<invalid_argument>("{}: expected a number, got '{}'", flag, value);
   }
   return v;
+}
+
+/// The non-empty items of a comma-separated list (`"STS12,,STS13"` -> {"STS12", "STS13"}).
+inline std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
 }
 
 }  // namespace vikcse::cli
