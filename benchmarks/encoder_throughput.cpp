@@ -84,19 +84,20 @@ int main(int argc, char** argv) {
   fmt::print("encoder_throughput: BERT-base shape ({} layers, hidden {}), batch {}, {} threads\n",
              config.num_hidden_layers, config.hidden_size, batch_size, threads);
   fmt::print("machine float32 GEMM rate: {:.1f} GFLOP/s\n\n", gemm / 1e9);
-  auto time_model = [&](std::int64_t seq) {
+  auto time_model = [&](vikcse::AutoModel& m, std::int64_t seq) {
     auto ids = torch::randint(1000, config.vocab_size, {batch_size, seq}, torch::kLong);
     vikcse::TokenBatch batch{ids, torch::ones_like(ids), torch::zeros_like(ids), {}};
     torch::InferenceMode guard;
-    return vikcse::bench::seconds_per_call([&] { (void)model->forward(batch); }, iters);
+    return vikcse::bench::seconds_per_call([&] { (void)m->forward(batch); }, iters);
   };
   std::vector<double> ours, ours_bf16;
-  for (auto seq : seqs) ours.push_back(time_model(seq));
+  for (auto seq : seqs) ours.push_back(time_model(model, seq));
   const double our_rss = vikcse::bench::peak_rss_mib();
-  if (bf16) {
-    model->to(torch::kBFloat16);
-    for (auto seq : seqs) ours_bf16.push_back(time_model(seq));
-    model->to(torch::kFloat);
+  if (bf16) {  // a separate copy: casting `model` there and back would round its weights to bf16
+    auto bf16_model = vikcse::AutoModel::from_pretrained(dir);
+    bf16_model->eval();
+    bf16_model->to(torch::kBFloat16);
+    for (auto seq : seqs) ours_bf16.push_back(time_model(bf16_model, seq));
   }
 
   std::vector<double> peer(seqs.size(), 0.0);
