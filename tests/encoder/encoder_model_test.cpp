@@ -26,15 +26,19 @@ double max_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
 }
 
-void check_matches_reference(const std::string& type) {
+// Eval mode without autograd: the fused inference kernel (`fused`) or the op-by-op path.
+void check_matches_reference(const std::string& type, bool fused = true) {
   auto model = vikcse::AutoModel::from_pretrained(fixture_dir() / "encoder" / ("tiny-" + type));
   model->eval();
+  model->encoder->fused_inference = fused;
   auto want = expected(type);
   torch::NoGradGuard no_grad;
+  BOOST_TEST(model->encoder->uses_fused_kernel(torch::zeros({1}, torch::kFloat)) == fused);
   auto out = model->forward(want.batch(), /*output_hidden_states=*/true);
   const double last = max_diff(out.last_hidden_state, want.tensors.at("last_hidden_state"));
   const double pooled = max_diff(out.pooler_output, want.tensors.at("pooler_output"));
-  BOOST_TEST_MESSAGE(type << ": max |C++ - reference| last_hidden_state " << last << ", pooler " << pooled);
+  BOOST_TEST_MESSAGE(type << (fused ? " (fused kernel)" : " (op by op)") << ": max |C++ - reference| last_hidden_state "
+                          << last << ", pooler " << pooled);
   BOOST_TEST(last < 1e-5);
   BOOST_TEST(pooled < 1e-5);
   BOOST_TEST(out.hidden_states.size() == static_cast<std::size_t>(model.config().num_hidden_layers + 1));
@@ -47,6 +51,23 @@ void check_matches_reference(const std::string& type) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(bert_matches_torch_nn_reference) { check_matches_reference("bert"); }
+
+BOOST_AUTO_TEST_CASE(bert_op_by_op_path_matches_torch_nn_reference) { check_matches_reference("bert", false); }
+
+BOOST_AUTO_TEST_CASE(roberta_op_by_op_path_matches_torch_nn_reference) { check_matches_reference("roberta", false); }
+
+// The fused kernel serves inference only: with autograd on or in train mode the op-by-op path runs.
+BOOST_AUTO_TEST_CASE(fused_kernel_only_for_inference) {
+  auto model = vikcse::AutoModel::from_pretrained(fixture_dir() / "encoder" / "tiny-bert");
+  const auto x = torch::zeros({1}, torch::kFloat);
+  model->eval();
+  BOOST_TEST(!model->encoder->uses_fused_kernel(x));  // autograd on
+  torch::NoGradGuard no_grad;
+  BOOST_TEST(model->encoder->uses_fused_kernel(x));
+  BOOST_TEST(!model->encoder->uses_fused_kernel(x.to(torch::kBFloat16)));
+  model->train();
+  BOOST_TEST(!model->encoder->uses_fused_kernel(x));
+}
 
 BOOST_AUTO_TEST_CASE(roberta_matches_torch_nn_reference) { check_matches_reference("roberta"); }
 

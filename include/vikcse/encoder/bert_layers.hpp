@@ -182,6 +182,23 @@ public:
     return output(intermediate(attended), attended);
   }
 
+  /// The same layer through LibTorch's fused inference kernel (`at::_transformer_encoder_layer_fwd`,
+  /// which `nn.TransformerEncoderLayer`'s fast path calls): post-LayerNorm, exact GELU or ReLU, no
+  /// dropout. Inference only (no autograd formula).
+  /// @param key_padding_mask [B, T] bool, true at padding; nullopt: no padding.
+  torch::Tensor forward_fused(const torch::Tensor& x, const c10::optional<torch::Tensor>& key_padding_mask,
+                              std::int64_t num_heads, bool gelu, double eps) {
+    const auto& self = attention->self;
+    const auto qkv_weight = torch::cat({self->query->weight, self->key->weight, self->value->weight});
+    const auto qkv_bias = torch::cat({self->query->bias, self->key->bias, self->value->bias});
+    return at::_transformer_encoder_layer_fwd(
+        x, x.size(-1), num_heads, qkv_weight, qkv_bias, attention->output->dense->weight, attention->output->dense->bias,
+        gelu, /*norm_first=*/false, eps, attention->output->LayerNorm->weight, attention->output->LayerNorm->bias,
+        output->LayerNorm->weight, output->LayerNorm->bias, intermediate->dense->weight, intermediate->dense->bias,
+        output->dense->weight, output->dense->bias, key_padding_mask,
+        key_padding_mask ? c10::optional<std::int64_t>(1) : c10::nullopt);
+  }
+
   BertAttention attention{nullptr};
   BertIntermediate intermediate{nullptr};
   BertResidualOutput output{nullptr};
@@ -191,21 +208,45 @@ TORCH_MODULE(BertLayer);
 /// The stack of layers. Key: `layer` (so parameters read `layer.3.attention.self.query.weight`).
 class BertEncoderImpl : public torch::nn::Module {
 public:
-  explicit BertEncoderImpl(const BertConfig& config) {
+  explicit BertEncoderImpl(const BertConfig& config)
+      : num_heads_(config.num_attention_heads), eps_(config.layer_norm_eps), activation_(config.hidden_act) {
     layer = register_module("layer", torch::nn::ModuleList());
     for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) layer->push_back(BertLayer(config));
   }
 
-  /// Runs every layer; appends each layer's output to `hidden_states` when it is given.
+  /// Runs every layer; appends each layer's output to `hidden_states` when it is given. Takes the
+  /// fused kernel (`BertLayerImpl::forward_fused`) when `uses_fused_kernel(x)`.
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& bias, std::vector<torch::Tensor>* hidden_states) {
+    const bool fused = uses_fused_kernel(x);
+    c10::optional<torch::Tensor> key_padding_mask;
+    if (fused) {
+      auto padding = bias.reshape({x.size(0), x.size(1)}) < 0;
+      if (padding.any().item<bool>()) key_padding_mask = std::move(padding);
+    }
     for (const auto& module : *layer) {
-      x = module->as<BertLayerImpl>()->forward(x, bias);
+      auto* l = module->as<BertLayerImpl>();
+      x = fused ? l->forward_fused(x, key_padding_mask, num_heads_, activation_ == "gelu", eps_) : l->forward(x, bias);
       if (hidden_states != nullptr) hidden_states->push_back(x);
     }
     return x;
   }
 
+  /// True when the fused inference kernel computes the layers: `fused_inference` on, eval mode,
+  /// autograd off (`torch::NoGradGuard` or `c10::InferenceMode`), float32, and `hidden_act` exact
+  /// GELU or ReLU. Training, gradients and other dtypes take the op-by-op path.
+  [[nodiscard]] bool uses_fused_kernel(const torch::Tensor& x) const {
+    return fused_inference && !is_training() && !torch::GradMode::is_enabled() && x.scalar_type() == torch::kFloat &&
+           (activation_ == "gelu" || activation_ == "relu");
+  }
+
   torch::nn::ModuleList layer{nullptr};
+  /// Use the fused inference kernel where it applies (`uses_fused_kernel`). Default: true.
+  bool fused_inference = true;
+
+private:
+  std::int64_t num_heads_;
+  double eps_;
+  std::string activation_;
 };
 TORCH_MODULE(BertEncoder);
 
