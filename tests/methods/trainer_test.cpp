@@ -121,20 +121,31 @@ BOOST_AUTO_TEST_CASE(fit_writes_metrics_best_and_hf_checkpoints) {
   fs::remove_all(dir);
 }
 
-BOOST_AUTO_TEST_CASE(resume_continues_exactly_without_dropout) {
-  const auto dir_a = temp_dir("straight");
-  const auto dir_b = temp_dir("interrupted");
-  auto straight = tiny_simcse(0.0);
-  vikcse::Trainer(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).output_dir(dir_a)).fit(straight, source());
-  // Same run, checkpointed every 3 steps and interrupted after step 3.
-  auto part = tiny_simcse(0.0);
-  vikcse::Trainer t1(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).save_steps(3).output_dir(dir_b));
+namespace {
+
+// Six steps straight into `straight_dir`, and the same run checkpointed every 3 steps into
+// `interrupted_dir` and stopped after step 3 (as a killed process would be). Returns the
+// uninterrupted model.
+vikcse::SimCSE train_straight_and_interrupted(const fs::path& straight_dir, const fs::path& interrupted_dir, double dropout) {
+  auto straight = tiny_simcse(dropout);
+  vikcse::Trainer(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).output_dir(straight_dir)).fit(straight, source());
+  auto part = tiny_simcse(dropout);
+  vikcse::Trainer t1(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).save_steps(3).output_dir(interrupted_dir));
   struct Stop {};
   t1.on_progress([](const vikcse::TrainProgress& p) {
     if (p.step == 3) throw Stop{};
   });
   BOOST_CHECK_THROW(t1.fit(part, source()), Stop);
-  BOOST_REQUIRE(fs::exists(dir_b / "last" / "trainer_state.json"));
+  BOOST_REQUIRE(fs::exists(interrupted_dir / "last" / "trainer_state.json"));
+  return straight;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(resume_continues_exactly_without_dropout) {
+  const auto dir_a = temp_dir("straight");
+  const auto dir_b = temp_dir("interrupted");
+  auto straight = train_straight_and_interrupted(dir_a, dir_b, 0.0);
   // A fresh process-like start: new model object, resumed from step 3.
   auto resumed = tiny_simcse(0.0);
   const auto r = vikcse::Trainer(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).resume_from(dir_b / "last"))
@@ -155,15 +166,7 @@ BOOST_AUTO_TEST_CASE(resume_continues_exactly_without_dropout) {
 BOOST_AUTO_TEST_CASE(resume_continues_exactly_with_dropout) {
   const auto dir_a = temp_dir("straight-dropout");
   const auto dir_b = temp_dir("interrupted-dropout");
-  auto straight = tiny_simcse(0.1);
-  vikcse::Trainer(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).output_dir(dir_a)).fit(straight, source());
-  auto part = tiny_simcse(0.1);
-  vikcse::Trainer t1(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).save_steps(3).output_dir(dir_b));
-  struct Stop {};
-  t1.on_progress([](const vikcse::TrainProgress& p) {
-    if (p.step == 3) throw Stop{};
-  });
-  BOOST_CHECK_THROW(t1.fit(part, source()), Stop);
+  auto straight = train_straight_and_interrupted(dir_a, dir_b, 0.1);
   BOOST_REQUIRE(fs::exists(dir_b / "last" / "rng_state.pt"));
   torch::manual_seed(12345);  // whatever the new process did to the generator before resuming
   (void)torch::rand({7});
