@@ -15,12 +15,7 @@ if(VIKCSE_WITH_DISTRIBUTED)
     add_library(vikcse::distributed ALIAS vikcse_distributed)
     set_target_properties(vikcse_distributed PROPERTIES EXPORT_NAME distributed)
     target_link_libraries(vikcse_distributed INTERFACE vikcse gloo)
-    # Installed as its own export set; vikcseConfig.cmake loads it through
-    # vikcse-distributed.cmake when the consumer's machine has Gloo too.
-    install(TARGETS vikcse_distributed EXPORT vikcseDistributedTargets)
-    install(EXPORT vikcseDistributedTargets NAMESPACE vikcse:: DESTINATION "${VIKCSE_CMAKE_INSTALL_DIR}")
-    export(EXPORT vikcseDistributedTargets NAMESPACE vikcse:: FILE "${PROJECT_BINARY_DIR}/vikcseDistributedTargets.cmake")
-    install(FILES cmake/vikcse-distributed.cmake DESTINATION "${VIKCSE_CMAKE_INSTALL_DIR}")
+    vikcse_install_optional_target(vikcse_distributed Distributed cmake/vikcse-distributed.cmake)
     message(STATUS "vikcse: Gloo found (${Gloo_DIR}); target vikcse::distributed available")
   else()
     message(STATUS "vikcse: Gloo CMake package not found; vikcse::distributed and scale_ddp_gloo_test are skipped")

@@ -20,12 +20,7 @@ if(VIKCSE_WITH_FAISS)
     target_link_libraries(vikcse_faiss INTERFACE vikcse faiss)
     target_compile_definitions(vikcse_faiss INTERFACE VIKCSE_WITH_FAISS=1)
 
-    # Installed as its own export set; vikcseConfig.cmake loads it through vikcse-faiss.cmake
-    # when the consumer's machine has FAISS too.
-    install(TARGETS vikcse_faiss EXPORT vikcseFaissTargets)
-    install(EXPORT vikcseFaissTargets NAMESPACE vikcse:: DESTINATION "${VIKCSE_CMAKE_INSTALL_DIR}")
-    export(EXPORT vikcseFaissTargets NAMESPACE vikcse:: FILE "${PROJECT_BINARY_DIR}/vikcseFaissTargets.cmake")
-    install(FILES cmake/vikcse-faiss.cmake DESTINATION "${VIKCSE_CMAKE_INSTALL_DIR}")
+    vikcse_install_optional_target(vikcse_faiss Faiss cmake/vikcse-faiss.cmake)
     message(STATUS "vikcse: FAISS found (${faiss_DIR}); target vikcse::faiss available")
   else()
     message(STATUS "vikcse: FAISS not found; vikcse::faiss and the FAISS retriever tests are skipped")

@@ -15,3 +15,13 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/vikcseConfigVersion.cmak
 install(FILES "${PROJECT_BINARY_DIR}/vikcseConfig.cmake" "${PROJECT_BINARY_DIR}/vikcseConfigVersion.cmake"
               cmake/Findutf8proc.cmake
         DESTINATION "${VIKCSE_CMAKE_INSTALL_DIR}")
+
+# Installs the optional INTERFACE target `target` (vikcse::faiss, vikcse::distributed) as its own
+# export set vikcse<Name>Targets, plus `loader`, the file vikcseConfig.cmake includes to define the
+# target on a consumer's machine only where the optional dependency is found too.
+function(vikcse_install_optional_target target Name loader)
+  install(TARGETS ${target} EXPORT vikcse${Name}Targets)
+  install(EXPORT vikcse${Name}Targets NAMESPACE vikcse:: DESTINATION "${VIKCSE_CMAKE_INSTALL_DIR}")
+  export(EXPORT vikcse${Name}Targets NAMESPACE vikcse:: FILE "${PROJECT_BINARY_DIR}/vikcse${Name}Targets.cmake")
+  install(FILES ${loader} DESTINATION "${VIKCSE_CMAKE_INSTALL_DIR}")
+endfunction()
