@@ -86,16 +86,8 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) vikcse::throw_error<vikcse::invalid_argument>("{}: missing value (see --help)", flag);
-      return argv[++i];
-    };
-    if (flag == "--help" || flag == "-h") {
-      std::cout << usage;
-      std::exit(0);
-    } else if (flag == "--model") {
+  vikcse::cli::parse_options(argc, argv, usage, [&](const std::string& flag, const vikcse::cli::NextValue& value) {
+    if (flag == "--model") {
       a.model = value();
     } else if (flag == "--random-model") {
       a.random_model = value();
@@ -134,9 +126,10 @@ Args parse(int argc, char** argv) {
     } else if (flag == "--no-progress") {
       a.progress = false;
     } else {
-      vikcse::throw_error<vikcse::invalid_argument>("unknown option '{}' (see --help)", flag);
+      return false;
     }
-  }
+    return true;
+  });
   if (a.model.has_value() == a.random_model.has_value()) {
     vikcse::throw_error<vikcse::invalid_argument>("give exactly one of --model DIR or --random-model DIR (see --help)");
   }

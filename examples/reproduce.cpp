@@ -69,16 +69,7 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw vikcse::invalid_argument(k + " needs a value");
-      return argv[++i];
-    };
-    if (k == "--help" || k == "-h") {
-      std::cout << usage;
-      std::exit(0);
-    }
+  vikcse::cli::parse_options(argc, argv, usage, [&](const std::string& k, const vikcse::cli::NextValue& value) {
     if (k == "--method") a.method = value();
     else if (k == "--backbone") a.backbone = value();
     else if (k == "--setting") a.setting = value();
@@ -98,8 +89,9 @@ Args parse(int argc, char** argv) {
     else if (k == "--max-length") a.max_length = vikcse::cli::to_int(k, value());
     else if (k == "--lr") a.lr = vikcse::cli::to_double(k, value());
     else if (k == "--tasks") a.tasks = vikcse::cli::split_list(value());
-    else throw vikcse::invalid_argument("unknown option " + k + " (see --help)");
-  }
+    else return false;
+    return true;
+  });
   if (a.method != "simcse" && a.method != "promptbert" && a.method != "mcse" && a.method != "vikcse") {
     throw vikcse::invalid_argument("--method must be simcse, promptbert, mcse or vikcse (got '" + a.method + "')");
   }

@@ -84,16 +84,8 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw vikcse::invalid_argument(k + " needs a value");
-      return argv[++i];
-    };
-    if (k == "--help" || k == "-h") {
-      std::cout << usage;
-      std::exit(0);
-    } else if (k == "--out") a.out = value();
+  vikcse::cli::parse_options(argc, argv, usage, [&](const std::string& k, const vikcse::cli::NextValue& value) {
+    if (k == "--out") a.out = value();
     else if (k == "--model") a.model = value();
     else if (k == "--corpus") a.corpus = value();
     else if (k == "--kb") a.kb = value();
@@ -108,8 +100,9 @@ Args parse(int argc, char** argv) {
     else if (k == "--synonyms") a.synonyms = vikcse::cli::to_int(k, value());
     else if (k == "--init-std") a.init_std = vikcse::cli::to_double(k, value());
     else if (k == "--layers") a.layers = vikcse::cli::to_int(k, value());
-    else throw vikcse::invalid_argument("unknown option " + k + " (see --help)");
-  }
+    else return false;
+    return true;
+  });
   const int real = !a.model.empty() + !a.corpus.empty() + !a.kb.empty() + !a.senteval.empty();
   if (real != 0 && real != 4) throw vikcse::invalid_argument("real data needs all of --model, --corpus, --kb and --senteval");
   return a;

@@ -9,8 +9,12 @@
 #include <vikcse/error.hpp>
 
 #include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vikcse::cli {
@@ -43,6 +47,28 @@ inline double to_double(const std::string& flag, const std::string& value) {
     throw_error<invalid_argument>("{}: expected a number, got '{}'", flag, value);
   }
   return v;
+}
+
+/// Takes the value after a flag (`value()`), throwing vikcse::invalid_argument naming the flag when
+/// the command line ends there.
+using NextValue = std::function<std::string()>;
+
+/// Walks a command line: `--help`/`-h` prints `usage` and exits 0; every other argument is passed to
+/// `on(flag, value)`, which returns false for a flag it does not know (an error naming it).
+inline void parse_options(int argc, char** argv, std::string_view usage,
+                          const std::function<bool(const std::string& flag, const NextValue& value)>& on) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << usage;
+      std::exit(0);
+    }
+    const NextValue value = [&]() -> std::string {
+      if (i + 1 >= argc) throw_error<invalid_argument>("{}: missing value (see --help)", flag);
+      return argv[++i];
+    };
+    if (!on(flag, value)) throw_error<invalid_argument>("unknown option '{}' (see --help)", flag);
+  }
 }
 
 /// The non-empty items of a comma-separated list (`"STS12,,STS13"` -> {"STS12", "STS13"}).
