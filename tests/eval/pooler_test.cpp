@@ -52,7 +52,8 @@ BOOST_AUTO_TEST_CASE(average_poolers_by_hand) {
   check(vikcse::avg_top2_pooler(f.out, f.batch), {61, 66.5, 99.5, 105});
   // first = embeddings: (h0 + h0 + 100) / 2 = h0 + 50
   check(vikcse::avg_first_last_pooler(f.out, f.batch, vikcse::FirstLayer::embeddings), {52, 53, 59, 60});
-  // first = layer1: (10 h0 + h0 + 100) / 2 -- the same numbers as avg_top2 here since h1 is the second-last layer
+  // first = layer1: (10 h0 + h0 + 100) / 2 -- the same numbers as avg_top2 here, since with two layers h1 is
+  // also the second-to-last; avg_first_last_reads_layer_one_of_a_deeper_model tells them apart.
   check(vikcse::avg_first_last_pooler(f.out, f.batch, vikcse::FirstLayer::layer1), {61, 66.5, 99.5, 105});
   // Without hidden states the error says how to get them.
   f.out.hidden_states.clear();
@@ -64,6 +65,22 @@ BOOST_AUTO_TEST_CASE(average_poolers_by_hand) {
   }
   BOOST_CHECK_THROW(vikcse::masked_mean(f.out.last_hidden_state, torch::zeros({2, 3}, torch::kLong)),
                     vikcse::invalid_argument);
+}
+
+// With three layers, layer 1 is not the second-to-last layer: `first = layer1` must read
+// hidden_states[1] (the first transformer layer), `avg_top2` hidden_states[2], and `first =
+// embeddings` hidden_states[0]; each would give other numbers if it read another layer.
+BOOST_AUTO_TEST_CASE(avg_first_last_reads_layer_one_of_a_deeper_model) {
+  Fixture f;
+  const auto h0 = f.out.hidden_states[0];
+  f.out.hidden_states = {h0, h0 * 10, h0 * 100, h0 + 100};  // embeddings, layer 1, layer 2, layer 3 (last)
+  f.out.last_hidden_state = h0 + 100;
+  // layer1: (10 h0 + h0 + 100) / 2 = (11 h0 + 100) / 2; row 0 averages h0 (2, 3), row 1 h0 (9, 10).
+  check(vikcse::avg_first_last_pooler(f.out, f.batch, vikcse::FirstLayer::layer1), {61, 66.5, 99.5, 105});
+  // embeddings: (h0 + h0 + 100) / 2 = h0 + 50.
+  check(vikcse::avg_first_last_pooler(f.out, f.batch, vikcse::FirstLayer::embeddings), {52, 53, 59, 60});
+  // avg_top2: (100 h0 + h0 + 100) / 2 = (101 h0 + 100) / 2.
+  check(vikcse::avg_top2_pooler(f.out, f.batch), {151, 201.5, 504.5, 555});
 }
 
 BOOST_AUTO_TEST_CASE(mask_pooler_takes_the_mask_position) {

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <tuple>
 #include <sstream>
 
 namespace {
@@ -170,6 +171,33 @@ BOOST_AUTO_TEST_CASE(vikcse_training_is_deterministic_under_a_seed) {
   BOOST_TEST(a == b, boost::test_tools::per_element());
 }
 
+namespace {
+
+/// The encoder's [MASK] state for the template alone at explicit `positions` (no sentence).
+torch::Tensor template_state(vikcse::BertModelImpl& encoder, const vikcse::PromptLayout& l,
+                             const std::vector<std::int64_t>& positions) {
+  auto ids_t = l.prefix;
+  ids_t.insert(ids_t.end(), l.suffix.begin(), l.suffix.end());
+  vikcse::TokenBatch only{torch::tensor(ids_t).unsqueeze(0), torch::ones({1, l.size()}, torch::kLong), {},
+                          positions.empty() ? torch::Tensor{} : torch::tensor(positions).unsqueeze(0)};
+  return encoder.forward(only).last_hidden_state[0][static_cast<std::int64_t>(l.prefix.size()) + l.mask_offset()];
+}
+
+/// Positions of the template with its suffix after a sentence of `k` tokens, counted from `first`.
+std::vector<std::int64_t> shifted_positions(const vikcse::PromptLayout& l, std::int64_t k, std::int64_t first) {
+  std::vector<std::int64_t> pos;
+  const auto a = static_cast<std::int64_t>(l.prefix.size());
+  for (std::int64_t j = 0; j < l.size(); ++j) pos.push_back(first + j + (j >= a ? k : 0));
+  return pos;
+}
+
+double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+}  // namespace
+
+// δ_k is the template's [MASK] state with the suffix shifted by k positions. Each check is paired
+// with the off-by-one alternatives, which must be far (> 1e-3) from the value while the value
+// itself agrees to float rounding (< 1e-5): an off-by-one in the shift or in the length lookup fails.
 BOOST_AUTO_TEST_CASE(promptbert_delta_is_the_template_alone) {
   torch::manual_seed(4);
   vikcse::BertModel encoder(tiny_config(0.0));
@@ -177,31 +205,239 @@ BOOST_AUTO_TEST_CASE(promptbert_delta_is_the_template_alone) {
   vikcse::MaskPromptPooler pooler(vikcse::MaskPromptPoolerOptions(16, ids.mask).denoise_layouts({l, l}));
   vikcse::PromptBERT model(encoder, pooler, vikcse::NoKnowledge(), vikcse::InfoNCELoss());
   model->train();
+  BOOST_TEST(model->pooler->delta_position_offset() == 0);  // BERT positions start at 0
   vikcse::EncodeFunction encode = [&](const vikcse::TokenBatch& b) { return model->encoder->forward(b); };
-  const auto delta = model->pooler->template_bias(l, 4, encode, torch::kCPU);
-  BOOST_TEST(delta.size(0) == 4);
-  // δ_0 = the template with no sentence at its natural positions.
-  auto ids_t = l.prefix;
-  ids_t.insert(ids_t.end(), l.suffix.begin(), l.suffix.end());
-  vikcse::TokenBatch only{torch::tensor(ids_t).unsqueeze(0), torch::ones({1, l.size()}, torch::kLong), {}, {}};
-  const auto h0 = model->encoder->forward(only).last_hidden_state[0][static_cast<std::int64_t>(l.prefix.size()) +
-                                                                     l.mask_offset()];
-  BOOST_TEST(torch::allclose(delta[0], h0, 1e-5, 1e-6));
-  BOOST_TEST(!torch::allclose(delta[0], delta[3], 1e-3, 1e-3));  // shifted suffix positions differ
+  const auto delta = model->pooler->template_bias(l, 8, encode, torch::kCPU);
+  BOOST_TEST(delta.size(0) == 8);
   BOOST_TEST(delta.requires_grad());
-  // Denoised views: h - δ_ℓ, ℓ = sentence length.
+  // δ_0 = the template with no sentence at its natural positions.
+  BOOST_TEST(max_diff(delta[0], template_state(*model->encoder, l, {})) < 1e-5);
+  for (const std::int64_t k : {0, 3, 5}) {
+    BOOST_TEST_CONTEXT("k = " << k) {
+      BOOST_TEST(max_diff(delta[k], template_state(*model->encoder, l, shifted_positions(l, k, 0))) < 1e-5);
+      BOOST_TEST(max_diff(delta[k], template_state(*model->encoder, l, shifted_positions(l, k + 1, 0))) > 1e-3);
+      if (k > 0) {
+        BOOST_TEST(max_diff(delta[k], template_state(*model->encoder, l, shifted_positions(l, k - 1, 0))) > 1e-3);
+      }
+    }
+  }
+  // Denoised views: h − δ_ℓ with ℓ the sentence length, and not ℓ ± 1.
   const auto batch = prompt_collator().unsupervised(sentences);
   const auto v = model->views(batch);
   const auto raw = vikcse::mask_pooler(model->encoder->forward(batch.first), batch.first, ids.mask);
-  const auto d5 = model->pooler->template_bias(l, 8, encode, torch::kCPU);
-  BOOST_TEST(torch::allclose(v.first.h[0], raw[0] - d5[5], 1e-5, 1e-6));  // "a man plays a guitar": 5 tokens
-  BOOST_TEST(torch::allclose(v.first.h[1], raw[1] - d5[3], 1e-5, 1e-6));
+  BOOST_TEST(max_diff(v.first.h[0], raw[0] - delta[5]) < 1e-5);  // "a man plays a guitar": 5 tokens
+  BOOST_TEST(max_diff(v.first.h[0], raw[0] - delta[4]) > 1e-3);
+  BOOST_TEST(max_diff(v.first.h[0], raw[0] - delta[6]) > 1e-3);
+  BOOST_TEST(max_diff(v.first.h[1], raw[1] - delta[3]) < 1e-5);  // "the cat sleeps": 3 tokens
+  BOOST_TEST(max_diff(v.first.h[1], raw[1] - delta[2]) > 1e-3);
   // Frozen δ carries no gradient; the loss still trains.
   vikcse::MaskPromptPooler frozen(
       vikcse::MaskPromptPoolerOptions(16, ids.mask).denoise_layouts({l}).denoise_grad(false));
   BOOST_TEST(!frozen->template_bias(l, 2, encode, torch::kCPU).requires_grad());
   const auto out = model->forward(batch);
   BOOST_TEST(std::isfinite(out.total.item<double>()));
+}
+
+// RoBERTa positions start at pad + 1 = 2. A PromptRoBERTa built directly puts its template-only δ
+// rows at those positions too (δ_0 = the template encoded with RoBERTa's own positions); the
+// reference code's position ids from 0 are an opt-in switch that reproduces its bug.
+BOOST_AUTO_TEST_CASE(roberta_delta_positions_start_at_two_by_default) {
+  auto config = tiny_config(0.0);
+  config.model_type = "roberta";
+  config.pad_token_id = 1;
+  const vikcse::SpecialIds rids{.cls = 4, .sep = 2, .pad = 1, .mask = 3};
+  const auto l = vikcse::make_prompt_layout(vikcse::PromptTemplate("this \" [X] \" means [MASK] .", "[MASK]"),
+                                            toy_tokenize, rids);
+  torch::manual_seed(6);
+  vikcse::RobertaModel encoder(config);
+  BOOST_TEST(encoder->first_position_id() == 2);
+  auto make = [&](bool reference) {
+    return vikcse::PromptRoBERTa(
+        encoder,
+        vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, rids.mask)
+                                     .denoise_layouts({l})
+                                     .reference_roberta_delta_positions(reference)),
+        vikcse::NoKnowledge(), vikcse::InfoNCELoss());
+  };
+  auto model = make(false);
+  model->train();
+  BOOST_TEST(model->pooler->delta_position_offset() == 2);
+  vikcse::EncodeFunction encode = [&](const vikcse::TokenBatch& b) { return model->encoder->forward(b); };
+  const auto natural = template_state(*model->encoder, l, {});  // RoBERTa's own positions 2, 3, ...
+  const auto delta = model->pooler->template_bias(l, 4, encode, torch::kCPU);
+  BOOST_TEST(max_diff(delta[0], natural) < 1e-5);
+  BOOST_TEST(max_diff(delta[3], template_state(*model->encoder, l, shifted_positions(l, 3, 2))) < 1e-5);
+  // The reference bug, on request: positions from 0, misaligned by 2.
+  auto reference = make(true);
+  BOOST_TEST(reference->pooler->delta_position_offset() == 0);
+  const auto buggy = reference->pooler->template_bias(l, 4, encode, torch::kCPU);
+  BOOST_TEST(max_diff(buggy[0], template_state(*model->encoder, l, shifted_positions(l, 0, 0))) < 1e-5);
+  BOOST_TEST(max_diff(buggy[0], natural) > 1e-3);
+  // An explicit offset is kept.
+  vikcse::PromptRoBERTa explicit_offset(
+      encoder, vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, rids.mask).position_offset(7)),
+      vikcse::NoKnowledge(), vikcse::InfoNCELoss());
+  BOOST_TEST(explicit_offset->pooler->delta_position_offset() == 7);
+}
+
+// Hard negatives are collated in view 0's format, so they are denoised with view 0's template.
+BOOST_AUTO_TEST_CASE(hard_negatives_are_denoised_with_the_first_template) {
+  torch::manual_seed(8);
+  const auto l1 = layout();
+  const auto l2 = vikcse::make_prompt_layout(vikcse::PromptTemplate("means \" [X] \" this [MASK] .", "[MASK]"),
+                                             toy_tokenize, ids);
+  BOOST_REQUIRE(l1.size() == l2.size());
+  auto config = tiny_config(0.0);
+  config.initializer_range = 0.3;  // the two templates' δ then differ clearly at the mask position
+  vikcse::PromptBERT model(vikcse::BertModel(config),
+                           vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask).denoise_layouts({l1, l2})),
+                           vikcse::NoKnowledge(), vikcse::InfoNCELoss());
+  model->train();
+  const vikcse::Collator c(toy_tokenize, {.specials = ids, .first = {l1, 32}, .second = {l2, 32}});
+  const auto batch = c.pair({"a man plays", "the cat sleeps"}, {"a person plays", "a cat naps"},
+                            {"nobody plays", "the dog barks loudly"});
+  BOOST_REQUIRE(batch.hard_negative.has_value());
+  const auto v = model->views(batch);
+  vikcse::EncodeFunction encode = [&](const vikcse::TokenBatch& b) { return model->encoder->forward(b); };
+  const auto raw = vikcse::mask_pooler(model->encoder->forward(*batch.hard_negative), *batch.hard_negative, ids.mask);
+  const auto d1 = model->pooler->template_bias(l1, 5, encode, torch::kCPU);
+  const auto d2 = model->pooler->template_bias(l2, 5, encode, torch::kCPU);
+  BOOST_TEST(max_diff(v.hard_negative->h[0], raw[0] - d1[2]) < 1e-5);  // "nobody plays": 2 tokens
+  BOOST_TEST(max_diff(v.hard_negative->h[1], raw[1] - d1[4]) < 1e-5);
+  BOOST_TEST_MESSAGE("hard negative vs the second template's δ: " << max_diff(v.hard_negative->h[0], raw[0] - d2[2]));
+  BOOST_TEST(max_diff(v.hard_negative->h[0], raw[0] - d2[2]) > 1e-3);
+  BOOST_TEST(decltype(model)::Impl::hard_negative_view == 0);
+}
+
+// The SimCSE head: only the `cls` kind has the MLP by default; `mlp_only_train = false` keeps it at
+// evaluation, where the embedding is then tanh(W h_cls + b).
+BOOST_AUTO_TEST_CASE(cls_pooler_head_only_for_cls_and_mlp_only_train) {
+  using K = vikcse::PoolerKind;
+  for (const auto kind : {K::cls_before_pooler, K::avg, K::avg_top2, K::avg_first_last}) {
+    vikcse::ClsPooler p(vikcse::ClsPoolerOptions(16).kind(kind));
+    BOOST_TEST(p->named_children().size() == 0U);
+    BOOST_TEST(!p->mlp);
+  }
+  BOOST_TEST(static_cast<bool>(vikcse::ClsPooler(16)->mlp));
+  BOOST_TEST(static_cast<bool>(vikcse::ClsPooler(vikcse::ClsPoolerOptions(16).kind(K::avg).mlp(true))->mlp));
+  BOOST_TEST(!vikcse::ClsPooler(vikcse::ClsPoolerOptions(16).mlp(false))->mlp);
+  torch::manual_seed(9);
+  vikcse::BertModel encoder(tiny_config(0.1));
+  const auto batch = plain_collator().unsupervised(sentences).first;
+  vikcse::SimCSE keep(encoder, vikcse::ClsPooler(vikcse::ClsPoolerOptions(16).mlp_only_train(false)), vikcse::NoKnowledge(),
+                      vikcse::InfoNCELoss());
+  vikcse::SimCSE drop(encoder, vikcse::ClsPooler(16), vikcse::NoKnowledge(), vikcse::InfoNCELoss());
+  keep->eval();
+  drop->eval();
+  torch::NoGradGuard no_grad;
+  const auto cls = encoder->forward(batch).last_hidden_state.select(1, 0);
+  const auto& mlp = keep->pooler->mlp;
+  const auto expected = torch::tanh(torch::addmm(mlp->dense->bias, cls, mlp->dense->weight.t()));
+  BOOST_TEST(max_diff(keep->embed(batch), expected) < 1e-5);
+  BOOST_TEST(max_diff(drop->embed(batch), cls) < 1e-6);
+  BOOST_TEST(max_diff(keep->embed(batch), cls) > 1e-3);
+}
+
+// VIKCSE's reference truncation: the whole templated sequence is cut to max_length, a long
+// sentence loses its [MASK], and that row leaves the mask-based terms (L_text, L_vm) while the
+// [CLS] term L_vc keeps every row. The expected loss is built here from the pieces by hand.
+BOOST_AUTO_TEST_CASE(vikcse_reference_truncation_drops_maskless_rows_from_mask_terms_only) {
+  const auto l = layout();
+  const std::int64_t cap = l.size() + 6;
+  const vikcse::ViewFormat whole{l, cap, vikcse::Truncation::whole_sequence};
+  const vikcse::Collator c(toy_tokenize, {.specials = ids, .first = whole, .second = whole});
+  const std::vector<std::string> batch_sentences{"w1 w2 w3 w4 w5 w6 w7 w8 w9", "the cat sleeps", "a man plays a guitar",
+                                                 "dogs run"};
+  const auto batch = c.unsupervised(batch_sentences);
+  BOOST_TEST(batch.first.input_ids.size(1) == cap);
+  BOOST_TEST(batch.first.input_ids[0][cap - 1].item<std::int64_t>() == ids.sep);
+  BOOST_TEST(batch.first.input_ids[0].eq(ids.mask).sum().item<std::int64_t>() == 0);  // the mask was cut away
+  BOOST_REQUIRE(batch.mask_rows.defined());
+  BOOST_TEST((batch.mask_rows.equal(torch::tensor({1, 2, 3}, torch::kLong))));
+  // The library default (sentence-only truncation) keeps every mask.
+  const vikcse::ViewFormat sentence_only{l, cap - l.size()};
+  const auto kept = vikcse::Collator(toy_tokenize, {.specials = ids, .first = sentence_only, .second = sentence_only})
+                        .unsupervised(batch_sentences);
+  BOOST_TEST(!kept.mask_rows.defined());
+  BOOST_TEST(kept.first.input_ids.eq(ids.mask).sum().item<std::int64_t>() == 4);
+
+  auto model = make_vikcse(vikcse::KbGradMode::none, /*dropout=*/0.0);
+  model->train();
+  const auto v = model->views(batch);
+  BOOST_TEST(v.first.z.size(0) == 3);
+  BOOST_TEST(v.first.cls.size(0) == 4);
+  const auto out = model->forward(batch);
+  // By hand: pool rows 1..3 at their mask, the [CLS] state of all 4 rows.
+  const auto enc0 = model->encoder->forward(batch.first);
+  const auto enc1 = model->encoder->forward(batch.second);
+  auto pooled = [&](const vikcse::EncoderOutput& e) {
+    const auto rows = batch.mask_rows;
+    vikcse::EncoderOutput sub;
+    sub.last_hidden_state = e.last_hidden_state.index_select(0, rows);
+    const vikcse::TokenBatch b{batch.first.input_ids.index_select(0, rows), {}, {}, {}};
+    const auto h = vikcse::mask_pooler(sub, b, ids.mask);
+    return vikcse::ViewEmbeddings{model->pooler->mlp(h), h, e.last_hidden_state.select(1, 0)};
+  };
+  const vikcse::ContrastiveViews by_hand{pooled(enc0), pooled(enc1), std::nullopt};
+  const auto expected = model->loss->forward(by_hand, model->knowledge->context(batch));
+  for (const auto* term : {"text", "vm", "vc"}) {
+    BOOST_TEST_CONTEXT(term) { BOOST_TEST(max_diff(out.terms.at(term), expected.terms.at(term)) < 1e-5); }
+  }
+  BOOST_TEST(max_diff(out.total, expected.total) < 1e-4);
+}
+
+// The switches of VIKCSE's loss: the [MASK] query from the raw hidden state (the paper figure) or
+// the MLP output (the code), constant or adaptive weights, and each visual term on its own. Every
+// term is recomputed here with a top-1 cosine lookup written out by hand.
+BOOST_AUTO_TEST_CASE(vikcse_loss_switches) {
+  torch::manual_seed(12);
+  const auto bank = torch::randn({200, 8});
+  auto lookup = [&](const torch::Tensor& q) {
+    const auto unit_bank = bank / bank.norm(2, -1, true);
+    const auto scores = torch::mm(q / q.norm(2, -1, true), unit_bank.t());
+    return unit_bank.index_select(0, std::get<1>(scores.max(1)));
+  };
+  const auto batch = prompt_collator().unsupervised(sentences);
+  auto run = [&](vikcse::KnowledgeInfoNCELossOptions o) {
+    torch::manual_seed(13);
+    vikcse::VIKCSE model(vikcse::BertModel(tiny_config(0.1)), vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask)),
+                         vikcse::VisualKnowledgeBase<>(bank), vikcse::KnowledgeInfoNCELoss(o),
+                         vikcse::SentenceEmbedderOptions().views_in_one_pass(false));
+    model->train();
+    torch::manual_seed(14);
+    const auto v = model->views(batch);
+    torch::manual_seed(14);
+    const auto out = model->forward(batch);
+    return std::make_tuple(model, v, out);
+  };
+  const vikcse::InfoNCEOptions nce{0.05};
+  auto term = [&](const torch::Tensor& q0, const torch::Tensor& q1) { return vikcse::info_nce(lookup(q0), lookup(q1), nce); };
+  for (const auto source : {vikcse::MaskQuerySource::mlp_output, vikcse::MaskQuerySource::raw_hidden}) {
+    for (const bool adaptive : {true, false}) {
+      BOOST_TEST_CONTEXT("raw_hidden = " << (source == vikcse::MaskQuerySource::raw_hidden) << ", adaptive = " << adaptive) {
+        auto [model, v, out] = run(vikcse::KnowledgeInfoNCELossOptions(16, 8).mask_query_source(source).adaptive(adaptive));
+        auto pm = model->loss->mask_projector;
+        auto pc = model->loss->cls_projector;
+        const bool raw = source == vikcse::MaskQuerySource::raw_hidden;
+        const auto text = vikcse::info_nce(v.first.z, v.second.z, nce);
+        const auto vm = term(pm(raw ? v.first.h : v.first.z), pm(raw ? v.second.h : v.second.z));
+        const auto vm_other = term(pm(raw ? v.first.z : v.first.h), pm(raw ? v.second.z : v.second.h));
+        const auto vc = term(pc(v.first.cls), pc(v.second.cls));
+        BOOST_TEST(max_diff(out.terms.at("vm"), vm) < 1e-5);
+        BOOST_TEST(max_diff(out.terms.at("vc"), vc) < 1e-5);
+        BOOST_TEST(max_diff(vm, vm_other) > 1e-4);  // the two query sources give different terms here
+        const auto total = adaptive ? text + 0.5 * vm / (vm - text).abs() + 0.5 * vc / (vc - text).abs()
+                                    : text + 0.5 * vm + 0.5 * vc;
+        BOOST_TEST(max_diff(out.total, total) < 1e-4);
+      }
+    }
+  }
+  auto [no_mask_model, v1, no_mask] = run(vikcse::KnowledgeInfoNCELossOptions(16, 8).mask_term(false).adaptive(false));
+  BOOST_TEST(no_mask.terms.count("vm") == 0U);
+  BOOST_TEST(max_diff(no_mask.total, vikcse::info_nce(v1.first.z, v1.second.z, nce) + 0.5 * no_mask.terms.at("vc")) < 1e-5);
+  auto [no_cls_model, v2, no_cls] = run(vikcse::KnowledgeInfoNCELossOptions(16, 8).cls_term(false).adaptive(false));
+  BOOST_TEST(no_cls.terms.count("vc") == 0U);
+  BOOST_TEST(max_diff(no_cls.total, vikcse::info_nce(v2.first.z, v2.second.z, nce) + 0.5 * no_cls.terms.at("vm")) < 1e-5);
 }
 
 // PromptBERT's protocol (METHODS.md §4.5, P1): select with δ subtracted, report the raw [MASK]

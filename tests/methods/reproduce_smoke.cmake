@@ -101,4 +101,33 @@ foreach(backbone bert roberta)
     endif()
   endforeach()
 endforeach()
+# VIKCSE as the reference code runs it (--reference-code): whole-sequence truncation (a cap of 17
+# cuts the [MASK] of the longer sentences, whose rows then leave the [MASK] terms), padding to the
+# cap, selection on the STS test average (warned), lower-cased evaluation, the CSV corpus reader.
+execute_process(COMMAND "${PROGRAM}" --method vikcse --model "${DATA}/encoder/tiny-bert" --tokenizer "${DATA}/methods/tiny-vocab"
+                        --corpus "${WORK}/corpus.txt" --senteval "${WORK}/senteval" --tasks STSBenchmark --steps 4
+                        --batch-size 8 --eval-steps 2 --max-length 17 --reference-code --kb "${kb_dir}/kb.npy"
+                        --out "${WORK}/out-reference-code"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "vikcse_reproduce --method vikcse --reference-code failed (${rc})")
+endif()
+if(NOT out MATCHES "whole-sequence: the templated sequence cut to 17 tokens")
+  message(FATAL_ERROR "vikcse_reproduce --reference-code: the whole-sequence truncation is not reported")
+endif()
+if(NOT out MATCHES "warning: model selection on a TEST set")
+  message(FATAL_ERROR "vikcse_reproduce --reference-code: test-set selection is not warned about")
+endif()
+if(NOT out MATCHES "STS test average: untrained [0-9.-]+, best [0-9.-]+ at step [0-9]+")
+  message(FATAL_ERROR "vikcse_reproduce --reference-code: no test-average summary in the output")
+endif()
+# Fewer steps than one evaluation interval is refused with a clear message.
+execute_process(COMMAND "${PROGRAM}" --method simcse --model "${DATA}/encoder/tiny-bert" --tokenizer "${DATA}/methods/tiny-vocab"
+                        --corpus "${WORK}/corpus.txt" --senteval "${WORK}/senteval" --steps 3 --eval-steps 5
+                        --out "${WORK}/out-too-few"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "--steps 3 is below the evaluation interval 5")
+  message(FATAL_ERROR "vikcse_reproduce --steps 3 --eval-steps 5 was not refused clearly: ${err}")
+endif()
 message("reproduce smoke OK")

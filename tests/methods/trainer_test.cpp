@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -68,6 +69,11 @@ std::vector<nlohmann::json> read_jsonl(const fs::path& path) {
 
 }  // namespace
 
+// The decay groups against Hugging Face's own rule, written out here independently of
+// `vikcse::decays`: a parameter decays unless its name contains "bias" or "LayerNorm.weight"
+// (transformers' `no_decay = ["bias", "LayerNorm.weight"]`). The tiny SimCSE has 1 layer: the
+// hand count of its decayed tensors is 11 (3 embedding tables, q/k/v, attention output, intermediate,
+// output, BERT pooler, MLP head) and of the rest 14 (10 biases, 4 LayerNorm pairs' weights).
 BOOST_AUTO_TEST_CASE(hugging_face_decay_groups_and_linear_schedule) {
   BOOST_TEST(vikcse::decays("encoder.layer.0.attention.self.query.weight"));
   BOOST_TEST(!vikcse::decays("encoder.layer.0.attention.self.query.bias"));
@@ -75,10 +81,22 @@ BOOST_AUTO_TEST_CASE(hugging_face_decay_groups_and_linear_schedule) {
   auto model = tiny_simcse(0.0);
   auto opt = vikcse::make_adamw(*model, {1e-3, 0.01});
   BOOST_REQUIRE(opt->param_groups().size() == 2U);
-  std::size_t n_decay = 0, n_none = 0;
-  for (const auto& item : model->named_parameters()) (vikcse::decays(item.key()) ? n_decay : n_none)++;
-  BOOST_TEST(opt->param_groups()[0].params().size() == n_decay);
-  BOOST_TEST(opt->param_groups()[1].params().size() == n_none);
+  auto hf_decays = [](const std::string& name) {
+    return name.find("bias") == std::string::npos && name.find("LayerNorm.weight") == std::string::npos;
+  };
+  std::set<const void*> want_decay, want_none;
+  for (const auto& item : model->named_parameters()) {
+    (hf_decays(item.key()) ? want_decay : want_none).insert(item.value().unsafeGetTensorImpl());
+  }
+  BOOST_TEST(want_decay.size() == 11U);
+  BOOST_TEST(want_none.size() == 14U);
+  auto group = [&](std::size_t g) {
+    std::set<const void*> out;
+    for (const auto& p : opt->param_groups()[g].params()) out.insert(p.unsafeGetTensorImpl());
+    return out;
+  };
+  BOOST_TEST((group(0) == want_decay));
+  BOOST_TEST((group(1) == want_none));
   BOOST_TEST(static_cast<torch::optim::AdamWOptions&>(opt->param_groups()[1].options()).weight_decay() == 0.0);
   BOOST_TEST(static_cast<torch::optim::AdamWOptions&>(opt->param_groups()[0].options()).weight_decay() == 0.01);
   BOOST_TEST(vikcse::linear_lr(1.0, 0, 10) == 1.0);
@@ -87,6 +105,87 @@ BOOST_AUTO_TEST_CASE(hugging_face_decay_groups_and_linear_schedule) {
   BOOST_TEST(vikcse::linear_lr(1.0, 1, 12, 2) == 0.5);
   BOOST_TEST(vikcse::linear_lr(1.0, 7, 12, 2) == 0.5);
   BOOST_CHECK_THROW(vikcse::make_adamw(*model, {0.0, 0.0}), vikcse::invalid_argument);
+}
+
+// Evaluation happens at the multiples of eval_steps only, as in Hugging Face's trainer: 5 steps
+// with eval_steps 2 evaluate at steps 2 and 4, not again at step 5.
+BOOST_AUTO_TEST_CASE(no_extra_evaluation_at_the_last_step) {
+  auto model = tiny_simcse(0.1);
+  std::vector<std::int64_t> eval_steps;
+  vikcse::Trainer trainer(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(5).eval_steps(2));
+  trainer.on_record([&](const nlohmann::json& r) {
+    if (r.contains("eval")) eval_steps.push_back(r["step"].get<std::int64_t>());
+  });
+  const auto result = trainer.fit(model, source(), [] { return 0.5; });
+  BOOST_TEST(eval_steps == (std::vector<std::int64_t>{2, 4}), boost::test_tools::per_element());
+  BOOST_TEST(result.best_step == 2);
+  // eval_steps <= 0: one evaluation, after the last step.
+  eval_steps.clear();
+  vikcse::Trainer once(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(3).eval_steps(0));
+  once.on_record([&](const nlohmann::json& r) {
+    if (r.contains("eval")) eval_steps.push_back(r["step"].get<std::int64_t>());
+  });
+  once.fit(model, source(), [] { return 0.5; });
+  BOOST_TEST(eval_steps == (std::vector<std::int64_t>{3}), boost::test_tools::per_element());
+}
+
+// Gradient-norm clipping at 1.0, against a loop written here: same model, batches and schedule,
+// clipping by hand (scale every gradient by 1 / (total norm + 1e-6) when that is below 1, as
+// torch.nn.utils.clip_grad_norm_ does). Adam's first step is almost scale-free, so two steps are
+// taken: the second update depends on the ratio of the two clipped gradients. Without clipping
+// the parameters differ by far more than the float tolerance, so the comparison can fail.
+BOOST_AUTO_TEST_CASE(gradient_clipping_at_one) {
+  const double lr = 1e-3;
+  auto run_trainer = [&](double clip) {
+    auto model = tiny_simcse(0.1);  // dropout makes the two views differ: a real gradient
+    std::vector<double> norms;
+    vikcse::Trainer trainer(vikcse::TrainerOptions().learning_rate(lr).max_steps(2).max_grad_norm(clip));
+    trainer.on_record([&](const nlohmann::json& r) {
+      if (r.contains("grad_norm")) norms.push_back(r["grad_norm"].get<double>());
+    });
+    trainer.fit(model, source());
+    return std::make_pair(model, norms);
+  };
+  const auto [clipped, norms] = run_trainer(1.0);
+  const auto [unclipped, unused] = run_trainer(0.0);
+  auto manual = tiny_simcse(0.1);
+  manual->train();
+  torch::manual_seed(42);  // as the trainer seeds its run (the same dropout masks)
+  auto opt = vikcse::make_adamw(*manual, {lr, 0.0});
+  const auto src = source();
+  std::vector<double> manual_norms;
+  for (std::int64_t step = 0; step < 2; ++step) {
+    vikcse::set_learning_rate(*opt, lr * (1.0 - static_cast<double>(step) / 2.0));
+    opt->zero_grad();
+    manual->forward(src.batch(0, step)).total.backward();
+    double sq = 0;
+    for (const auto& p : manual->parameters()) {
+      if (p.grad().defined()) sq += p.grad().pow(2).sum().item<double>();
+    }
+    const double norm = std::sqrt(sq);
+    manual_norms.push_back(norm);
+    const double coef = 1.0 / (norm + 1e-6);
+    if (coef < 1.0) {
+      for (auto& p : manual->parameters()) {
+        if (p.grad().defined()) p.grad().mul_(coef);
+      }
+    }
+    opt->step();
+  }
+  BOOST_REQUIRE(norms.size() == 2U);
+  for (std::size_t i = 0; i < 2; ++i) BOOST_TEST(norms[i] == manual_norms[i], boost::test_tools::tolerance(1e-5));
+  BOOST_TEST_MESSAGE("gradient norms before clipping: " << norms[0] << ", " << norms[1]);
+  BOOST_REQUIRE(norms[0] > 1.0);  // clipping was active, so the test can tell it apart
+  double to_manual = 0, to_unclipped = 0;
+  auto manual_params = manual->named_parameters();
+  auto unclipped_params = unclipped->named_parameters();
+  for (const auto& item : clipped->named_parameters()) {
+    to_manual = std::max(to_manual, (item.value() - manual_params[item.key()]).abs().max().item<double>());
+    to_unclipped = std::max(to_unclipped, (item.value() - unclipped_params[item.key()]).abs().max().item<double>());
+  }
+  BOOST_TEST_MESSAGE("max |trainer - manual clipping| = " << to_manual << ", |clipped - unclipped| = " << to_unclipped);
+  BOOST_TEST(to_manual < 1e-6);  // same operations in the same order: float rounding only
+  BOOST_TEST(to_unclipped > 1e-5);
 }
 
 BOOST_AUTO_TEST_CASE(fit_writes_metrics_best_and_hf_checkpoints) {
@@ -215,45 +314,4 @@ BOOST_AUTO_TEST_CASE(test_set_selection_is_warned) {
   BOOST_REQUIRE(!records.empty());
   BOOST_TEST(records.front().contains("warning"));
   BOOST_TEST(records.front()["warning"].get<std::string>().find("TEST set") != std::string::npos);
-}
-
-BOOST_AUTO_TEST_CASE(data_readers_and_mixed_sampling) {
-  const auto dir = temp_dir("data");
-  std::ofstream(dir / "corpus.txt") << "first sentence\r\nsecond one\n\nfourth\n";
-  try {
-    vikcse::read_corpus(dir / "corpus.txt");
-    BOOST_FAIL("an empty line must be an error");
-  } catch (const vikcse::data_error& e) {
-    BOOST_TEST(std::string(e.what()).find("corpus.txt:3: empty line") != std::string::npos, e.what());
-  }
-  std::size_t skipped = 0;
-  const auto lines = vikcse::read_corpus(dir / "corpus.txt", true, &skipped);
-  BOOST_TEST(lines.size() == 3U);
-  BOOST_TEST(lines[0] == "first sentence");
-  BOOST_TEST(skipped == 1U);
-  std::ofstream(dir / "empty.txt") << "";
-  BOOST_CHECK_THROW(vikcse::read_corpus(dir / "empty.txt"), vikcse::data_error);
-  std::ofstream(dir / "nli.csv") << "sent0,sent1,hard_neg\n\"a, quoted\",b,c\n\"multi\nline\",\"say \"\"hi\"\"\",z\n";
-  const auto t = vikcse::read_supervised_csv(dir / "nli.csv");
-  BOOST_TEST(t.sent0.size() == 2U);
-  BOOST_TEST(t.sent0[0] == "a, quoted");
-  BOOST_TEST(t.sent0[1] == "multi\nline");
-  BOOST_TEST(t.sent1[1] == "say \"hi\"");
-  BOOST_TEST(t.hard_neg[1] == "z");
-  std::ofstream(dir / "bad.csv") << "sent0,sent1,hard_neg\na,b\n";
-  BOOST_CHECK_THROW(vikcse::read_supervised_csv(dir / "bad.csv"), vikcse::data_error);
-  // Mixed sampling: T = 6 text batches, P = 2 paired -> k = 3, paired at steps 0, 3, 6.
-  std::vector<std::string> kinds;
-  auto make = [&](const char* kind, std::int64_t n) {
-    return vikcse::BatchSource{n, [kind, &kinds](std::int64_t e, std::int64_t i) {
-                                 kinds.push_back(fmt::format("{}{}:{}", kind, e, i));
-                                 return vikcse::TrainingBatch{};
-                               }};
-  };
-  const auto mixed = vikcse::mixed_batches(make("t", 6), make("p", 2));
-  BOOST_TEST(mixed.steps_per_epoch == 8);
-  for (std::int64_t s = 0; s < 8; ++s) mixed.batch(0, s);
-  const std::vector<std::string> expected{"p0:0", "t0:0", "t0:1", "p0:1", "t0:2", "t0:3", "p1:0", "t0:4"};
-  BOOST_TEST(kinds == expected, boost::test_tools::per_element());
-  fs::remove_all(dir);
 }

@@ -75,6 +75,11 @@ public:
   /// Whether the model has the `pooler.dense` head.
   [[nodiscard]] bool has_pooler() const { return static_cast<bool>(pooler); }
 
+  /// The position id the model gives the first token when the caller passes no position ids (0 for
+  /// BERT, `pad_token_id + 1` for RoBERTa). Explicit position ids are used as given, as Hugging Face
+  /// does, so a caller that builds them (template denoising) adds this offset itself.
+  [[nodiscard]] std::int64_t first_position_id() const { return embeddings->first_position_id(); }
+
   /// Hidden size H of every output.
   [[nodiscard]] std::int64_t hidden_size() const { return config_.hidden_size; }
 

@@ -56,6 +56,10 @@ public:
     dropout = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
   }
 
+  /// The position id of the first token when the caller gives none: `pad_token_id + 1` for
+  /// RoBERTa, 0 for BERT.
+  [[nodiscard]] std::int64_t first_position_id() const { return offset_positions_ ? config_.pad_token_id + 1 : 0; }
+
   /// The position ids the model uses for `batch` when the caller gives none.
   [[nodiscard]] torch::Tensor default_position_ids(const TokenBatch& batch) const {
     const auto& ids = batch.input_ids;

@@ -10,6 +10,7 @@
 #include <vikcse/eval/embedder.hpp>
 #include <vikcse/model/prompt_layout.hpp>
 #include <vikcse/pooler/prompt_template.hpp>
+#include <vikcse/tokenizer/detail/unicode.hpp>
 #include <vikcse/train/collator.hpp>
 
 #include <torch/torch.h>
@@ -48,14 +49,25 @@ struct EmbedderOptions {
   /// Cap on tokens (plain: whole sequence; prompt: the sentence). Default: 512 − template.
   std::int64_t max_length = 512;
   /// Subtract the prompt pooler's template bias δ while embedding (PromptBERT's dev-set model
-  /// selection, METHODS.md §4.5 / P1); false: the raw [MASK] vector (its final report); nullopt:
+  /// selection); false: the raw [MASK] vector (its final report); nullopt:
   /// whatever the pooler's own `denoise_at_eval` says. Setting it for a host whose pooler has no
   /// such switch is a `config_error` from `make_embedder`.
   std::optional<bool> denoise;
   /// Append '.' to each sentence unless it ends with `.`, `?`, `"` or `'` (PromptBERT's final
-  /// evaluation, METHODS.md §4.5). Default: false (the training / dev form).
+  /// evaluation). Default: false (the training / dev form).
   bool append_period = false;
+  /// Lower-case each sentence (full Unicode lower-casing, as Python's `str.lower`) before it is
+  /// templated; the template keeps its own case. VIKCSE's reference evaluation does this for every
+  /// backbone, the case-sensitive RoBERTa included. Default: false.
+  bool lowercase = false;
 };
+
+/// `text` lower-cased code point by code point (the full Unicode mapping).
+inline std::string lowercase_text(std::string_view text) {
+  std::u32string lower;
+  for (const char32_t c : detail::unicode::to_u32(text)) detail::unicode::append_lowercase(lower, c);
+  return detail::unicode::to_utf8(lower);
+}
 
 namespace detail {
 /// Sets a prompt pooler's `denoise_at_eval` for one scope and restores it (also on exceptions).
@@ -95,7 +107,8 @@ Embedder make_embedder(Holder model, TokenizeFunction tokenize, SpecialIds speci
     std::vector<std::vector<std::int64_t>> rows;
     rows.reserve(sentences.size());
     for (const auto& s : sentences) {  // empty sentences allowed at eval
-      rows.push_back(collator->row(options.append_period ? append_period_if_missing(s) : s, format));
+      auto text = options.lowercase ? lowercase_text(s) : s;
+      rows.push_back(collator->row(options.append_period ? append_period_if_missing(std::move(text)) : text, format));
     }
     torch::Tensor out;
     if constexpr (can_denoise) {

@@ -4,8 +4,8 @@
 /// @file cls_pooler.hpp
 /// `ClsPooler`: the training pooler of SimCSE / MCSE — one of the inference poolers of
 /// `vikcse/pooler/pooler.hpp` (cls, cls_before_pooler, avg, avg_top2, avg_first_last) followed by
-/// the freshly initialised MLP head `tanh(W h + b)` (METHODS.md §1.4), used in training only
-/// (`mlp_only_train`) unless told otherwise.
+/// the freshly initialised MLP head `tanh(W h + b)` for the `cls` kind only (SimCSE's rule: the
+/// other kinds have no head), used in training only (`mlp_only_train`) unless told otherwise.
 
 #include <vikcse/error.hpp>
 #include <vikcse/model/heads.hpp>
@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 
 namespace vikcse {
 
@@ -29,8 +30,14 @@ struct ClsPoolerOptions {
   TORCH_ARG(PoolerKind, kind) = PoolerKind::cls;
   /// `avg_first_last` only: which "first" layer. Default: embeddings (SimCSE paper numbers).
   TORCH_ARG(FirstLayer, first) = FirstLayer::embeddings;
-  /// Use the MLP head. Default: true for `cls` (other kinds: set it explicitly).
-  TORCH_ARG(bool, mlp) = true;
+  /// Use the MLP head. Default (nullopt): only for `cls`, as SimCSE does (`cls_before_pooler`, `avg`,
+  /// `avg_top2` and `avg_first_last` have none). Set it to force the head on or off for any kind.
+  TORCH_ARG(std::optional<bool>, mlp) = std::nullopt;
+
+public:
+  /// Whether this configuration has the MLP head.
+  [[nodiscard]] bool has_mlp() const { return mlp().value_or(kind() == PoolerKind::cls); }
+
   /// Apply the MLP head only in train mode (SimCSE unsupervised). Default: true.
   TORCH_ARG(bool, mlp_only_train) = true;
 };
@@ -44,7 +51,7 @@ public:
     if (options.kind() == PoolerKind::mask) {
       throw_error<config_error>("ClsPooler: pooler kind 'mask' needs a prompt pooler (MaskPromptPooler)");
     }
-    if (options.mlp()) {
+    if (options.has_mlp()) {
       mlp = register_module("mlp", TanhProjection(TanhProjectionOptions(options.hidden_size(), options.hidden_size())));
     }
   }

@@ -45,9 +45,15 @@ struct MaskPromptPoolerOptions {
   /// Subtract δ in eval mode too (PromptBERT dev selection); false reports the raw [MASK] vector.
   /// Default: false.
   TORCH_ARG(bool, denoise_at_eval) = false;
-  /// Offset added to explicit position ids of the δ pass: `pad_token_id + 1` for RoBERTa (fixes
-  /// METHODS.md P3), 0 for BERT. Default: 0.
-  TORCH_ARG(std::int64_t, position_offset) = 0;
+  /// Offset added to the explicit position ids of the δ pass, so that the template-only rows sit
+  /// at the positions the encoder gives real rows: 0 for BERT, `pad_token_id + 1` = 2 for RoBERTa.
+  /// nullopt (default): the encoder's own `first_position_id()`, filled in by the host
+  /// (`SentenceEmbedder`) when it is built; 0 if nothing fills it in.
+  TORCH_ARG(std::optional<std::int64_t>, position_offset) = std::nullopt;
+  /// Reproduce PromptBERT's RoBERTa bug: the δ pass gets position ids from 0 while real RoBERTa rows
+  /// start at 2, so template and sentence passes are misaligned by 2. Overrides `position_offset`
+  /// (the offset becomes 0). Default: false (the corrected behaviour).
+  TORCH_ARG(bool, reference_roberta_delta_positions) = false;
 };
 
 /// The prompt pooler (satisfies `vikcse::PromptPooler`). Submodule `mlp` when the head is on.
@@ -85,6 +91,11 @@ public:
   [[nodiscard]] bool needs_hidden_states() const { return false; }
   /// The mask token id.
   [[nodiscard]] std::int64_t mask_token_id() const { return options.mask_token_id(); }
+  /// The offset the δ pass adds to its position ids (see `position_offset`,
+  /// `reference_roberta_delta_positions`).
+  [[nodiscard]] std::int64_t delta_position_offset() const {
+    return options.reference_roberta_delta_positions() ? 0 : options.position_offset().value_or(0);
+  }
 
   /// `pooled − δ_ℓ` for each row (ℓ = its sentence length), or `pooled` when denoising is off (no
   /// layouts, or eval mode without `denoise_at_eval`).
@@ -123,7 +134,7 @@ public:
     if (options.denoise_positions()) {
       positions.narrow(1, a, t - a).add_(torch::arange(k, opts).unsqueeze(1));
     }
-    batch.position_ids = positions + options.position_offset();
+    batch.position_ids = positions + delta_position_offset();
     batch = batch.to(device);
     std::optional<torch::NoGradGuard> no_grad;
     if (!options.denoise_grad()) no_grad.emplace();

@@ -39,6 +39,23 @@ inline EncoderOutput slice_rows(const EncoderOutput& out, std::int64_t start, st
   return s;
 }
 
+/// The rows `index` (a 1-d long tensor) of an encoder output.
+inline EncoderOutput select_rows(const EncoderOutput& out, const torch::Tensor& index) {
+  const auto at = index.to(out.last_hidden_state.device());
+  EncoderOutput s;
+  s.last_hidden_state = out.last_hidden_state.index_select(0, at);
+  if (out.pooler_output.defined()) s.pooler_output = out.pooler_output.index_select(0, at);
+  for (const auto& h : out.hidden_states) s.hidden_states.push_back(h.index_select(0, at));
+  if (out.attention_mask.defined()) s.attention_mask = out.attention_mask.index_select(0, at);
+  return s;
+}
+
+/// The rows `index` of a token batch.
+inline TokenBatch select_rows(const TokenBatch& batch, const torch::Tensor& index) {
+  auto pick = [&](const torch::Tensor& t) { return t.defined() ? t.index_select(0, index.to(t.device())) : t; };
+  return {pick(batch.input_ids), pick(batch.attention_mask), pick(batch.token_type_ids), pick(batch.position_ids)};
+}
+
 /// The rows of several batches of one length stacked.
 inline TokenBatch cat_rows(const std::vector<const TokenBatch*>& batches) {
   auto cat = [&](auto member) -> torch::Tensor {
@@ -88,14 +105,24 @@ public:
   using knowledge_type = KnowledgeType;  ///< the knowledge policy
   using loss_type = LossType;            ///< the loss policy
 
-  /// Registers the four policies as submodules.
+  /// The view index whose template a hard negative is denoised with: the collator builds hard
+  /// negatives in view 0's format, so they carry view 0's template.
+  static constexpr std::int64_t hard_negative_view = 0;
+
+  /// Registers the four policies as submodules. A prompt pooler whose δ-pass position offset is
+  /// unset gets the encoder's first position id (2 for RoBERTa), so template-only rows sit where
+  /// real rows do.
   SentenceEmbedderImpl(EncoderType encoder_, PoolerType pooler_, KnowledgeType knowledge_, LossType loss_,
                        SentenceEmbedderOptions options_ = {})
       : options(options_),
         encoder(register_module("encoder", std::move(encoder_).ptr())),
         pooler(register_module("pooler", std::move(pooler_).ptr())),
         knowledge(register_module("knowledge", std::move(knowledge_).ptr())),
-        loss(register_module("loss", std::move(loss_).ptr())) {}
+        loss(register_module("loss", std::move(loss_).ptr())) {
+    if constexpr (requires { pooler->options.position_offset(std::int64_t{0}); encoder->first_position_id(); }) {
+      if (!pooler->options.position_offset()) pooler->options.position_offset(encoder->first_position_id());
+    }
+  }
 
   /// The pooled views of a step (train mode: dropout differs per view).
   ContrastiveViews views(const TrainingBatch& batch) {
@@ -116,11 +143,16 @@ public:
     } else {
       for (const auto* b : inputs) outputs.push_back(encode(*b));
     }
+    // `mask_rows` (whole-sequence truncation that cut some [MASK] tokens away): the pooled and
+    // head vectors keep only those rows, the raw [CLS] state keeps every row.
+    const bool subset = batch.mask_rows.defined();
     std::vector<ViewEmbeddings> pooled;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-      auto h = pooler->forward(outputs[i], *inputs[i]);
+      const auto& out = subset ? detail::select_rows(outputs[i], batch.mask_rows) : outputs[i];
+      const auto& in = subset ? detail::select_rows(*inputs[i], batch.mask_rows) : *inputs[i];
+      auto h = pooler->forward(out, in);
       if constexpr (PromptPooler<PoolerType>) {
-        h = pooler->denoise(h, *inputs[i], static_cast<std::int64_t>(std::min<std::size_t>(i, 1)), encode);
+        h = pooler->denoise(h, in, i == 1 ? 1 : hard_negative_view, encode);
       }
       pooled.push_back({pooler->head(h), h, outputs[i].last_hidden_state.select(1, 0)});
     }

@@ -79,9 +79,9 @@ inline constexpr std::array<TemplateEntry, 5> promptbert_templates{{
     {"promptbert-bert-t1", R"(This sentence of "[X]" means [MASK].)", "[X]", "[MASK]", TemplateFamily::bert,
      "unsup view 1, supervised, evaluation"},
     {"promptbert-bert-t2", R"(This sentence : "[X]" means [MASK].)", "[X]", "[MASK]", TemplateFamily::bert, "unsup view 2"},
-    {"promptbert-roberta-t1", R"(This sentence : '[X]' means <mask>.)", "[X]", "<mask>", TemplateFamily::roberta,
+    {"promptbert-roberta-t1", R"(This sentence : ' [X] ' means <mask>.)", "[X]", "<mask>", TemplateFamily::roberta,
      "unsup view 1, supervised, evaluation"},
-    {"promptbert-roberta-t2", R"(The sentence : '[X]' means <mask>.)", "[X]", "<mask>", TemplateFamily::roberta, "unsup view 2"},
+    {"promptbert-roberta-t2", R"(The sentence : ' [X] ' means <mask>.)", "[X]", "<mask>", TemplateFamily::roberta, "unsup view 2"},
     {"promptbert-bert-baseline", R"(This sentence : "[X]" means [MASK].)", "[X]", "[MASK]", TemplateFamily::bert,
      "no-training baseline (bert-prompt)"},
 }};

@@ -25,6 +25,10 @@ struct TrainingBatch {
   TokenBatch second;                         ///< view 1, `[N, T']`
   std::optional<TokenBatch> hard_negative;   ///< optional third column (supervised SimCSE)
   torch::Tensor image_features;              ///< `[N, Dv]` for MCSE paired steps; undefined on text-only steps
+  /// Indices (1-d long) of the rows that still hold their mask token in every view, set by the
+  /// collator only when whole-sequence truncation cut some away (VIKCSE's reference truncation);
+  /// the host then pools only these rows, while the raw [CLS] state keeps all `N`. Undefined: all.
+  torch::Tensor mask_rows;
 };
 
 /// The pooled representations of one view.

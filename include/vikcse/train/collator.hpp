@@ -21,13 +21,38 @@
 
 namespace vikcse {
 
+/// Where a prompt view is cut when it is too long.
+enum class Truncation {
+  /// Cut the sentence's tokens to `max_length`, then add the template: the mask always survives
+  /// (PromptBERT; the library's default for VIKCSE too).
+  sentence,
+  /// Cut the whole templated sequence to `max_length` tokens, special tokens included, as a
+  /// tokenizer with `truncation=True, max_length=...` does (VIKCSE's reference code): a long
+  /// sentence loses the template's tail and its mask, and the batch records which rows kept it
+  /// (`TrainingBatch::mask_rows`).
+  whole_sequence,
+};
+
 /// How the token ids of one view are built.
 struct ViewFormat {
   /// Template layout; nullopt: plain `[CLS] sentence [SEP]`.
   std::optional<PromptLayout> layout;
   /// Plain views: total length cap including [CLS]/[SEP] (SimCSE/MCSE 32). Prompt views: cap on the
-  /// sentence tokens only (PromptBERT 32). 0: no cap.
+  /// sentence tokens only (PromptBERT 32) under `Truncation::sentence`, on the whole sequence under
+  /// `Truncation::whole_sequence`. 0: no cap.
   std::int64_t max_length = 32;
+  /// Prompt views: what `max_length` cuts. Default: the sentence.
+  Truncation truncation = Truncation::sentence;
+  /// Pad every row to the longest possible row (`max_length`, plus the template under sentence
+  /// truncation) instead of the longest row of the batch (VIKCSE's reference pads to 77). Attention
+  /// masks make both give the same vectors up to float rounding. Default: false.
+  bool pad_to_max_length = false;
+
+  /// The padded length of a batch in this format when `pad_to_max_length`, else 0 (the longest row).
+  [[nodiscard]] std::int64_t padded_length() const {
+    if (!pad_to_max_length || max_length <= 0) return 0;
+    return layout && truncation == Truncation::sentence ? max_length + layout->size() : max_length;
+  }
 };
 
 /// Options of a `Collator`.
@@ -54,10 +79,17 @@ public:
     const auto& sp = options_.specials;
     std::vector<std::int64_t> out;
     if (format.layout) {
-      if (format.max_length > 0 && static_cast<std::int64_t>(ids.size()) > format.max_length) ids.resize(format.max_length);
+      const bool whole = format.truncation == Truncation::whole_sequence;
+      if (!whole && format.max_length > 0 && static_cast<std::int64_t>(ids.size()) > format.max_length) {
+        ids.resize(static_cast<std::size_t>(format.max_length));
+      }
       out = format.layout->prefix;
       out.insert(out.end(), ids.begin(), ids.end());
       out.insert(out.end(), format.layout->suffix.begin(), format.layout->suffix.end());
+      if (whole && format.max_length >= 2 && static_cast<std::int64_t>(out.size()) > format.max_length) {
+        out.resize(static_cast<std::size_t>(format.max_length - 1));  // keep [CLS] + the first max_length-2 ...
+        out.push_back(sp.sep);                                         // ... then close with [SEP]
+      }
     } else {
       if (format.max_length > 0 && static_cast<std::int64_t>(ids.size()) > format.max_length - 2) {
         ids.resize(static_cast<std::size_t>(std::max<std::int64_t>(format.max_length - 2, 0)));
@@ -98,7 +130,7 @@ public:
       }
       rows.push_back(row(sentences[i], format));
     }
-    return pad(rows, length);
+    return pad(rows, std::max(length, format.padded_length()));
   }
 
   /// Unsupervised step: the same sentences in both views (each view in its format), padded jointly.
@@ -123,6 +155,7 @@ public:
     out.first = widen(a, t);
     out.second = widen(b, t);
     if (c) out.hard_negative = widen(*c, t);
+    out.mask_rows = rows_with_mask(out);
     return out;
   }
 
@@ -130,6 +163,26 @@ public:
   [[nodiscard]] const CollatorOptions& options() const { return options_; }
 
 private:
+  /// Under whole-sequence truncation of a prompt view: the rows whose mask survived in every view,
+  /// when some did not; otherwise undefined (all rows).
+  [[nodiscard]] torch::Tensor rows_with_mask(const TrainingBatch& batch) const {
+    const auto cuts = [](const ViewFormat& f) { return f.layout && f.truncation == Truncation::whole_sequence; };
+    if (!cuts(options_.first) && !cuts(options_.second)) return {};
+    auto keep = torch::ones({batch.first.input_ids.size(0)}, torch::kBool);
+    auto require = [&](const TokenBatch& view, const ViewFormat& f) {
+      if (f.layout) keep &= view.input_ids.eq(f.layout->mask_id).any(1);
+    };
+    require(batch.first, options_.first);
+    require(batch.second, options_.second);
+    if (batch.hard_negative) require(*batch.hard_negative, options_.first);
+    if (keep.all().item<bool>()) return {};
+    if (!keep.any().item<bool>()) {
+      throw_error<data_error>("collator: whole-sequence truncation to {} tokens cut the mask token from every row "
+                              "of the batch", options_.first.max_length);
+    }
+    return keep.nonzero().squeeze(1);
+  }
+
   [[nodiscard]] TokenBatch widen(const TokenBatch& b, std::int64_t t) const {
     const auto extra = t - b.input_ids.size(1);
     if (extra == 0) return b;

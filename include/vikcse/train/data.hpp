@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <numeric>
 #include <random>
 #include <string>
@@ -47,6 +48,67 @@ inline std::vector<std::string> read_corpus(const std::filesystem::path& path, b
   }
   if (skipped != nullptr) *skipped = dropped;
   if (out.empty()) throw_error<data_error>("{}: the corpus has no sentences", path.string());
+  return out;
+}
+
+/// Reads a corpus the way VIKCSE's reference code does: through a CSV parser with a tab delimiter
+/// and `"` as the quote character (Python's `csv` rules: a field that starts with `"` runs to the
+/// matching `"`, newlines included, `""` inside it is one quote, and text after its closing quote
+/// is kept; a quote elsewhere is an ordinary character). Quote-initiated lines therefore swallow
+/// the lines that follow them and lose their quotes: 1,000,000 lines of wiki1m give 995,447 rows.
+/// Each row's first field is one sentence (an empty field becomes a single space, as in the
+/// reference); blank lines give no row. Use it only to reproduce the reference; `read_corpus` reads
+/// line by line, as SimCSE does.
+/// @throws vikcse::data_error for a missing file or a file with no rows.
+inline std::vector<std::string> read_corpus_csv_compatible(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_error<data_error>("{}: cannot open corpus file", path.string());
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  enum class State { start_record, start_field, in_field, in_quoted, quote_in_quoted };
+  std::vector<std::string> out;
+  std::vector<std::string> row;
+  std::string field;
+  State state = State::start_record;
+  auto end_field = [&] { row.push_back(std::move(field)); field.clear(); };
+  auto end_record = [&] {
+    if (!row.empty()) out.push_back(row.front().empty() ? std::string(" ") : std::move(row.front()));
+    row.clear();
+    state = State::start_record;
+  };
+  for (const char c : text) {
+    const bool newline = c == '\n' || c == '\r';
+    switch (state) {
+      case State::start_record:
+        if (newline) break;  // a blank line (or the second half of CR LF) gives no row
+        [[fallthrough]];
+      case State::start_field:
+        if (newline) { end_field(); end_record(); }
+        else if (c == '"') state = State::in_quoted;
+        else if (c == '\t') { end_field(); state = State::start_field; }
+        else { field.push_back(c); state = State::in_field; }
+        break;
+      case State::in_field:
+        if (newline) { end_field(); end_record(); }
+        else if (c == '\t') { end_field(); state = State::start_field; }
+        else field.push_back(c);
+        break;
+      case State::in_quoted:
+        if (c == '"') state = State::quote_in_quoted;
+        else field.push_back(c);
+        break;
+      case State::quote_in_quoted:
+        if (c == '"') { field.push_back('"'); state = State::in_quoted; }
+        else if (c == '\t') { end_field(); state = State::start_field; }
+        else if (newline) { end_field(); end_record(); }
+        else { field.push_back(c); state = State::in_field; }
+        break;
+    }
+  }
+  if (state != State::start_record && (state != State::start_field || !row.empty() || !field.empty())) {
+    end_field();  // the last line had no newline, or a quoted field ran to the end of the file
+    end_record();
+  }
+  if (out.empty()) throw_error<data_error>("{}: the corpus has no rows", path.string());
   return out;
 }
 
@@ -165,8 +227,11 @@ BatchSource shuffled_batches(std::shared_ptr<const std::vector<Item>> items, std
   return source;
 }
 
-/// MCSE's mixed sampling (METHODS.md §3.4): `T + P` steps per epoch, `k = ⌊T/P⌋`; step `s` draws
-/// a paired batch when `s mod k == 0` (cycling over the paired source), else a text batch.
+/// MCSE's mixed sampling: `T + P` steps per epoch, `k = ⌊T/P⌋`; step `s` of an epoch draws a paired
+/// batch when `s mod k == 0`, else a text batch. Both sources cycle forever, as MCSE's two infinite
+/// loaders do: the n-th paired draw of the whole run is batch `n mod P` of pass `n / P` over the
+/// pairs (and likewise for text), so no batch repeats before every batch of its source was drawn,
+/// across epoch boundaries too (an epoch holds ⌈(T+P)/k⌉ paired draws, not P).
 inline BatchSource mixed_batches(BatchSource text, BatchSource paired) {
   if (text.steps_per_epoch <= 0 || paired.steps_per_epoch <= 0) {
     throw_error<invalid_argument>("mixed sampling needs text ({}) and paired ({}) batches", text.steps_per_epoch,
@@ -177,13 +242,15 @@ inline BatchSource mixed_batches(BatchSource text, BatchSource paired) {
   const auto k = std::max<std::int64_t>(1, t / p);
   BatchSource out;
   out.steps_per_epoch = t + p;
-  out.batch = [text, paired, t, p, k](std::int64_t epoch, std::int64_t s) {
-    const auto paired_before = s / k + (s % k == 0 ? 0 : 1);  // paired draws in [0, s)
+  const auto paired_per_epoch = (t + p + k - 1) / k;  // steps s in [0, T+P) with s mod k == 0
+  const auto text_per_epoch = t + p - paired_per_epoch;
+  out.batch = [text, paired, t, p, k, paired_per_epoch, text_per_epoch](std::int64_t epoch, std::int64_t s) {
+    const auto paired_before = s / k + (s % k == 0 ? 0 : 1);  // paired draws in [0, s) of this epoch
     if (s % k == 0) {
-      const auto draw = epoch * p + s / k;  // cycle forever over the paired batches
+      const auto draw = epoch * paired_per_epoch + s / k;
       return paired.batch(draw / p, draw % p);
     }
-    const auto draw = epoch * t + (s - paired_before);
+    const auto draw = epoch * text_per_epoch + (s - paired_before);
     return text.batch(draw / t, draw % t);
   };
   return out;

@@ -28,7 +28,8 @@
 
 namespace vikcse {
 
-/// What the model is selected on (METHODS.md §1.7 step 6, V9).
+/// What the model is selected on: SimCSE's protocol selects on STS-B dev; VIKCSE's reference code
+/// selects on the average of the seven STS test sets, which only a reproduction should do.
 enum class SelectOn {
   dev,   ///< STS-B dev Spearman (SimCSE protocol; default)
   test,  ///< a test-set score (VIKCSE reference, V9) — reproduction only; the trainer warns
@@ -50,7 +51,10 @@ struct TrainerOptions {
   TORCH_ARG(double, max_grad_norm) = 1.0;
   /// Seed of torch (dropout, initialisation) and of the data order. Default: 42.
   TORCH_ARG(std::uint64_t, seed) = 42;
-  /// Evaluate every N steps (and at the end); <= 0: only at the end. Default: 125.
+  /// Evaluate after every step that is a multiple of N, and only then, as Hugging Face's trainer
+  /// does with step-wise evaluation: the last step is not evaluated unless it is such a multiple
+  /// (an extra evaluation there would offer a checkpoint the reference could never select).
+  /// <= 0: once, after the last step. Default: 125.
   TORCH_ARG(std::int64_t, eval_steps) = 125;
   /// Where `best/`, `last/` and `metrics.jsonl` go; empty: nothing is written. Default: empty.
   TORCH_ARG(std::filesystem::path, output_dir) = {};
@@ -124,7 +128,7 @@ public:
     if (!out_dir.empty()) std::filesystem::create_directories(out_dir);
     if (options_.select_on() == SelectOn::test) {
       emit({{"warning", "model selection on a TEST set (select_on=test): scores are optimistic; use only to "
-                        "reproduce the VIKCSE reference protocol (METHODS.md V9)"}});
+                        "reproduce the VIKCSE reference protocol"}});
     }
     if (!options_.resume_from().empty()) step = resume(*model, *optimizer, result);
     if (evaluate && evaluate_initial && step == 0) {
@@ -157,7 +161,7 @@ public:
                                {"loss", result.final_loss}, {"lr", lr}};
       if (std::isfinite(grad_norm)) record["grad_norm"] = grad_norm;
       for (const auto& [name, value] : out.terms) record["loss_" + name] = value.template item<double>();
-      const bool do_eval = evaluate && ((options_.eval_steps() > 0 && step % options_.eval_steps() == 0) || step == total);
+      const bool do_eval = evaluate && (options_.eval_steps() > 0 ? step % options_.eval_steps() == 0 : step == total);
       if (do_eval) {
         const auto s = score(model, evaluate);
         record["eval"] = s;
