@@ -12,6 +12,7 @@
 /// loss is finite and each run reports exactly the terms its ablation implies.
 
 #include <vikcse/methods.hpp>
+#include <vikcse/methods/hyperparameters.hpp>
 #include <vikcse/train/collator.hpp>
 #include <vikcse/train/optimizer.hpp>
 
@@ -117,7 +118,9 @@ int main(int argc, char** argv) try {
                         vikcse::SentenceEmbedderOptions().views_in_one_pass(false));
   const auto layout = vikcse::make_prompt_layout(vikcse::PromptTemplate("this sentence of \" [X] \" means [MASK] !", "[MASK]"),
                                                  tokenize, specials);
-  const vikcse::Collator prompt_collator(tokenize, {specials, {layout, 32}, {layout, 32}});
+  // VIKCSE's length: 77 tokens for the templated sequence, the sentence cut to what is left.
+  const vikcse::ViewFormat prompt_format{layout, vikcse::reference_hyperparameters("vikcse", "bert-base").max_length - layout.size()};
+  const vikcse::Collator prompt_collator(tokenize, {specials, prompt_format, prompt_format});
   const auto terms1 = train("no-cls-term", no_cls, prompt_collator, steps);
 
   // ---- ablation 2: the new alias ----------------------------------------------------------------

@@ -11,6 +11,8 @@
 
 #include <vikcse/encoder/auto_model.hpp>
 #include <vikcse/eval/batcher.hpp>
+#include <vikcse/eval/cls_head.hpp>
+#include <vikcse/eval/embedding_cache.hpp>
 #include <vikcse/eval/model_embedder.hpp>
 #include <vikcse/eval/senteval.hpp>
 #include <vikcse/threads.hpp>
@@ -39,11 +41,13 @@ Model:
   --model DIR            Hugging Face checkpoint directory (config.json, weights, tokenizer files)
   --random-model DIR     demo: random weights from DIR/config.json (+ DIR's tokenizer files)
   --layers N             with --random-model: override num_hidden_layers (small = fast)
-  --seed N               with --random-model: initialisation seed (default 42)
+  --init-seed N          with --random-model: initialisation seed (default 42)
   --tokenizer DIR        tokenizer files from DIR instead of the model directory
 Pooler:
   --pooler NAME          cls | cls_before_pooler | avg | avg_first_last | avg_top2 | mask
-                         (default cls_before_pooler)
+                         (default cls_before_pooler). cls = [CLS] + MLP head: the trained MLP of a
+                         checkpoint written by this library (vikcse_heads.safetensors), else BERT's
+                         pretrained pooler; the output says which
   --first embeddings|layer1   avg_first_last's first layer (default embeddings)
   --template TEXT        mask pooler template with [X] and exactly one [MASK]
                          (default: This sentence : "[X]" means [MASK] .)
@@ -54,10 +58,17 @@ Tasks:
   --tasks LIST           comma list: sts, transfer, all, STS12..STS16, STSBenchmark, SICKRelatedness,
                          STSBenchmark-dev, SICKRelatedness-dev, MR, CR, SUBJ, MPQA, SST2, SST5, TREC, MRPC
                          (default sts)
-  --mode test|fast       transfer classifier protocol: 10-fold Adam (test) or 5-fold RMSprop (fast)
+  --mode test|fast       transfer classifier protocol: 10-fold Adam (test; reports the test accuracy,
+                         SentEval acc) or 5-fold RMSprop (fast; reports the cross-validation
+                         accuracy, SentEval devacc)
+  --seed N               seed of the transfer tasks' folds and classifiers (default 1111, SentEval's)
+  --sts-cosine float32|float64
+                         arithmetic of the STS cosine (default float32, as SentEval; float64 breaks
+                         float32 ties apart and can move a Spearman)
 Run:
   --batch-size N         sentences per encoder call (default 128)
-  --cache DIR            cache embeddings per model + pooler + dataset in DIR
+  --cache DIR            cache embeddings in DIR, keyed by the contents of the weights and tokenizer
+                         files, the pooler (and template), the precision and the dataset
   --json FILE            write every number as JSON (atomically)
   --bf16                 encode in bfloat16 (fast on CPUs with AVX512-BF16; benchmarks/bf16_sts measures
                          what it costs in Spearman)
@@ -69,7 +80,9 @@ Run:
 struct Args {
   std::optional<std::filesystem::path> model, random_model, tokenizer, senteval, json, cache;
   std::int64_t layers = 0;
-  std::uint64_t seed = 42;
+  std::uint64_t init_seed = 42;
+  std::uint64_t seed = 1111;
+  std::string sts_cosine = "float32";
   std::string pooler = "cls_before_pooler";
   std::string first = "embeddings";
   std::string template_text = "This sentence : \"[X]\" means [MASK] .";
@@ -95,8 +108,14 @@ Args parse(int argc, char** argv) {
       a.tokenizer = value();
     } else if (flag == "--layers") {
       a.layers = vikcse::cli::to_int(flag, value());
+    } else if (flag == "--init-seed") {
+      a.init_seed = static_cast<std::uint64_t>(vikcse::cli::to_int(flag, value()));
     } else if (flag == "--seed") {
-      a.seed = static_cast<std::uint64_t>(vikcse::cli::to_int(flag, value()));
+      const auto seed = vikcse::cli::to_int(flag, value());
+      if (seed < 0) vikcse::throw_error<vikcse::invalid_argument>("--seed: expected >= 0, got {}", seed);
+      a.seed = static_cast<std::uint64_t>(seed);
+    } else if (flag == "--sts-cosine") {
+      a.sts_cosine = value();
     } else if (flag == "--pooler") {
       a.pooler = value();
     } else if (flag == "--first") {
@@ -135,6 +154,9 @@ Args parse(int argc, char** argv) {
   }
   if (!a.senteval) vikcse::throw_error<vikcse::invalid_argument>("--senteval DIR is required (see --help)");
   if (a.mode != "test" && a.mode != "fast") vikcse::throw_error<vikcse::invalid_argument>("--mode: expected test or fast, got '{}'", a.mode);
+  if (a.sts_cosine != "float32" && a.sts_cosine != "float64") {
+    vikcse::throw_error<vikcse::invalid_argument>("--sts-cosine: expected float32 or float64, got '{}'", a.sts_cosine);
+  }
   if (a.first != "embeddings" && a.first != "layer1") {
     vikcse::throw_error<vikcse::invalid_argument>("--first: expected embeddings or layer1, got '{}'", a.first);
   }
@@ -183,25 +205,27 @@ TextSide load_text_side(const std::filesystem::path& dir, const std::string& mod
 int run(const Args& args) {
   const int threads = vikcse::configure_threads(args.threads);
   const auto dir = args.model ? *args.model : *args.random_model;
+  const auto tokenizer_dir = args.tokenizer ? *args.tokenizer : dir;
   vikcse::AutoModel model(nullptr);
+  // The model identity (also the cache key): path for reading, content hashes of the weights/config/
+  // heads files and of the tokenizer files for the key, so a checkpoint rewritten in place is re-encoded.
   std::string model_id;
   if (args.model) {
     model = vikcse::AutoModel::from_pretrained(dir);
-    model_id = std::filesystem::absolute(dir).string();
+    model_id = fmt::format("{}:weights={:016x}", std::filesystem::absolute(dir).string(),
+                           vikcse::checkpoint_content_hash(dir));
   } else {
     auto config = vikcse::BertConfig::from_json_file(dir / "config.json");
     if (args.layers > 0) config.num_hidden_layers = args.layers;
-    torch::manual_seed(args.seed);
+    torch::manual_seed(args.init_seed);
     model = vikcse::AutoModel(config);
-    model_id = fmt::format("random:{}:layers={}:seed={}", std::filesystem::absolute(dir).string(),
-                           config.num_hidden_layers, args.seed);
+    model_id = fmt::format("random:{}:config={:016x}:layers={}:seed={}", std::filesystem::absolute(dir).string(),
+                           vikcse::file_content_hash(dir / "config.json"), config.num_hidden_layers, args.init_seed);
   }
-
-  if (args.bf16) {
-    model->to(torch::kBFloat16);
-    model_id += ":bf16";
-  }
-  const auto text = load_text_side(args.tokenizer ? *args.tokenizer : dir, model.config().model_type);
+  model_id += fmt::format(":tokenizer={:016x}", vikcse::tokenizer_content_hash(tokenizer_dir));
+  model_id += args.bf16 ? ":bf16" : ":fp32";
+  if (args.bf16) model->to(torch::kBFloat16);
+  const auto text = load_text_side(tokenizer_dir, model.config().model_type);
   const auto& special = text.special;
   vikcse::ModelEmbedderOptions embed_options;
   embed_options.pooler.kind = vikcse::parse_pooler_kind(args.pooler);
@@ -216,6 +240,13 @@ int run(const Args& args) {
   } else if (embed_options.pooler.kind == vikcse::PoolerKind::avg_first_last) {
     pooler_id += ":" + args.first;
   }
+  std::optional<vikcse::ClsHead> cls_head;
+  if (embed_options.pooler.kind == vikcse::PoolerKind::cls) {
+    cls_head = args.model ? vikcse::load_cls_head(dir) : vikcse::ClsHead{};
+    if (!args.model) cls_head->description = "BERT's pooler of the random model (pooler_output)";
+    embed_options.pooler.head = cls_head->apply;
+    pooler_id += ":head=" + cls_head->id();
+  }
   auto embedder = vikcse::make_model_embedder(model, text.tokenize, embed_options);
 
   vikcse::SentEvalOptions options;
@@ -223,6 +254,9 @@ int run(const Args& args) {
   options.encode.batch_size = args.batch_size;
   options.encode.length = text.length;  // sort by token count (a template adds the same count to every sentence)
   options.transfer = vikcse::TransferOptions::for_mode(args.mode == "test" ? vikcse::TransferMode::test : vikcse::TransferMode::fast);
+  options.transfer.seed = args.seed;
+  options.sts.cosine =
+      args.sts_cosine == "float32" ? vikcse::CosinePrecision::float32 : vikcse::CosinePrecision::float64;
   options.cache_dir = args.cache;
   options.model_id = model_id;
   options.pooler_id = pooler_id;
@@ -237,15 +271,21 @@ int run(const Args& args) {
   report.metadata["threads"] = threads;
   report.metadata["seconds"] = seconds;
   report.metadata["senteval"] = std::filesystem::absolute(*args.senteval).string();
+  if (cls_head) report.metadata["cls_head"] = cls_head->description;
 
   std::cout << fmt::format("model: {}\npooler: {}\n", model_id, pooler_id);
+  if (cls_head) std::cout << fmt::format("cls head: {}\n", cls_head->description);
   if (!report.sts.empty()) {
-    std::cout << "\nSTS (Spearman x 100, \"all\"; STS-B and SICK-R test)\n" << vikcse::format_sts_table(report.sts);
+    std::cout << fmt::format("\nSTS (Spearman x 100, \"all\"; STS-B and SICK-R test; {} cosine)\n", args.sts_cosine)
+              << vikcse::format_sts_table(report.sts);
   }
   if (!report.transfer.empty()) {
-    std::cout << fmt::format("\nTransfer (test accuracy, {} mode)\n", args.mode) << vikcse::format_transfer_table(report.transfer);
+    const bool devacc = report.transfer_metric == vikcse::TransferMetric::devacc;
+    std::cout << fmt::format("\nTransfer ({}; {} mode, seed {})\n",
+                             vikcse::transfer_metric_label(report.transfer_metric), args.mode, args.seed)
+              << vikcse::format_transfer_table(report.transfer, devacc);
     for (const auto& t : report.transfer) {
-      if (t.f1) std::cout << fmt::format("{}: F1 {:.2f}\n", t.name, *t.f1);
+      if (t.f1) std::cout << fmt::format("{}: test F1 {:.2f}\n", t.name, *t.f1);
     }
   }
   std::cout << fmt::format("\n{:.1f} s on {} thread(s)\n", seconds, threads);

@@ -189,15 +189,15 @@ Views view_formats(const vikcse::ReferenceSettings& s, const Args& a, const vikc
         vikcse::make_template(vikcse::find_template(name), tokenizer.special_tokens().mask_token), tokenize, specials));
   }
   auto format = [&](std::size_t i) -> vikcse::ViewFormat {
-    if (v.layouts.empty()) return {std::nullopt, s.max_length, vikcse::Truncation::sentence, s.pad_to_max_length};
+    if (v.layouts.empty()) return {std::nullopt, s.max_length, vikcse::Truncation::sentence_only, s.pad_to_max_length};
     const auto& layout = v.layouts[std::min(i, v.layouts.size() - 1)];
     if (s.length_limit == vikcse::LengthLimit::sentence) {
-      return {layout, s.max_length, vikcse::Truncation::sentence, s.pad_to_max_length};
+      return {layout, s.max_length, vikcse::Truncation::sentence_only, s.pad_to_max_length};
     }
     if (a.truncation == "whole-sequence") {
       return {layout, s.max_length, vikcse::Truncation::whole_sequence, s.pad_to_max_length};
     }
-    return {layout, std::max<std::int64_t>(1, s.max_length - layout.size()), vikcse::Truncation::sentence,
+    return {layout, std::max<std::int64_t>(1, s.max_length - layout.size()), vikcse::Truncation::sentence_only,
             s.pad_to_max_length};
   };
   v.first = format(0);

@@ -27,6 +27,7 @@
 #include <vikcse/knowledge/feature_file.hpp>
 #include <vikcse/methods.hpp>
 #include <vikcse/methods/embedder.hpp>
+#include <vikcse/methods/hyperparameters.hpp>
 #include <vikcse/threads.hpp>
 #include <vikcse/tokenizer/auto_tokenizer.hpp>
 #include <vikcse/tokenizer/trainer.hpp>
@@ -328,7 +329,10 @@ int main(int argc, char** argv) try {
                                        .kb_grad_mode(vikcse::parse_kb_grad_mode(args.kb_grad_mode))),
       vikcse::SentenceEmbedderOptions().views_in_one_pass(false));
 
-  const vikcse::ViewFormat format{layout, 32};
+  // VIKCSE's reference length: 77 tokens for the whole templated sequence; the sentence is cut
+  // (never the template) to what is left.
+  const auto max_length = vikcse::reference_hyperparameters("vikcse", "bert-base").max_length;
+  const vikcse::ViewFormat format{layout, max_length - layout.size()};
   auto collator = std::make_shared<vikcse::Collator>(tokenize, vikcse::CollatorOptions{specials, format, format});
   const auto n_sentences = s.corpus.size();
   // Batches of whole families (demo: minimal pairs land in one batch as each other's negatives);
@@ -347,7 +351,7 @@ int main(int argc, char** argv) try {
         return collator->unsupervised(flat);
       });
   const auto embedder = vikcse::make_embedder(model, tokenize, specials,
-                                              {.layout = layout, .max_length = 512, .denoise = std::nullopt, .append_period = false});
+                                              {.layout = layout, .max_length = 512, .denoise = std::nullopt, .append_period = false, .lowercase = false});
 
   std::cout << fmt::format("VIKCSE: {} sentences, knowledge base [{}, {}], encoder H={} L={}, {} steps of {}, lr {}, "
                            "kb_grad_mode {}\n",

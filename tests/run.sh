@@ -10,4 +10,6 @@ cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DVIKCSE_BUILD_TEST
       -DVIKCSE_BUILD_BENCHMARKS=ON
 cmake --build "$root/build" -j "$jobs"
 cd "$root/build"
-ctest --output-on-failure --no-tests=error -j "$jobs"
+# One intra-op thread per test: ctest runs $jobs tests at once, and LibTorch's OpenMP threads would
+# otherwise oversubscribe the cores (the suite then takes several times longer).
+OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" ctest --output-on-failure --no-tests=error -j "$jobs"

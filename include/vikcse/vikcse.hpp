@@ -39,4 +39,5 @@
 #include <vikcse/concepts/concepts.hpp>
 #include <vikcse/methods.hpp>
 #include <vikcse/methods/embedder.hpp>
+#include <vikcse/methods/hyperparameters.hpp>
 #include <vikcse/train/trainer.hpp>

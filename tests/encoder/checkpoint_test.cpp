@@ -5,7 +5,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <support/test_data.hpp>
-#include <vikcse/vikcse.hpp>
+#include <vikcse/checkpoint/safetensors.hpp>
+#include <vikcse/encoder/auto_model.hpp>
 
 #include <cstdlib>
 #include <fstream>

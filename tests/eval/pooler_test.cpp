@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(prompt_templates) {
   BOOST_TEST(bert.prefix() == "This sentence : \"");
   BOOST_TEST(bert.suffix() == "\" means [MASK] .");
   // PromptBERT's evaluation: append a period unless the sentence ends with . ? " '
-  const vikcse::PromptTemplate eval("This sentence of \"[X]\" means [MASK].", "[MASK]", {.append_period = true});
+  const vikcse::PromptTemplate eval("This sentence of \"[X]\" means [MASK].", "[MASK]", {.append_period = true, .lowercase = false});
   BOOST_TEST(eval.apply("a man plays") == "This sentence of \"a man plays.\" means [MASK].");
   BOOST_TEST(eval.apply("why?") == "This sentence of \"why?\" means [MASK].");
   BOOST_TEST(eval.apply("") == "This sentence of \"\" means [MASK].");
@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(model_embedder_wires_template_encoder_and_pooler) {
   vikcse::ModelEmbedderOptions options;
   options.pooler.kind = vikcse::PoolerKind::mask;
   options.pooler.mask_token_id = 4;
-  options.prompt.emplace("it means [MASK] : [X]", "[MASK]", vikcse::PromptTemplateOptions{.append_period = true});
+  options.prompt.emplace("it means [MASK] : [X]", "[MASK]", vikcse::PromptTemplateOptions{.append_period = true, .lowercase = false});
   auto embed = vikcse::make_model_embedder(model, tokenize, options);
   const auto e = embed({"a b", "ccc dd e?"});
   BOOST_TEST(seen.at(0) == "it means [MASK] : a b.");

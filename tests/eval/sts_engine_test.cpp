@@ -107,7 +107,16 @@ BOOST_AUTO_TEST_CASE(sts_protocol_matches_reference) {
     firsts.push_back(matrix(s.at("first")));
     seconds.push_back(matrix(s.at("second")));
   }
-  const auto r = vikcse::evaluate_sts(task, torch::cat(firsts), torch::cat(seconds));
+  // The fixture's cosines are float64 (make_sts_fixture.py); SentEval's float32 arithmetic, the default,
+  // is compared with its own reference in sts_precision_test.cpp. The fixture comes from another
+  // machine: in float64 on float32 inputs, cosines differ by summation order only in their last
+  // bits (~16 eps64 for 16-wide vectors), identical vectors give identical cosines in any order (so
+  // ties are the same ties), and correlations, alignment and uniformity over 240 pairs stay within
+  // ~1e-13 relative; the 1e-9 relative tolerance keeps a 1e4 margin over that and is far below a real
+  // difference such as one rank swap (~1e-4 at n = 240).
+  vikcse::StsEvalOptions options;
+  options.cosine = vikcse::CosinePrecision::float64;
+  const auto r = vikcse::evaluate_sts(task, torch::cat(firsts), torch::cat(seconds), options);
   BOOST_TEST(r.n == 240u);
   for (std::size_t i = 0; i < r.subsets.size(); ++i) {
     const auto& want = fixture.at("subsets").at(i);
@@ -167,8 +176,20 @@ BOOST_AUTO_TEST_CASE(report_table_and_json_round_trip) {
   const auto back = vikcse::report_from_json(json);
   BOOST_TEST(vikcse::to_json(back) == vikcse::to_json(report));
   BOOST_TEST(back.transfer.at(0).f1.value() == 80.1);
+  BOOST_TEST(json.at("tables").at("transfer_metric").get<std::string>() == "acc");
   BOOST_TEST(std::isnan(back.sts.at(0).subsets.at(0).alignment));
   BOOST_CHECK_THROW(vikcse::report_from_json(nlohmann::json::object()), vikcse::data_error);
+  // A fast-mode report leads with devacc: its table shows devacc and says so; the key round-trips.
+  report.transfer_metric = vikcse::TransferMetric::devacc;
+  const auto fast = vikcse::to_json(report);
+  BOOST_TEST(fast.at("tables").at("transfer_metric").get<std::string>() == "devacc");
+  BOOST_TEST(fast.at("tables").at("transfer").get<std::string>().find("| 70.50 | 70.50 |") != std::string::npos);
+  BOOST_TEST((vikcse::report_from_json(fast).transfer_metric == vikcse::TransferMetric::devacc));
+  auto wrong = fast;
+  wrong["tables"]["transfer_metric"] = "accuracy";
+  BOOST_CHECK_THROW(vikcse::report_from_json(wrong), vikcse::data_error);
+  BOOST_TEST((vikcse::reported_transfer_metric(vikcse::TransferMode::fast) == vikcse::TransferMetric::devacc));
+  BOOST_TEST((vikcse::reported_transfer_metric(vikcse::TransferMode::test) == vikcse::TransferMetric::acc));
   // No temporary file is left behind.
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path)) ++files;
@@ -284,4 +305,9 @@ BOOST_AUTO_TEST_CASE(engine_runs_a_pair_transfer_task) {
   const auto again = vikcse::SentEval(embed, options).run({"MRPC"});
   BOOST_TEST(again.transfer[0].acc == r.acc);
   BOOST_TEST(again.transfer[0].devacc == r.devacc);
+  // Fast mode leads with devacc; the seed and the mode are recorded.
+  BOOST_TEST((report.transfer_metric == vikcse::TransferMetric::devacc));
+  BOOST_TEST(report.metadata.at("seed").get<std::uint64_t>() == 1111u);
+  BOOST_TEST(report.metadata.at("transfer_mode").get<std::string>() == "fast");
+  BOOST_TEST(report.metadata.at("sts_cosine").get<std::string>() == "float32");
 }

@@ -440,7 +440,7 @@ BOOST_AUTO_TEST_CASE(vikcse_loss_switches) {
   BOOST_TEST(max_diff(no_cls.total, vikcse::info_nce(v2.first.z, v2.second.z, nce) + 0.5 * no_cls.terms.at("vm")) < 1e-5);
 }
 
-// PromptBERT's protocol (METHODS.md §4.5, P1): select with δ subtracted, report the raw [MASK]
+// PromptBERT's protocol (README.md#promptbert, #reference-bugs): select with δ subtracted, report the raw [MASK]
 // vector with '.' appended.
 BOOST_AUTO_TEST_CASE(promptbert_embedder_selects_denoised_and_reports_raw_with_period) {
   torch::manual_seed(5);
@@ -450,9 +450,9 @@ BOOST_AUTO_TEST_CASE(promptbert_embedder_selects_denoised_and_reports_raw_with_p
                            vikcse::NoKnowledge(), vikcse::InfoNCELoss());
   model->train();  // the embedder switches to eval mode itself and back
   const std::vector<std::string> batch_sentences{"a man plays a guitar", "is it raining ?"};
-  const auto select = vikcse::make_embedder(model, toy_tokenize, ids, {.layout = l, .max_length = 64, .denoise = true, .append_period = false});
+  const auto select = vikcse::make_embedder(model, toy_tokenize, ids, {.layout = l, .max_length = 64, .denoise = true, .append_period = false, .lowercase = false});
   const auto report = vikcse::make_embedder(model, toy_tokenize, ids,
-                                            {.layout = l, .max_length = 64, .denoise = false, .append_period = true});
+                                            {.layout = l, .max_length = 64, .denoise = false, .append_period = true, .lowercase = false});
   const auto selected = select(batch_sentences);
   const auto reported = report(batch_sentences);
   BOOST_TEST(model->is_training());
@@ -481,7 +481,7 @@ BOOST_AUTO_TEST_CASE(promptbert_embedder_selects_denoised_and_reports_raw_with_p
   BOOST_TEST((reported[0] - raw[0]).abs().max().item<double>() > 1e-5);
   // A pooler without denoising cannot be asked to denoise.
   vikcse::SimCSE simcse(vikcse::BertModel(tiny_config()), vikcse::ClsPooler(16), vikcse::NoKnowledge(), vikcse::InfoNCELoss());
-  BOOST_CHECK_THROW((void)vikcse::make_embedder(simcse, toy_tokenize, ids, {.layout = std::nullopt, .max_length = 512, .denoise = true, .append_period = false}),
+  BOOST_CHECK_THROW((void)vikcse::make_embedder(simcse, toy_tokenize, ids, {.layout = std::nullopt, .max_length = 512, .denoise = true, .append_period = false, .lowercase = false}),
                     vikcse::config_error);
   BOOST_TEST(vikcse::append_period_if_missing("a b") == "a b.");
   BOOST_TEST(vikcse::append_period_if_missing("a b'") == "a b'");

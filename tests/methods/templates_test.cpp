@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-// The reference template tables (METHODS.md §4.1, §5.2): each template parses with exactly one
+// The reference template tables (README.md#promptbert, #vikcse-1): each template parses with exactly one
 // mask token in both the BERT `[MASK]` and the RoBERTa `<mask>` form, tokenises to a layout with
 // one mask id, and the RoBERTa `<mask>` absorbs the space on its left in byte-level BPE
-// (METHODS.md §1.2: `"means <mask>"` -> `Ġmeans, <mask>`).
+// (README.md#encoders-and-inputs: `"means <mask>"` -> `Ġmeans, <mask>`).
 
 namespace {
 
@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(tables_have_the_reference_sizes_and_names) {
   std::set<std::string_view> names;
   for (const auto* t : all_templates()) names.insert(t->name);
   BOOST_TEST(names.size() == 31u);
-  // The templates of the stored runs (METHODS.md §5.2) and PromptBERT's T1 (§4.1).
+  // The templates of the stored runs (README.md#vikcse-1) and PromptBERT's T1 (README.md#promptbert).
   BOOST_TEST(vikcse::vikcse_template(23).text == R"(This sentence of " [S] " means [MASK] !)");
   BOOST_TEST(vikcse::vikcse_template(25).text == R"(The sentence : ' [S] ' means <mask> !)");
   BOOST_TEST(vikcse::find_template("promptbert-bert-t1").text == R"(This sentence of "[X]" means [MASK].)");
@@ -131,12 +131,12 @@ BOOST_AUTO_TEST_CASE(bert_layouts_hold_one_mask_id) {
       BOOST_TEST(std::count(layout.suffix.begin(), layout.suffix.end(), 1) == 0);
     }
   }
-  // METHODS.md §5.2: idx 23 = [CLS] this sentence of " (5) + " means [MASK] ! [SEP] (5).
+  // README.md#vikcse-1: idx 23 = [CLS] this sentence of " (5) + " means [MASK] ! [SEP] (5).
   const auto l23 = vikcse::make_prompt_layout(vikcse::make_template(vikcse::vikcse_template(23), "[MASK]"), tokenize, ids);
   BOOST_TEST(l23.prefix.size() == 5u);
   BOOST_TEST(l23.suffix.size() == 5u);
   BOOST_TEST(l23.mask_offset() == 2);
-  // METHODS.md §4.1: PromptBERT T1 = [CLS] this sentence of " (5) + " means [MASK] . [SEP] (5).
+  // README.md#promptbert: PromptBERT T1 = [CLS] this sentence of " (5) + " means [MASK] . [SEP] (5).
   const auto t1 = vikcse::make_prompt_layout(vikcse::make_template(vikcse::find_template("promptbert-bert-t1"), "[MASK]"),
                                              tokenize, ids);
   BOOST_TEST(t1.size() == 10);
@@ -166,7 +166,7 @@ BOOST_AUTO_TEST_CASE(roberta_mask_prompt_through_byte_level_bpe) {
       BOOST_TEST(layout.suffix.back() == sp.sep);
     }
   }
-  // METHODS.md §5.2: idx 25 = <s> The Ġsentence Ġ: Ġ' (5) + Ġ' Ġmeans <mask> Ġ! </s> (5).
+  // README.md#vikcse-1: idx 25 = <s> The Ġsentence Ġ: Ġ' (5) + Ġ' Ġmeans <mask> Ġ! </s> (5).
   const auto l25 = vikcse::make_prompt_layout(vikcse::make_template(vikcse::vikcse_template(25), "<mask>"), tokenize, specials);
   std::vector<std::string> prefix, suffix;
   for (auto id : l25.prefix) prefix.push_back(tok.id_to_token(id));

@@ -2,7 +2,7 @@
 #pragma once
 
 /// @file all_gather.hpp
-/// Data-parallel pieces of contrastive training (METHODS.md §1.5, last bullet):
+/// Data-parallel pieces of contrastive training (README.md#infonce, last bullet):
 /// `all_gather_with_local_grad` (every rank sees the global batch of embeddings; its own shard
 /// keeps its gradient, the other ranks' shards are constants, as SimCSE does on several GPUs),
 /// `all_reduce_gradients` and `broadcast_parameters`.

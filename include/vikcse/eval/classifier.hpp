@@ -3,11 +3,17 @@
 
 /// @file classifier.hpp
 /// SentEval's PyTorch logistic regression (`tools/classifier.py`, `MLP` with nhid = 0) on frozen
-/// embeddings: a linear layer trained with summed cross-entropy, Adam or RMSprop with the L2 weight
+/// embeddings: a linear layer trained with batch-mean cross-entropy, Adam or RMSprop with the L2 weight
 /// as the optimiser's weight decay, `epoch_size` passes per epoch over fresh permutations, early
 /// stopping on validation accuracy after `tenacity` non-improving epochs, the best model kept.
 /// Deterministic under `seed`: all randomness comes from a private generator (the global torch
 /// generator is neither read nor changed).
+///
+/// Why the mean: SentEval builds `nn.CrossEntropyLoss()` (reduction fixed to 'mean' at construction)
+/// and then assigns `loss_fn.size_average = False`. Since PyTorch 0.4.1 that attribute is read only by
+/// the constructor, so the assignment changes nothing and SentEval as it runs averages the loss over
+/// each minibatch. Under Adam/RMSprop the difference to a sum shows through the L2 weight decay
+/// (its weight relative to the data term) and through the smaller last minibatch of a pass.
 
 #include <vikcse/error.hpp>
 
@@ -168,7 +174,7 @@ private:
           const auto idx = perm.narrow(0, start, std::min(bs, n - start));
           const auto logits = torch::addmm(bias, x.index_select(0, idx), weight);
           const auto loss = torch::nn::functional::cross_entropy(
-              logits, y.index_select(0, idx), torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+              logits, y.index_select(0, idx), torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kMean));
           optimizer->zero_grad();
           loss.backward();
           optimizer->step();

@@ -17,15 +17,37 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vikcse {
+
+/// Which transfer accuracy a report leads with (its table and the JSON `tables.transfer`).
+enum class TransferMetric {
+  acc,     ///< test accuracy (SentEval `acc`): what SentEval's test mode reports
+  devacc,  ///< cross-validation accuracy, or dev accuracy for SST (SentEval `devacc`): what its fast/dev mode reports
+};
+
+/// The JSON key of a transfer metric (`acc`, `devacc`).
+inline std::string_view to_string(TransferMetric metric) { return metric == TransferMetric::acc ? "acc" : "devacc"; }
+
+/// What a transfer mode reports, as SimCSE's SentEval driver does: `acc` in test mode, `devacc` in fast mode.
+inline TransferMetric reported_transfer_metric(TransferMode mode) {
+  return mode == TransferMode::test ? TransferMetric::acc : TransferMetric::devacc;
+}
+
+/// A human label of a transfer metric, for table captions.
+inline std::string_view transfer_metric_label(TransferMetric metric) {
+  return metric == TransferMetric::acc ? "test accuracy, SentEval acc"
+                                       : "cross-validation accuracy (dev split for SST), SentEval devacc";
+}
 
 /// Everything one evaluation run produced.
 struct EvalReport {
   nlohmann::json metadata = nlohmann::json::object();  ///< model, pooler, mode, timings ... (free form)
   std::vector<StsTaskResult> sts;                      ///< STS results in run order
   std::vector<TransferTaskResult> transfer;            ///< transfer results in run order
+  TransferMetric transfer_metric = TransferMetric::acc;  ///< the accuracy the transfer table shows
 };
 
 namespace detail::eval {
@@ -124,16 +146,21 @@ inline std::string format_transfer_table(const std::vector<TransferTaskResult>& 
   return detail::eval::format_table(header, row);
 }
 
-/// The whole report as JSON: `{"metadata", "sts": [...], "transfer": [...], "table": {...}}`.
+/// The whole report as JSON: `{"metadata", "sts": [...], "transfer": [...], "tables": {...}}`. The
+/// transfer table shows `report.transfer_metric`, named by `tables.transfer_metric` (`acc`/`devacc`).
 inline nlohmann::json to_json(const EvalReport& report) {
   nlohmann::json sts = nlohmann::json::array();
   nlohmann::json transfer = nlohmann::json::array();
   for (const auto& r : report.sts) sts.push_back(to_json(r));
   for (const auto& r : report.transfer) transfer.push_back(to_json(r));
+  const bool devacc = report.transfer_metric == TransferMetric::devacc;
   return {{"metadata", report.metadata},
           {"sts", sts},
           {"transfer", transfer},
-          {"tables", {{"sts", format_sts_table(report.sts)}, {"transfer", format_transfer_table(report.transfer)}}}};
+          {"tables",
+           {{"sts", format_sts_table(report.sts)},
+            {"transfer", format_transfer_table(report.transfer, devacc)},
+            {"transfer_metric", std::string(to_string(report.transfer_metric))}}}};
 }
 
 /// Reads a report back from its JSON form (the inverse of `to_json`).
@@ -142,6 +169,14 @@ inline EvalReport report_from_json(const nlohmann::json& j) {
   try {
     EvalReport report;
     report.metadata = j.at("metadata");
+    if (j.contains("tables") && j.at("tables").contains("transfer_metric")) {
+      const auto metric = j.at("tables").at("transfer_metric").get<std::string>();
+      if (metric != "acc" && metric != "devacc") {
+        throw_error<data_error>("evaluation report JSON: tables.transfer_metric must be 'acc' or 'devacc', got '{}'",
+                                metric);
+      }
+      report.transfer_metric = metric == "acc" ? TransferMetric::acc : TransferMetric::devacc;
+    }
     for (const auto& s : j.at("sts")) {
       StsTaskResult r;
       r.name = s.at("name").get<std::string>();

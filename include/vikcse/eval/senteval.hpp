@@ -41,7 +41,9 @@ struct SentEvalOptions {
   StsEvalOptions sts;                  ///< STS options (alignment/uniformity on)
   TransferOptions transfer = TransferOptions::for_mode(TransferMode::test);  ///< classifier protocol
   std::optional<std::filesystem::path> cache_dir;  ///< embedding cache directory (none: no cache)
-  std::string model_id = "model";      ///< model identity for the cache key
+  /// Model identity for the cache key. Make it name the model's contents (e.g. with
+  /// `checkpoint_fingerprint`), not only its path, or a checkpoint rewritten in place is served stale.
+  std::string model_id = "model";
   std::string pooler_id = "pooler";    ///< pooler identity (with template) for the cache key
   /// Progress: (dataset being encoded, sentences done, sentences in that dataset).
   std::function<void(std::string_view, std::size_t, std::size_t)> on_progress;
@@ -124,7 +126,11 @@ public:
     report.metadata = {{"model", options_.model_id},
                        {"pooler", options_.pooler_id},
                        {"batch_size", options_.encode.batch_size},
-                       {"kfold", options_.transfer.kfold}};
+                       {"kfold", options_.transfer.kfold},
+                       {"transfer_mode", std::string(to_string(options_.transfer.mode))},
+                       {"seed", options_.transfer.seed},
+                       {"sts_cosine", std::string(to_string(options_.sts.cosine))}};
+    report.transfer_metric = reported_transfer_metric(options_.transfer.mode);
     for (const auto& name : expand_task_names(names)) {
       if (is_sts_task(name)) {
         report.sts.push_back(sts(name));

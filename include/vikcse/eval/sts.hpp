@@ -2,10 +2,17 @@
 #pragma once
 
 /// @file sts.hpp
-/// The SentEval STS protocol (METHODS.md §1.7): cosine of the two embeddings of each pair (NaN -> 0),
+/// The SentEval STS protocol (README.md#evaluation-protocol): cosine of the two embeddings of each pair (NaN -> 0),
 /// Pearson and Spearman per subset, over the concatenation of all subsets ("all", the number papers
 /// report), their plain mean and their mean weighted by subset size; plus MCSE's alignment and
 /// uniformity diagnostics over SentEval's batches.
+///
+/// The cosine is computed in float32 by default, the way SentEval computes it on the float32
+/// embeddings its batchers return: `dot(u, v) / (sqrt(dot(u, u)) * sqrt(dot(v, v)))` with every
+/// operation rounded to float32. The precision matters for Spearman: float32 rounding makes pairs
+/// tie (identical sentences all at 1 or a neighbouring float, near-constant vectors at one value)
+/// where float64 keeps them apart, and ties change the ranks. `CosinePrecision::float64` is offered
+/// for comparison.
 
 #include <vikcse/error.hpp>
 #include <vikcse/eval/alignment_uniformity.hpp>
@@ -18,15 +25,28 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vikcse {
+
+/// Arithmetic of the STS cosine.
+enum class CosinePrecision {
+  float32,  ///< SentEval's: every operation in float32 (the digits SentEval prints)
+  float64,  ///< embeddings widened to float64 first (breaks the float32 ties apart)
+};
+
+/// The name of a cosine precision (`float32`, `float64`).
+inline std::string_view to_string(CosinePrecision precision) {
+  return precision == CosinePrecision::float32 ? "float32" : "float64";
+}
 
 /// Options of the STS evaluation.
 struct StsEvalOptions {
   bool alignment_uniformity = true;     ///< compute MCSE's alignment/uniformity diagnostics
   std::int64_t diagnostic_batch_size = 128;  ///< SentEval batch size the diagnostics are averaged over
   double positive_threshold = 4.0;      ///< pairs with gold >= this are "positive" for alignment
+  CosinePrecision cosine = CosinePrecision::float32;  ///< arithmetic of the cosine (SentEval: float32)
 };
 
 /// Result for one subset (or one split for STS-B / SICK-R).
@@ -59,12 +79,20 @@ struct StsTaskResult {
 
 namespace detail::eval {
 
-/// SentEval's similarity: cosine of NaN-cleaned vectors, NaN result mapped to 0 (float64).
-inline std::vector<double> senteval_cosines(const torch::Tensor& a, const torch::Tensor& b) {
+/// SentEval's similarity `nan_to_num(cosine(nan_to_num(u), nan_to_num(v)))` with
+/// `cosine(u, v) = dot(u, v) / (norm(u) * norm(v))` and `norm(u) = sqrt(dot(u, u))`, each step in the
+/// arithmetic of `precision` (numpy keeps float32 inputs in float32). As in numpy, NaN becomes 0 and
+/// +-inf the largest finite value of that type. The float32 sums run in LibTorch's order rather than
+/// the BLAS order numpy uses, so a cosine can differ from SentEval's in its last bits unless the sums
+/// are exact; the results are returned widened to double.
+inline std::vector<double> senteval_cosines(const torch::Tensor& a, const torch::Tensor& b,
+                                            CosinePrecision precision = CosinePrecision::float32) {
   torch::NoGradGuard no_grad;
-  const auto x = torch::nan_to_num(a.to(torch::kDouble), 0.0);
-  const auto y = torch::nan_to_num(b.to(torch::kDouble), 0.0);
-  const auto cos = torch::nan_to_num((x * y).sum(1) / (x.norm(2, 1) * y.norm(2, 1)), 0.0, 0.0, 0.0).contiguous();
+  const auto dtype = precision == CosinePrecision::float32 ? torch::kFloat : torch::kDouble;
+  const auto x = torch::nan_to_num(a.detach().to(torch::kCPU, dtype), 0.0);
+  const auto y = torch::nan_to_num(b.detach().to(torch::kCPU, dtype), 0.0);
+  const auto norms = (x * x).sum(1).sqrt() * (y * y).sum(1).sqrt();
+  const auto cos = torch::nan_to_num((x * y).sum(1) / norms, 0.0).to(torch::kDouble).contiguous();
   return {cos.data_ptr<double>(), cos.data_ptr<double>() + cos.numel()};
 }
 
@@ -110,7 +138,7 @@ inline StsTaskResult evaluate_sts(const StsTaskData& task, const torch::Tensor& 
     const auto a = first.narrow(0, offset, count);
     const auto b = second.narrow(0, offset, count);
     offset += count;
-    const auto sys = detail::eval::senteval_cosines(a, b);
+    const auto sys = detail::eval::senteval_cosines(a, b, options.cosine);
     StsSubsetResult r;
     r.name = subset.name;
     r.n = subset.size();

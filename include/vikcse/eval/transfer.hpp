@@ -22,6 +22,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,15 +36,17 @@ enum class TransferMode {
 
 /// Options of the transfer evaluation.
 struct TransferOptions {
+  TransferMode mode = TransferMode::test;     ///< the SentEval configuration these settings follow
   std::int64_t kfold = 10;                    ///< folds for the k-fold protocols
   ClassifierOptions classifier = {};          ///< classifier settings (num_classes/l2 are set per task)
   std::vector<double> l2_grid = {1e-5, 1e-4, 1e-3, 1e-2};  ///< SentEval's PyTorch grid 10^-5..10^-2
-  std::uint64_t seed = 1111;                  ///< seed of the fold splits and of every classifier
+  std::uint64_t seed = 1111;                  ///< seed of the fold splits and of every classifier (SentEval's 1111)
   double validation_fraction = 0.05;          ///< held-out share when refitting on a whole train set
 
   /// SentEval's settings for `mode`.
   static TransferOptions for_mode(TransferMode mode) {
     TransferOptions o;
+    o.mode = mode;
     if (mode == TransferMode::test) {
       o.kfold = 10;
       o.classifier.optimizer(ClassifierOptimizer::adam).batch_size(64).tenacity(5).epoch_size(4);
@@ -54,6 +57,9 @@ struct TransferOptions {
     return o;
   }
 };
+
+/// The name of a transfer mode (`test`, `fast`).
+inline std::string_view to_string(TransferMode mode) { return mode == TransferMode::test ? "test" : "fast"; }
 
 /// Result of one transfer task.
 struct TransferTaskResult {

@@ -2,7 +2,7 @@
 #pragma once
 
 /// @file kb_builder.hpp
-/// VIKCSE stage 1 (METHODS.md §5.1): the visual knowledge base from image features (e.g. CLIP
+/// VIKCSE stage 1 (README.md#vikcse-1): the visual knowledge base from image features (e.g. CLIP
 /// `image_embeds`, one row per image) and, optionally, the text features of their captions (row i
 /// describes image i). Without projectors the bank is the L2-normalised image features (the
 /// stored BERT-base run). With `projection_dim > 0`, new bias-free projectors image→D and text→D

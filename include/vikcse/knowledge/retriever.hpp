@@ -3,7 +3,7 @@
 
 /// @file retriever.hpp
 /// `ExactCosineRetriever`: exact top-k cosine search over a bank of unit-norm rows, in query
-/// chunks, with deterministic tie-breaking (equal scores: lowest row index first; METHODS.md V8).
+/// chunks, with deterministic tie-breaking (equal scores: lowest row index first; README.md#reference-bugs).
 
 #include <vikcse/concepts/knowledge.hpp>
 #include <vikcse/error.hpp>

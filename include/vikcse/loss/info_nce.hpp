@@ -2,7 +2,7 @@
 #pragma once
 
 /// @file info_nce.hpp
-/// The InfoNCE loss every method shares (METHODS.md §1.5): cosine logits over a temperature,
+/// The InfoNCE loss every method shares (README.md#infonce): cosine logits over a temperature,
 /// cross-entropy with the diagonal as labels, one direction only, optional extra negatives.
 
 #include <vikcse/error.hpp>

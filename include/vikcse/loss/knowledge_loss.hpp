@@ -2,7 +2,7 @@
 #pragma once
 
 /// @file knowledge_loss.hpp
-/// `KnowledgeInfoNCELoss` (VIKCSE stage 2, METHODS.md §5.3–5.4):
+/// `KnowledgeInfoNCELoss` (VIKCSE stage 2, README.md#vikcse-1):
 ///
 ///     L_text = InfoNCE(z_0, z_1)                       z_k: [MASK] vectors after the MLP head
 ///     I^m_k  = KB[top1(P_m(z_k))],  I^c_k = KB[top1(P_c(c_k))]      c_k: raw [CLS] states
@@ -38,7 +38,7 @@ enum class KbGradMode {
   soft,              ///< extension: softmax-weighted mean of the top rows (differentiable weights)
 };
 
-/// Which vector queries the knowledge base for the `[MASK]` term (METHODS.md V2).
+/// Which vector queries the knowledge base for the `[MASK]` term (README.md#reference-bugs).
 enum class MaskQuerySource {
   mlp_output,  ///< the reference code: `P_m(z)` with z the MLP output
   raw_hidden,  ///< the paper figure: `P_m(h_mask)`

@@ -2,7 +2,7 @@
 #pragma once
 
 /// @file multimodal_loss.hpp
-/// `MultimodalInfoNCELoss` (MCSE, METHODS.md §3.3): `L_intra = InfoNCE(z_1, z_2; τ)` and, on
+/// `MultimodalInfoNCELoss` (MCSE, README.md#mcse): `L_intra = InfoNCE(z_1, z_2; τ)` and, on
 /// paired steps, `L = L_intra + λ · ½ [InfoNCE(g_t(h_1), g_v(x); τ_vl) + InfoNCE(g_t(h_2), g_v(x); τ_vl)]`
 /// with the grounding heads `g_t`, `g_v` (Linear + tanh + L2-normalise) applied to the raw [CLS]
 /// state and to the fixed image features.

@@ -3,7 +3,7 @@
 
 /// @file heads.hpp
 /// Small trainable heads: the `tanh(W h + b)` projection used as SimCSE's MLP head, MCSE's
-/// grounding heads and VIKCSE's Dim-Projectors (METHODS.md §1.4).
+/// grounding heads and VIKCSE's Dim-Projectors (README.md#poolers-and-heads).
 
 #include <torch/torch.h>
 

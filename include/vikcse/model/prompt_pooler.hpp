@@ -4,7 +4,7 @@
 /// @file prompt_pooler.hpp
 /// `MaskPromptPooler`: the training pooler of PromptBERT and VIKCSE — the last layer's state at
 /// the `[MASK]` position (`vikcse::mask_pooler`), optional template denoising (PromptBERT's δ with
-/// position shift, METHODS.md §4.3), and the MLP head in training only.
+/// position shift, README.md#promptbert), and the MLP head in training only.
 
 #include <vikcse/concepts/pooler.hpp>
 #include <vikcse/error.hpp>
@@ -28,7 +28,7 @@ struct MaskPromptPoolerOptions {
       : hidden_size_(hidden_size), mask_token_id_(mask_token_id) {}
   /// Encoder hidden size H.
   TORCH_ARG(std::int64_t, hidden_size);
-  /// The mask token id (from the tokenizer, never hard-coded; METHODS.md V3).
+  /// The mask token id (from the tokenizer, never hard-coded; README.md#reference-bugs).
   TORCH_ARG(std::int64_t, mask_token_id);
   /// Use the MLP head. Default: true.
   TORCH_ARG(bool, mlp) = true;
@@ -112,7 +112,7 @@ public:
       throw_error<invalid_argument>("MaskPromptPooler: view {} has a row of {} tokens, shorter than its template ({})",
                                     view_index, min_len + layout.size(), layout.size());
     }
-    const auto k = lengths.max().item<std::int64_t>() + 1;  // δ table sized from the batch (METHODS.md P2)
+    const auto k = lengths.max().item<std::int64_t>() + 1;  // δ table sized from the batch (README.md#reference-bugs)
     const auto delta = template_bias(layout, k, encode, pooled.device());
     return pooled - delta.index_select(0, lengths.to(pooled.device()));
   }

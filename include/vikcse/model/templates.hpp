@@ -2,7 +2,7 @@
 #pragma once
 
 /// @file templates.hpp
-/// The prompt templates of the reference code as named tables (METHODS.md §4.1, §5.2):
+/// The prompt templates of the reference code as named tables (README.md#promptbert, #vikcse-1):
 /// the 26 VIKCSE templates of `add_prompt` (`prompt_contrastive.ipynb`, cell 4; `[S]` is the
 /// sentence) and the PromptBERT templates of `run.sh` (`[X]` is the sentence). Each entry keeps
 /// the reference string verbatim, with its placeholder, so that `PromptTemplate` can be built
@@ -41,7 +41,7 @@ struct TemplateEntry {
 };
 
 /// The 26 templates of VIKCSE's `add_prompt` (index = the reference `idx`). idx 23 (BERT) and
-/// idx 25 (RoBERTa) are the ones of the stored runs (METHODS.md §5.2, §5.5). Note the spaces the
+/// idx 25 (RoBERTa) are the ones of the stored runs (README.md#vikcse-1). Note the spaces the
 /// reference puts inside the quotes of idx 13, 14, 16 and 22–25, and the literal square brackets
 /// around the sentence in idx 0–12 (`"[[S]]"` wraps the sentence in `[` `]`).
 inline constexpr std::array<TemplateEntry, 26> vikcse_templates{{
@@ -73,8 +73,10 @@ inline constexpr std::array<TemplateEntry, 26> vikcse_templates{{
     {"vikcse-25", R"(The sentence : ' [S] ' means <mask> !)", "[S]", "<mask>", TemplateFamily::roberta, "VIKCSE RoBERTa runs"},
 }};
 
-/// The PromptBERT templates of `run.sh` (METHODS.md §4.1): T1 (view 1 and evaluation), T2 (view 2),
-/// and the no-training baseline template.
+/// The PromptBERT templates of `run.sh` (README.md#promptbert): T1 (view 1 and evaluation), T2 (view 2),
+/// and the no-training baseline template. The RoBERTa templates put a space on each side of the
+/// sentence inside the quotes (`run.sh` writes `'_*sent_0*_'`, `_` being a space), so the closing
+/// quote is `Ġ'` and the sentence's first token carries its `Ġ`; the BERT ones glue the quotes on.
 inline constexpr std::array<TemplateEntry, 5> promptbert_templates{{
     {"promptbert-bert-t1", R"(This sentence of "[X]" means [MASK].)", "[X]", "[MASK]", TemplateFamily::bert,
      "unsup view 1, supervised, evaluation"},

@@ -2,7 +2,7 @@
 #pragma once
 
 /// @file pooling.hpp
-/// Inference poolers (METHODS.md §1.3): functions from an `EncoderOutput` (+ the `TokenBatch` it
+/// Inference poolers (README.md#poolers-and-heads): functions from an `EncoderOutput` (+ the `TokenBatch` it
 /// was computed from) to sentence embeddings `[B, H]`. Let h^l be the output of layer l (h^0 the
 /// embedding output, `hidden_states[l]`) and m the attention mask.
 ///

@@ -2,7 +2,7 @@
 #pragma once
 
 /// @file prompt_template.hpp
-/// Prompt templates for `[MASK]` pooling (PromptBERT, VIKCSE; METHODS.md §1.3, §4): a string with
+/// Prompt templates for `[MASK]` pooling (PromptBERT, VIKCSE; README.md#poolers-and-heads, #promptbert): a string with
 /// one sentence placeholder (`[X]`) and exactly one mask token, e.g.
 /// `This sentence : "[X]" means [MASK] .`. Torch-free.
 
@@ -19,9 +19,9 @@ struct PromptTemplateOptions {
   /// The sentence placeholder in the template text. Default: `[X]`.
   std::string placeholder = "[X]";
   /// Append '.' to a non-empty sentence that does not end with `.`, `?`, `"` or `'` before
-  /// templating (PromptBERT's evaluation batcher, METHODS.md §4.5). Default: false (training form).
+  /// templating (PromptBERT's evaluation batcher, README.md#promptbert). Default: false (training form).
   bool append_period = false;
-  /// ASCII-lower-case the sentence before templating (VIKCSE's evaluation, METHODS.md §5.6/V11;
+  /// ASCII-lower-case the sentence before templating (VIKCSE's evaluation, README.md#vikcse-1, #reference-bugs;
   /// the template keeps its case). Default: false.
   bool lowercase = false;
 };
@@ -35,7 +35,7 @@ inline std::size_t count_occurrences(std::string_view text, std::string_view nee
 }
 
 /// `sentence` with '.' appended unless it is empty or ends with `.`, `?`, `"` or `'` (PromptBERT's
-/// evaluation batcher, METHODS.md §4.5).
+/// evaluation batcher, README.md#promptbert).
 inline std::string append_period_if_missing(std::string sentence) {
   if (!sentence.empty() && std::string_view(".?\"'").find(sentence.back()) == std::string_view::npos) {
     sentence.push_back('.');

@@ -11,6 +11,7 @@
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/error.hpp>
+#include <vikcse/pooler/pooler.hpp>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -44,7 +45,14 @@ void save_model_checkpoint(Host& host, const std::filesystem::path& dir, const S
   for (const auto& item : host.named_parameters()) {
     if (item.key().rfind("encoder.", 0) != 0) heads[item.key()] = item.value();
   }
-  if (!heads.empty()) save_safetensors(dir / "vikcse_heads.safetensors", heads, {{"format", "pt"}});
+  // The metadata names the pooler that owns `pooler.mlp`: a [MASK] pooler's head is not a [CLS] head.
+  std::map<std::string, std::string> metadata{{"format", "pt"}};
+  if constexpr (requires { host.pooler->mask_token_id(); }) {
+    metadata["vikcse_pooler"] = "mask";
+  } else if constexpr (requires { host.pooler->options.kind(); }) {
+    metadata["vikcse_pooler"] = std::string(to_string(host.pooler->options.kind()));
+  }
+  if (!heads.empty()) save_safetensors(dir / "vikcse_heads.safetensors", heads, metadata);
   for (const auto& file : options.tokenizer_files) {
     std::filesystem::copy_file(file, dir / file.filename(), std::filesystem::copy_options::overwrite_existing, ec);
     if (ec) throw_error<checkpoint_error>("{}: cannot copy tokenizer file into {}: {}", file.string(), dir.string(), ec.message());

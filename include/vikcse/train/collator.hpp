@@ -10,6 +10,7 @@
 #include <vikcse/error.hpp>
 #include <vikcse/model/prompt_layout.hpp>
 #include <vikcse/model/views.hpp>
+#include <vikcse/tokenizer/encoding.hpp>
 
 #include <torch/torch.h>
 
@@ -21,28 +22,21 @@
 
 namespace vikcse {
 
-/// Where a prompt view is cut when it is too long.
-enum class Truncation {
-  /// Cut the sentence's tokens to `max_length`, then add the template: the mask always survives
-  /// (PromptBERT; the library's default for VIKCSE too).
-  sentence,
-  /// Cut the whole templated sequence to `max_length` tokens, special tokens included, as a
-  /// tokenizer with `truncation=True, max_length=...` does (VIKCSE's reference code): a long
-  /// sentence loses the template's tail and its mask, and the batch records which rows kept it
-  /// (`TrainingBatch::mask_rows`).
-  whole_sequence,
-};
-
 /// How the token ids of one view are built.
 struct ViewFormat {
   /// Template layout; nullopt: plain `[CLS] sentence [SEP]`.
   std::optional<PromptLayout> layout;
   /// Plain views: total length cap including [CLS]/[SEP] (SimCSE/MCSE 32). Prompt views: cap on the
-  /// sentence tokens only (PromptBERT 32) under `Truncation::sentence`, on the whole sequence under
-  /// `Truncation::whole_sequence`. 0: no cap.
+  /// sentence tokens only (PromptBERT 32) under `Truncation::sentence_only`, on the whole sequence
+  /// under `Truncation::whole_sequence`. 0: no cap.
   std::int64_t max_length = 32;
-  /// Prompt views: what `max_length` cuts. Default: the sentence.
-  Truncation truncation = Truncation::sentence;
+  /// Prompt views: what `max_length` cuts. `sentence_only` (default): the sentence's tokens, so the
+  /// template and its mask always survive (PromptBERT; the library's rule for VIKCSE too).
+  /// `whole_sequence`: the whole templated sequence, special tokens included, as a tokenizer with
+  /// `truncation=True, max_length=...` does (VIKCSE's reference code): a long sentence loses the
+  /// template's tail and its mask, and the batch records which rows kept it
+  /// (`TrainingBatch::mask_rows`). `none`: never cut.
+  Truncation truncation = Truncation::sentence_only;
   /// Pad every row to the longest possible row (`max_length`, plus the template under sentence
   /// truncation) instead of the longest row of the batch (VIKCSE's reference pads to 77). Attention
   /// masks make both give the same vectors up to float rounding. Default: false.
@@ -51,7 +45,7 @@ struct ViewFormat {
   /// The padded length of a batch in this format when `pad_to_max_length`, else 0 (the longest row).
   [[nodiscard]] std::int64_t padded_length() const {
     if (!pad_to_max_length || max_length <= 0) return 0;
-    return layout && truncation == Truncation::sentence ? max_length + layout->size() : max_length;
+    return layout && truncation == Truncation::sentence_only ? max_length + layout->size() : max_length;
   }
 };
 
@@ -80,7 +74,8 @@ public:
     std::vector<std::int64_t> out;
     if (format.layout) {
       const bool whole = format.truncation == Truncation::whole_sequence;
-      if (!whole && format.max_length > 0 && static_cast<std::int64_t>(ids.size()) > format.max_length) {
+      const bool cut = format.truncation == Truncation::sentence_only;
+      if (cut && format.max_length > 0 && static_cast<std::int64_t>(ids.size()) > format.max_length) {
         ids.resize(static_cast<std::size_t>(format.max_length));
       }
       out = format.layout->prefix;

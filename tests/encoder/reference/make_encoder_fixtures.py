@@ -6,7 +6,8 @@ For each of a tiny BERT and a tiny RoBERTa it writes:
   tiny-<type>/config.json, tiny-<type>/model.safetensors   (Hugging Face layout, no key prefix)
   tiny-<type>-bin/config.json, tiny-<type>-bin/pytorch_model.bin  (torch.save of a state dict with
       the `<type>.` prefix, legacy LayerNorm gamma/beta names and an MLM-head key, as old checkpoints have)
-  tiny-<type>-expected.safetensors  (inputs and the reference outputs)
+  tiny-<type>-expected.safetensors  (inputs and the reference outputs in float32 and float64,
+      as reference_outputs.py writes them)
 """
 import json
 import os
@@ -16,6 +17,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from reference_encoder import ReferenceEncoder, write_safetensors  # noqa: E402
+from reference_outputs import reference_outputs  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "data", "encoder")
 
@@ -50,8 +52,6 @@ def make(model_type, seed):
         mask[i, :n] = 1
     ids = ids * mask + pad * (1 - mask)
     types = torch.randint(0, config["type_vocab_size"], (3, 9)) * mask
-    with torch.no_grad():
-        last, pooled, states = model(ids, mask, types)
 
     d = os.path.join(OUT, f"tiny-{model_type}")
     os.makedirs(d, exist_ok=True)
@@ -71,10 +71,8 @@ def make(model_type, seed):
     legacy["cls.predictions.bias" if model_type == "bert" else "lm_head.bias"] = torch.zeros(config["vocab_size"])
     torch.save(legacy, os.path.join(d_bin, "pytorch_model.bin"))
 
-    expected = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types,
-                "last_hidden_state": last, "pooler_output": pooled}
-    for i, s in enumerate(states):
-        expected[f"hidden_states.{i}"] = s
+    expected = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    expected.update(reference_outputs(model, ids, mask, types))
     write_safetensors(os.path.join(OUT, f"tiny-{model_type}-expected.safetensors"), expected)
     print(f"wrote tiny-{model_type}: {sum(v.numel() for v in sd.values())} parameters")
 
