@@ -525,3 +525,25 @@ BOOST_AUTO_TEST_CASE(collation_truncation_and_bad_input) {
   BOOST_CHECK_THROW(vikcse::make_prompt_layout(vikcse::PromptTemplate("[X] means [MASK]", "[MASK]"), bad_tok, ids),
                     vikcse::config_error);
 }
+
+// VIKCSE's reference evaluation lower-cases the sentence (never the template), RoBERTa included:
+// `EmbedderOptions::lowercase` embeds "A Man Plays Über" exactly as "a man plays über". The toy
+// tokenizer is case-sensitive, so without the switch the two differ.
+BOOST_AUTO_TEST_CASE(embedder_lowercases_evaluation_text_on_request) {
+  torch::manual_seed(15);
+  vikcse::PromptBERT model(vikcse::BertModel(tiny_config(0.0)),
+                           vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask)), vikcse::NoKnowledge(),
+                           vikcse::InfoNCELoss());
+  const auto l = layout();
+  auto options = [&](bool lowercase) {
+    return vikcse::EmbedderOptions{.layout = l, .max_length = 64, .denoise = std::nullopt, .append_period = false,
+                                   .lowercase = lowercase};
+  };
+  const auto lower = vikcse::make_embedder(model, toy_tokenize, ids, options(true));
+  const auto plain = vikcse::make_embedder(model, toy_tokenize, ids, options(false));
+  const std::vector<std::string> mixed{"A Man Plays Über", "the cat sleeps"};
+  const std::vector<std::string> lowered{"a man plays über", "the cat sleeps"};
+  BOOST_TEST(max_diff(lower(mixed), plain(lowered)) < 1e-6);
+  BOOST_TEST(max_diff(plain(mixed)[0], plain(lowered)[0]) > 1e-5);
+  BOOST_TEST(vikcse::lowercase_text("ÀB Ω İstanbul") == "àb ω i̇stanbul");  // full Unicode mapping
+}

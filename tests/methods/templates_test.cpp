@@ -233,3 +233,34 @@ BOOST_AUTO_TEST_CASE(layouts_equal_the_whole_string_tokenisation) {
     }
   }
 }
+
+// PromptBERT's RoBERTa templates as its run.sh writes them, `' *sent_0* '` with a space on each
+// side of the sentence: through roberta-base the closing quote is `Ġ'` and the sentence's first
+// token carries its `Ġ` (without the spaces they would be `'` and a bare first word).
+BOOST_AUTO_TEST_CASE(promptbert_roberta_templates_space_the_sentence) {
+  const auto tok = vikcse::load_tokenizer(vikcse::testing::data_dir() / "tokenizers" / "roberta-base");
+  const auto& sp = tok.special_tokens();
+  const vikcse::SpecialIds specials{sp.cls, sp.sep, sp.pad, sp.mask};
+  const vikcse::TokenizeFunction tokenize = [&](std::string_view s) { return tok.encode(s, false); };
+  const std::string g = "\xC4\xA0";  // Ġ
+  auto tokens = [&](const std::vector<std::int64_t>& ids) {
+    std::vector<std::string> out;
+    for (auto id : ids) out.push_back(tok.id_to_token(id));
+    return out;
+  };
+  const std::vector<std::pair<const char*, const char*>> cases = {{"promptbert-roberta-t1", "This"},
+                                                                  {"promptbert-roberta-t2", "The"}};
+  for (const auto& [name, first_word] : cases) {
+    BOOST_TEST_CONTEXT(name) {
+      const auto tpl = vikcse::make_template(vikcse::find_template(name), sp.mask_token);
+      const auto layout = vikcse::make_prompt_layout(tpl, tokenize, specials);
+      const std::vector<std::string> prefix = {"<s>", first_word, g + "sentence", g + ":", g + "'"};
+      const std::vector<std::string> suffix = {g + "'", g + "means", "<mask>", ".", "</s>"};
+      BOOST_TEST(tokens(layout.prefix) == prefix, boost::test_tools::per_element());
+      BOOST_TEST(tokens(layout.suffix) == suffix, boost::test_tools::per_element());
+      const auto whole = tokens(tok.encode(tpl.apply("A man plays a guitar."), true));
+      BOOST_REQUIRE(whole.size() > 5U);
+      BOOST_TEST(whole[5] == g + "A");  // the first sentence token, with its space
+    }
+  }
+}
