@@ -10,9 +10,8 @@
 /// lexical model can do on these pairs; the defaults (4 layers, init std 0.5) start from a more
 /// chaotic encoder that contrastive training can improve. Batches hold minimal-pair families
 /// (`--family 4`: sentences that differ in one slot), so in-batch negatives force every slot into
-/// the vector. The gain depends on the seed (test Spearman x100, seeds 42/1/2/3/7: +2.09, +1.29,
-/// +1.11, +0.03, +1.98 in our runs; plain shuffled batches: +2.55, -2.47, -1.04, +2.85, -1.3); the
-/// numbers say nothing about the method.
+/// the vector. The gain is small and depends on the seed and on the CPU's rounding (it can be
+/// negative); the numbers say nothing about the method.
 ///
 /// On real data:
 ///   vikcse_demo --model bert-base-uncased/ --corpus wiki1m_for_simcse.txt
