@@ -10,7 +10,6 @@
 #include <vikcse/eval/embedder.hpp>
 #include <vikcse/model/prompt_layout.hpp>
 #include <vikcse/pooler/prompt_template.hpp>
-#include <vikcse/tokenizer/detail/unicode.hpp>
 #include <vikcse/train/collator.hpp>
 
 #include <torch/torch.h>
@@ -62,12 +61,6 @@ struct EmbedderOptions {
   bool lowercase = false;
 };
 
-/// `text` lower-cased code point by code point (the full Unicode mapping).
-inline std::string lowercase_text(std::string_view text) {
-  std::u32string lower;
-  for (const char32_t c : detail::unicode::to_u32(text)) detail::unicode::append_lowercase(lower, c);
-  return detail::unicode::to_utf8(lower);
-}
 
 namespace detail {
 /// Sets a prompt pooler's `denoise_at_eval` for one scope and restores it (also on exceptions).

@@ -7,6 +7,7 @@
 /// `This sentence : "[X]" means [MASK] .`. Torch-free.
 
 #include <vikcse/error.hpp>
+#include <vikcse/tokenizer/detail/unicode.hpp>
 
 #include <cstddef>
 #include <string>
@@ -21,10 +22,18 @@ struct PromptTemplateOptions {
   /// Append '.' to a non-empty sentence that does not end with `.`, `?`, `"` or `'` before
   /// templating (PromptBERT's evaluation batcher, README.md#promptbert). Default: false (training form).
   bool append_period = false;
-  /// ASCII-lower-case the sentence before templating (VIKCSE's evaluation, README.md#vikcse-1, #reference-bugs;
-  /// the template keeps its case). Default: false.
+  /// Lower-case the sentence before templating (`lowercase_text`; VIKCSE's evaluation,
+  /// README.md#vikcse-1; the template keeps its case). Default: false.
   bool lowercase = false;
 };
+
+/// `text` lower-cased code point by code point with the full Unicode mapping (as Python's
+/// `str.lower`, which VIKCSE's reference evaluation applies: `İ` -> `i̇`, `Ω` -> `ω`).
+inline std::string lowercase_text(std::string_view text) {
+  std::u32string lower;
+  for (const char32_t c : detail::unicode::to_u32(text)) detail::unicode::append_lowercase(lower, c);
+  return detail::unicode::to_utf8(lower);
+}
 
 /// Counts non-overlapping occurrences of `needle` in `text`.
 inline std::size_t count_occurrences(std::string_view text, std::string_view needle) {
@@ -77,12 +86,7 @@ public:
 
   /// The templated sentence (PromptBERT: `template.replace(placeholder, s).strip()`).
   [[nodiscard]] std::string apply(std::string_view sentence) const {
-    std::string s(sentence);
-    if (options_.lowercase) {
-      for (auto& c : s) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-    }
+    std::string s = options_.lowercase ? lowercase_text(sentence) : std::string(sentence);
     if (options_.append_period) s = append_period_if_missing(std::move(s));
     std::string out = text_;
     out.replace(out.find(options_.placeholder), options_.placeholder.size(), s);
