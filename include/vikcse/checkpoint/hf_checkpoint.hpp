@@ -25,6 +25,12 @@
 
 namespace vikcse {
 
+/// The file beside the encoder's weights where `save_model_checkpoint` writes the training heads
+/// (pooler MLP, MCSE/VIKCSE projectors), and the metadata key in it naming the pooler that owns
+/// `pooler.mlp` (`cls`, `avg`, ..., or `mask` for a prompt pooler).
+inline constexpr const char* heads_file_name = "vikcse_heads.safetensors";
+inline constexpr const char* heads_pooler_key = "vikcse_pooler";
+
 /// How a checkpoint key relates to a model: the model key it fills, or nothing (skip it).
 struct MappedKey {
   std::optional<std::string> model_key;  ///< empty: the key is deliberately ignored

@@ -9,9 +9,11 @@
 /// `tanh(W h + b)` in `vikcse_heads.safetensors` as `pooler.mlp.dense.weight` / `.bias`; the
 /// encoder's `pooler_output` is therefore the wrong head for such a checkpoint.
 ///
-/// The heads file does not record which pooler owned the MLP: a prompt pooler (PromptBERT) saves its
-/// [MASK] head under the same keys, so `cls` on such a checkpoint would put that head on [CLS].
+/// A prompt pooler (PromptBERT) saves its [MASK] head under the same keys; the heads file's metadata
+/// (`heads_pooler_key`) names the pooler that owns the MLP, and only a `cls` pooler's head (or that of
+/// an older checkpoint without the key) is applied to [CLS].
 
+#include <vikcse/checkpoint/hf_checkpoint.hpp>
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/error.hpp>
 
@@ -40,9 +42,6 @@ struct ClsHead {
   [[nodiscard]] std::string id() const { return source == ClsHeadSource::trained_mlp ? "trained-mlp" : "bert-pooler"; }
 };
 
-/// The file `save_model_checkpoint` writes the training heads to.
-inline constexpr const char* heads_file_name = "vikcse_heads.safetensors";
-
 /// Resolves the `cls` head of the checkpoint in `dir`: the trained MLP when `dir/vikcse_heads.safetensors`
 /// holds `pooler.mlp.dense.weight` `[H, H]` and `pooler.mlp.dense.bias` `[H]`, else BERT's pretrained
 /// pooler (a plain Hugging Face checkpoint, or a trained one saved without an MLP head). The trained
@@ -70,7 +69,7 @@ inline ClsHead load_cls_head(const std::filesystem::path& dir) {
   // Checkpoints name the pooler that trained `pooler.mlp` (older ones do not: taken as `cls`). The
   // MLP of a [MASK] prompt pooler, or of another pooling kind, is not a head over [CLS].
   const auto& meta = file.metadata();
-  if (const auto owner = meta.find("vikcse_pooler"); owner != meta.end() && owner->second != "cls") {
+  if (const auto owner = meta.find(heads_pooler_key); owner != meta.end() && owner->second != "cls") {
     head.description = fmt::format("BERT's pretrained pooler (pooler_output; the MLP head in {} belongs to the '{}' "
                                    "pooler, not to cls)", path.string(), owner->second);
     return head;

@@ -42,7 +42,7 @@ struct SentEvalOptions {
   TransferOptions transfer = TransferOptions::for_mode(TransferMode::test);  ///< classifier protocol
   std::optional<std::filesystem::path> cache_dir;  ///< embedding cache directory (none: no cache)
   /// Model identity for the cache key. Make it name the model's contents (e.g. with
-  /// `checkpoint_fingerprint`), not only its path, or a checkpoint rewritten in place is served stale.
+  /// `checkpoint_content_hash` and `tokenizer_content_hash`), not only its path, or a checkpoint rewritten in place is served stale.
   std::string model_id = "model";
   std::string pooler_id = "pooler";    ///< pooler identity (with template) for the cache key
   /// Progress: (dataset being encoded, sentences done, sentences in that dataset).

@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -29,25 +30,25 @@ struct SentenceEmbedderOptions {
 
 namespace detail {
 
+/// An encoder output with `rows` applied to each of its `[N, ...]` tensors.
+inline EncoderOutput map_rows(const EncoderOutput& out, const std::function<torch::Tensor(const torch::Tensor&)>& rows) {
+  EncoderOutput s;
+  s.last_hidden_state = rows(out.last_hidden_state);
+  if (out.pooler_output.defined()) s.pooler_output = rows(out.pooler_output);
+  for (const auto& h : out.hidden_states) s.hidden_states.push_back(rows(h));
+  if (out.attention_mask.defined()) s.attention_mask = rows(out.attention_mask);
+  return s;
+}
+
 /// Rows `[start, start + n)` of an encoder output.
 inline EncoderOutput slice_rows(const EncoderOutput& out, std::int64_t start, std::int64_t n) {
-  EncoderOutput s;
-  s.last_hidden_state = out.last_hidden_state.narrow(0, start, n);
-  if (out.pooler_output.defined()) s.pooler_output = out.pooler_output.narrow(0, start, n);
-  for (const auto& h : out.hidden_states) s.hidden_states.push_back(h.narrow(0, start, n));
-  if (out.attention_mask.defined()) s.attention_mask = out.attention_mask.narrow(0, start, n);
-  return s;
+  return map_rows(out, [&](const torch::Tensor& t) { return t.narrow(0, start, n); });
 }
 
 /// The rows `index` (a 1-d long tensor) of an encoder output.
 inline EncoderOutput select_rows(const EncoderOutput& out, const torch::Tensor& index) {
   const auto at = index.to(out.last_hidden_state.device());
-  EncoderOutput s;
-  s.last_hidden_state = out.last_hidden_state.index_select(0, at);
-  if (out.pooler_output.defined()) s.pooler_output = out.pooler_output.index_select(0, at);
-  for (const auto& h : out.hidden_states) s.hidden_states.push_back(h.index_select(0, at));
-  if (out.attention_mask.defined()) s.attention_mask = out.attention_mask.index_select(0, at);
-  return s;
+  return map_rows(out, [&](const torch::Tensor& t) { return t.index_select(0, at); });
 }
 
 /// The rows `index` of a token batch.

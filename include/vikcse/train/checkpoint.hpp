@@ -48,11 +48,11 @@ void save_model_checkpoint(Host& host, const std::filesystem::path& dir, const S
   // The metadata names the pooler that owns `pooler.mlp`: a [MASK] pooler's head is not a [CLS] head.
   std::map<std::string, std::string> metadata{{"format", "pt"}};
   if constexpr (requires { host.pooler->mask_token_id(); }) {
-    metadata["vikcse_pooler"] = "mask";
+    metadata[heads_pooler_key] = "mask";
   } else if constexpr (requires { host.pooler->options.kind(); }) {
-    metadata["vikcse_pooler"] = std::string(to_string(host.pooler->options.kind()));
+    metadata[heads_pooler_key] = std::string(to_string(host.pooler->options.kind()));
   }
-  if (!heads.empty()) save_safetensors(dir / "vikcse_heads.safetensors", heads, metadata);
+  if (!heads.empty()) save_safetensors(dir / heads_file_name, heads, metadata);
   for (const auto& file : options.tokenizer_files) {
     std::filesystem::copy_file(file, dir / file.filename(), std::filesystem::copy_options::overwrite_existing, ec);
     if (ec) throw_error<checkpoint_error>("{}: cannot copy tokenizer file into {}: {}", file.string(), dir.string(), ec.message());
@@ -83,7 +83,7 @@ void load_model_checkpoint(Host& host, const std::filesystem::path& dir) {
   load_state_dict(*host.encoder, tensors, [&](const std::string& key) {
     return map_bert_family_key(key, host.encoder->config().model_type);
   }, /*strict=*/true, dir.string());
-  const auto heads_path = dir / "vikcse_heads.safetensors";
+  const auto heads_path = dir / heads_file_name;
   if (std::filesystem::exists(heads_path)) {
     const auto heads = SafetensorsFile::open(heads_path).load_all();
     auto params = host.named_parameters();
