@@ -15,23 +15,10 @@
 
 namespace {
 
-constexpr const char* help = R"(encoder_throughput: sentences/s and tokens/s of a BERT-base-shaped random encoder
+constexpr const char* description = R"(encoder_throughput: sentences/s and tokens/s of a BERT-base-shaped random encoder
 (vikcse on LibTorch) against the same weights in python3-torch eager and in ONNX Runtime, in the same run.
 The ONNX Runtime peer needs `npm ci` in benchmarks/peers/onnxruntime (skipped with a note otherwise);
-the ONNX file is exported from the same weights with the --python interpreter.
-
-  --batch N         batch size (default 64)
-  --seq A,B         sequence lengths (default 32,128)
-  --iters N         timed batches per length (default 5)
-  --layers N        encoder layers (default 12, BERT-base)
-  --threads N       intra-op threads for vikcse and both peers (default: hardware)
-  --bf16            also time vikcse in bfloat16
-  --peer-fast-path  let the peer use nn.TransformerEncoderLayer's fused inference kernel
-  --python P        interpreter with torch (default /usr/bin/python3); 'none' skips the eager peer
-                    and the ONNX export (so also ONNX Runtime)
-  --node P          Node.js for the ONNX Runtime peer (default /usr/bin/node); 'none' skips it
-  --json FILE       also write the results as JSON
-)";
+the ONNX file is exported from the same weights with the --python interpreter.)";
 
 /// FLOPs of one forward pass (2 per multiply-add): the linear layers, QK^T and PV.
 double forward_flops(const vikcse::BertConfig& c, std::int64_t batch, std::int64_t seq) {
@@ -57,25 +44,38 @@ constexpr double ort_tolerance = 1e-3;
 }  // namespace
 
 int main(int argc, char** argv) {
-  vikcse::bench::Args args(argc, argv, help);
-  const auto batch_size = args.get_int("--batch", 64);
-  const auto seqs = args.get_ints("--seq", "32,128");
-  const int iters = static_cast<int>(args.get_int("--iters", 5));
-  const auto layers = args.get_int("--layers", 12);
-  const int threads = vikcse::configure_threads(static_cast<int>(args.get_int("--threads", 0)));
-  const bool bf16 = args.flag("--bf16");
-  const bool fast_path = args.flag("--peer-fast-path");
-  const auto python = args.get("--python", "/usr/bin/python3");
-  const auto node = args.get("--node", "/usr/bin/node");
-  const auto json_path = args.get("--json", "");
-  args.check_unknown();
+  vikcse::BertConfig config;  // bert-base-uncased shape
+  std::int64_t batch_size = 64, layers = config.num_hidden_layers;
+  std::vector<std::int64_t> seqs{32, 128};
+  int iters = 5, threads = 0;
+  bool bf16 = false, fast_path = false;
+  std::string python = "/usr/bin/python3", node = "/usr/bin/node", json_path;
+  CLI::App app{description, "encoder_throughput"};
+  app.option_defaults()->always_capture_default();
+  app.add_option("--batch", batch_size, "batch size")->check(vikcse::cli::positive_integer());
+  app.add_option("--seq", seqs, "sequence lengths, comma-separated")
+      ->delimiter(',')
+      ->check(vikcse::cli::integer_in(1, config.max_position_embeddings,
+                                      fmt::format("in [1, {}]", config.max_position_embeddings)));
+  app.add_option("--iters", iters, "timed batches per length")->check(vikcse::cli::positive_integer());
+  app.add_option("--layers", layers, "encoder layers (12: BERT-base)")->check(vikcse::cli::positive_integer());
+  app.add_option("--threads", threads, "intra-op threads for vikcse and both peers (0: hardware)")
+      ->check(vikcse::cli::non_negative_integer());
+  app.add_flag("--bf16", bf16, "also time vikcse in bfloat16");
+  app.add_flag("--peer-fast-path", fast_path, "let the peer use nn.TransformerEncoderLayer's fused inference kernel");
+  app.add_option("--python", python,
+                 "interpreter with torch; 'none' skips the eager peer and the ONNX export (so also ONNX Runtime)");
+  app.add_option("--node", node, "Node.js for the ONNX Runtime peer; 'none' skips it");
+  app.add_option("--json", json_path, "also write the results as JSON")->check(vikcse::cli::writable_file());
+  CLI11_PARSE(app, argc, argv);
+  threads = vikcse::configure_threads(threads);
+  config.num_hidden_layers = layers;
   torch::manual_seed(0);
 
   auto a = torch::randn({2048, 2048}), b = torch::randn({2048, 2048});
-  const double gemm = 2.0 * 2048.0 * 2048.0 * 2048.0 / vikcse::bench::seconds_per_call([&] { (void)torch::mm(a, b); }, 5);
+  const double gemm =
+      2.0 * 2048.0 * 2048.0 * 2048.0 / vikcse::bench::seconds_per_call([&] { (void)torch::mm(a, b); }, 5);
 
-  vikcse::BertConfig config;  // bert-base-uncased shape
-  config.num_hidden_layers = layers;
   vikcse::AutoModel model(config);
   model->eval();
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("vikcse-bench-encoder-{}", ::getpid());
@@ -105,9 +105,9 @@ int main(int argc, char** argv) {
   std::string peer_note = "skipped (--python none)";
   if (python != "none") {
     const auto script = std::filesystem::path(__FILE__).parent_path() / "peers" / "encoder_eager.py";
-    const auto command = fmt::format("{} {} {} --batch {} --seq {} --iters {} --threads {}{}", python,
-                                     script.string(), dir.string(), batch_size, fmt::join(seqs, " "), iters, threads,
-                                     fast_path ? " --fast-path" : "");
+    const auto command =
+        fmt::format("{} {} {} --batch {} --seq {} --iters {} --threads {}{}", python, script.string(), dir.string(),
+                    batch_size, fmt::join(seqs, " "), iters, threads, fast_path ? " --fast-path" : "");
     auto output = vikcse::bench::run_peer(command);
     std::size_t found = 0;
     for (const auto& line : output.lines) {
@@ -139,8 +139,8 @@ int main(int argc, char** argv) {
     ort.note = fmt::format("skipped: onnxruntime-node is not installed; run `npm ci` in {}", ort_dir.string());
   } else {
     const auto onnx = dir / "model.onnx";
-    auto exported = vikcse::bench::run_peer(fmt::format("{} {} {} {}", python, (peers / "export_onnx.py").string(),
-                                                        dir.string(), onnx.string()));
+    auto exported = vikcse::bench::run_peer(
+        fmt::format("{} {} {} {}", python, (peers / "export_onnx.py").string(), dir.string(), onnx.string()));
     int opset = 0;
     for (const auto& line : exported.lines) opset = std::max(opset, line.value("opset", 0));
     const auto script = (ort_dir / "ort_encoder.js").string();
@@ -156,8 +156,8 @@ int main(int argc, char** argv) {
         check_mask.push_back(padded ? 0 : 1);
       }
       auto ids = torch::tensor(check_ids, torch::kLong).view({check_batch, check_seq});
-      vikcse::TokenBatch batch{ids, torch::tensor(check_mask, torch::kLong).view({check_batch, check_seq}),
-                               torch::zeros_like(ids), {}};
+      vikcse::TokenBatch batch{
+          ids, torch::tensor(check_mask, torch::kLong).view({check_batch, check_seq}), torch::zeros_like(ids), {}};
       torch::Tensor ours_hidden;
       {
         torch::InferenceMode guard;
@@ -185,10 +185,10 @@ int main(int argc, char** argv) {
       if (ort.max_abs_diff < 0) {
         ort.note = "FAILED (agreement check): " + checked.text;
       } else {
-        auto timed = vikcse::bench::run_peer(fmt::format("{} {} {} --batch {} --seq {} --iters {} --warmup 1 "
-                                                         "--threads {} --vocab {}",
-                                                         node, script, onnx.string(), batch_size,
-                                                         fmt::join(seqs, " "), iters, threads, config.vocab_size));
+        auto timed = vikcse::bench::run_peer(fmt::format(
+            "{} {} {} --batch {} --seq {} --iters {} --warmup 1 "
+            "--threads {} --vocab {}",
+            node, script, onnx.string(), batch_size, fmt::join(seqs, " "), iters, threads, config.vocab_size));
         std::size_t found = 0;
         for (const auto& line : timed.lines) {
           for (std::size_t i = 0; i < seqs.size(); ++i) {
@@ -200,9 +200,10 @@ int main(int argc, char** argv) {
           ort.peak_rss_mib = std::max(ort.peak_rss_mib, line.value("peak_rss_mib", 0.0));
         }
         ort.note = found == seqs.size()
-                       ? fmt::format("onnxruntime-node {} (CPU, graph optimization 'all', intra-op threads {}) on an "
-                                     "ONNX export (opset {}) of the same weights",
-                                     ort.version, threads, opset)
+                       ? fmt::format(
+                             "onnxruntime-node {} (CPU, graph optimization 'all', intra-op threads {}) on an "
+                             "ONNX export (opset {}) of the same weights",
+                             ort.version, threads, opset)
                        : "FAILED: " + timed.text;
       }
     }
@@ -210,8 +211,8 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
 
   nlohmann::json results = nlohmann::json::array();
-  fmt::print("{:>5} | {:>13} | {:>12} | {:>7} | {:>11} | {:>12} | {:>6} | {:>10} | {:>6}{}\n", "seq",
-             "vikcse sent/s", "tokens/s", "MFU", "peer sent/s", "peer tok/s", "ratio", "ORT sent/s", "vs ORT",
+  fmt::print("{:>5} | {:>13} | {:>12} | {:>7} | {:>11} | {:>12} | {:>6} | {:>10} | {:>6}{}\n", "seq", "vikcse sent/s",
+             "tokens/s", "MFU", "peer sent/s", "peer tok/s", "ratio", "ORT sent/s", "vs ORT",
              bf16 ? " | bf16 sent/s" : "");
   for (std::size_t i = 0; i < seqs.size(); ++i) {
     const double sentences = static_cast<double>(batch_size) / ours[i];
@@ -221,16 +222,22 @@ int main(int argc, char** argv) {
     const double ort_sentences = ort.seconds[i] > 0 ? static_cast<double>(batch_size) / ort.seconds[i] : 0.0;
     const double ort_ratio = ort.seconds[i] > 0 ? ort.seconds[i] / ours[i] : 0.0;
     const double bf16_sentences = bf16 ? static_cast<double>(batch_size) / ours_bf16[i] : 0.0;
-    fmt::print("{:>5} | {:>13.1f} | {:>12.0f} | {:>6.1f}% | {:>11.1f} | {:>12.0f} | {:>5.2f}x | {:>10.1f} | "
-               "{:>5.2f}x{}\n",
-               seqs[i], sentences, sentences * static_cast<double>(seqs[i]), 100.0 * mfu, peer_sentences,
-               peer_sentences * static_cast<double>(seqs[i]), ratio, ort_sentences, ort_ratio,
-               bf16 ? fmt::format(" | {:>11.1f}", bf16_sentences) : "");
-    results.push_back({{"seq", seqs[i]}, {"batch", batch_size}, {"vikcse_sentences_per_s", sentences},
+    fmt::print(
+        "{:>5} | {:>13.1f} | {:>12.0f} | {:>6.1f}% | {:>11.1f} | {:>12.0f} | {:>5.2f}x | {:>10.1f} | "
+        "{:>5.2f}x{}\n",
+        seqs[i], sentences, sentences * static_cast<double>(seqs[i]), 100.0 * mfu, peer_sentences,
+        peer_sentences * static_cast<double>(seqs[i]), ratio, ort_sentences, ort_ratio,
+        bf16 ? fmt::format(" | {:>11.1f}", bf16_sentences) : "");
+    results.push_back({{"seq", seqs[i]},
+                       {"batch", batch_size},
+                       {"vikcse_sentences_per_s", sentences},
                        {"vikcse_tokens_per_s", sentences * static_cast<double>(seqs[i])},
-                       {"vikcse_fraction_of_gemm_rate", mfu}, {"peer_sentences_per_s", peer_sentences},
-                       {"ratio_vikcse_over_peer", ratio}, {"ort_sentences_per_s", ort_sentences},
-                       {"ratio_vikcse_over_ort", ort_ratio}, {"vikcse_bf16_sentences_per_s", bf16_sentences}});
+                       {"vikcse_fraction_of_gemm_rate", mfu},
+                       {"peer_sentences_per_s", peer_sentences},
+                       {"ratio_vikcse_over_peer", ratio},
+                       {"ort_sentences_per_s", ort_sentences},
+                       {"ratio_vikcse_over_ort", ort_ratio},
+                       {"vikcse_bf16_sentences_per_s", bf16_sentences}});
   }
   fmt::print("\npeer: {}\nORT: {}\n", peer_note, ort.note);
   if (ort.max_abs_diff >= 0) {
@@ -238,15 +245,23 @@ int main(int argc, char** argv) {
                ort.max_abs_diff <= ort_tolerance ? "agrees with" : "DISAGREES with", ort.max_abs_diff,
                ort.max_abs_diff <= ort_tolerance ? "" : fmt::format(" > {:.0e}", ort_tolerance));
   }
-  fmt::print("ratio = vikcse throughput / peer throughput; vs ORT = vikcse throughput / ORT throughput;\n"
-             "MFU = model FLOP/s / measured GEMM FLOP/s\n"
-             "peak RSS: vikcse {:.0f} MiB, peer {:.0f} MiB, ORT {:.0f} MiB\n",
-             our_rss, peer_rss, ort.peak_rss_mib);
+  fmt::print(
+      "ratio = vikcse throughput / peer throughput; vs ORT = vikcse throughput / ORT throughput;\n"
+      "MFU = model FLOP/s / measured GEMM FLOP/s\n"
+      "peak RSS: vikcse {:.0f} MiB, peer {:.0f} MiB, ORT {:.0f} MiB\n",
+      our_rss, peer_rss, ort.peak_rss_mib);
   if (!json_path.empty()) {
-    nlohmann::json doc{{"benchmark", "encoder_throughput"}, {"threads", threads}, {"gemm_gflops", gemm / 1e9},
-                       {"peer", peer_note}, {"peak_rss_mib", our_rss}, {"peer_peak_rss_mib", peer_rss},
-                       {"ort", ort.note}, {"ort_version", ort.version}, {"ort_peak_rss_mib", ort.peak_rss_mib},
-                       {"ort_max_abs_diff", ort.max_abs_diff}, {"results", results}};
+    nlohmann::json doc{{"benchmark", "encoder_throughput"},
+                       {"threads", threads},
+                       {"gemm_gflops", gemm / 1e9},
+                       {"peer", peer_note},
+                       {"peak_rss_mib", our_rss},
+                       {"peer_peak_rss_mib", peer_rss},
+                       {"ort", ort.note},
+                       {"ort_version", ort.version},
+                       {"ort_peak_rss_mib", ort.peak_rss_mib},
+                       {"ort_max_abs_diff", ort.max_abs_diff},
+                       {"results", results}};
     vikcse::detail::write_text_atomically(json_path, doc.dump(2) + "\n");
   }
   return 0;

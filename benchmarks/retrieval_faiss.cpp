@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -20,35 +21,12 @@
 
 namespace {
 
-constexpr const char* help = R"(retrieval_faiss: FAISS flat / IVF / HNSW top-k cosine search against exact search
-(vikcse::ExactCosineRetriever) over random unit vectors, in the same run.
-
-  --rows N             bank rows (default 1000000)
-  --dim N              feature dimension (default 512)
-  --queries N          query count (default 1000)
-  --k N                neighbours per query; recall@k is measured (default 1)
-  --kinds LIST         comma-separated subset of flat,ivf,hnsw (default flat,ivf,hnsw)
-  --nlist N            IVF cells (default 1024)
-  --nprobe N           IVF cells visited per query (default 16)
-  --train-rows N       IVF k-means training rows (default 64 * nlist)
-  --hnsw-rows N        HNSW is built on the first N bank rows only, with its own exact reference on
-                       those rows (default min(rows, 50000): Debian's FAISS build inserted ~120 rows/s at dim 512 on a
-                       shared 2-core machine)
-  --hnsw-m N           HNSW neighbours per node (default 16)
-  --ef-search N        HNSW efSearch (default 64)
-  --ef-construction N  HNSW efConstruction (default 40)
-  --query-noise X      0: queries are independent random unit vectors (the hard case for approximate
-                       search); X > 0: each query is a bank row plus Gaussian noise of norm ~X (default 0)
-  --threads N          LibTorch and OpenMP threads (default: hardware)
-  --seed N             random seed (default 0)
-  --json FILE          also write the results as JSON
-)";
+constexpr const char* description = R"(retrieval_faiss: FAISS flat / IVF / HNSW top-k cosine search against exact search
+(vikcse::ExactCosineRetriever) over random unit vectors, in the same run.)";
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 /// Fraction of the exact top-k indices found among the approximate top-k, per query, averaged.
 double recall(const torch::Tensor& got, const torch::Tensor& exact) {
@@ -69,29 +47,59 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
-  vikcse::bench::Args args(argc, argv, help);
-  const auto rows = args.get_int("--rows", 1000000);
-  const auto dim = args.get_int("--dim", 512);
-  const auto n_queries = args.get_int("--queries", 1000);
-  const auto k = args.get_int("--k", 1);
-  const auto kinds_text = args.get("--kinds", "flat,ivf,hnsw");
-  const auto nlist = args.get_int("--nlist", 1024);
-  const auto nprobe = args.get_int("--nprobe", 16);
-  const auto train_rows = args.get_int("--train-rows", 0);
-  const auto hnsw_rows = std::min<long long>(rows, args.get_int("--hnsw-rows", 50000));
-  const auto hnsw_m = args.get_int("--hnsw-m", 16);
-  const auto ef_search = args.get_int("--ef-search", 64);
-  const auto ef_construction = args.get_int("--ef-construction", 40);
-  const double query_noise = std::stod(args.get("--query-noise", "0"));
-  const int threads = vikcse::configure_threads(static_cast<int>(args.get_int("--threads", 0)));
-  const auto seed = args.get_int("--seed", 0);
-  const auto json_path = args.get("--json", "");
-  args.check_unknown();
-  if (rows < 1 || dim < 1 || n_queries < 1 || k < 1 || k > rows) {
-    fmt::print(stderr, "error: need rows, dim, queries >= 1 and 1 <= k <= rows (see --help)\n");
-    return 2;
+  std::int64_t rows = 1000000, dim = 512, n_queries = 1000, k = 1, nlist = 1024, nprobe = 16, train_rows = 0;
+  std::int64_t hnsw_rows = 50000, hnsw_m = 16, ef_search = 64, ef_construction = 40, seed = 0;
+  std::vector<std::string> kinds{"flat", "ivf", "hnsw"};
+  double query_noise = 0.0;
+  int threads = 0;
+  std::string json_path;
+  const auto positive = vikcse::cli::positive_integer();
+  CLI::App app{description, "retrieval_faiss"};
+  app.option_defaults()->always_capture_default();
+  app.add_option("--rows", rows, "bank rows")->check(positive);
+  app.add_option("--dim", dim, "feature dimension")->check(positive);
+  app.add_option("--queries", n_queries, "query count")->check(positive);
+  auto* k_option = app.add_option("--k", k, "neighbours per query; recall@k is measured")->check(positive);
+  app.add_option("--kinds", kinds, "index kinds to run, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"flat", "ivf", "hnsw"}));
+  auto* nlist_option = app.add_option("--nlist", nlist, "IVF cells (at most --rows)")->check(positive);
+  app.add_option("--nprobe", nprobe, "IVF cells visited per query (clamped to --nlist)")->check(positive);
+  app.add_option("--train-rows", train_rows, "IVF k-means training rows (0: 64 * nlist)")
+      ->check(vikcse::cli::non_negative_integer());
+  // Debian's FAISS build inserted ~120 rows/s into HNSW at dim 512 on a shared 2-core machine.
+  app.add_option("--hnsw-rows", hnsw_rows,
+                 "HNSW is built on the first min(N, --rows) bank rows only, with its own exact reference on them")
+      ->check(positive);
+  app.add_option("--hnsw-m", hnsw_m, "HNSW neighbours per node")->check(positive);
+  app.add_option("--ef-search", ef_search, "HNSW efSearch")->check(positive);
+  app.add_option("--ef-construction", ef_construction, "HNSW efConstruction")->check(positive);
+  app.add_option("--query-noise", query_noise,
+                 "0: independent random unit queries (the hard case); X > 0: bank rows plus noise of norm ~X")
+      ->check(vikcse::cli::non_negative_real());
+  app.add_option("--threads", threads, "LibTorch and OpenMP threads (0: hardware)")
+      ->check(vikcse::cli::non_negative_integer());
+  app.add_option("--seed", seed, "random seed")->check(vikcse::cli::non_negative_integer());
+  app.add_option("--json", json_path, "also write the results as JSON")->check(vikcse::cli::writable_file());
+  const auto wants = [&](const std::string& kind) {
+    return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+  };
+  try {
+    app.parse(argc, argv);
+    hnsw_rows = std::min(rows, hnsw_rows);
+    // Checks between options: each exact search needs k <= its bank's rows; IVF needs nlist <= rows.
+    if (const auto searched = wants("hnsw") ? hnsw_rows : rows; k > searched) {
+      throw CLI::ValidationError(k_option->get_name(), fmt::format("{} exceeds the {} bank rows searched{}", k,
+                                                                   searched, wants("hnsw") ? " by HNSW" : ""));
+    }
+    if (wants("ivf") && nlist > rows) {
+      throw CLI::ValidationError(nlist_option->get_name(),
+                                 fmt::format("IVF needs nlist <= --rows, got nlist {} and {} rows", nlist, rows));
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
   }
-  const auto wants = [&](const std::string& kind) { return kinds_text.find(kind) != std::string::npos; };
+  threads = vikcse::configure_threads(threads);
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
 
@@ -109,8 +117,7 @@ int main(int argc, char** argv) {
     queries = torch::randn({n_queries, dim});
   }
   queries = queries / queries.norm(2, -1, true);
-  fmt::print("data generated in {:.1f} s, peak RSS {:.0f} MiB\n", seconds_since(start),
-             vikcse::bench::peak_rss_mib());
+  fmt::print("data generated in {:.1f} s, peak RSS {:.0f} MiB\n", seconds_since(start), vikcse::bench::peak_rss_mib());
 
   std::vector<Row> results;
   auto exact_search = [&](const torch::Tensor& b, const std::string& label) {
@@ -130,8 +137,8 @@ int main(int argc, char** argv) {
     start = Clock::now();
     const auto top = retriever.search(queries, b, k);
     const double s = seconds_since(start);
-    results.push_back({label, b.size(0), build, s, n_queries / s, recall(top.indices, exact.indices),
-                       vikcse::bench::peak_rss_mib()});
+    results.push_back(
+        {label, b.size(0), build, s, n_queries / s, recall(top.indices, exact.indices), vikcse::bench::peak_rss_mib()});
     fmt::print("  {:<34} build {:8.1f} s  search {:7.2f} s\n", label, build, s);
   };
 
@@ -151,8 +158,7 @@ int main(int argc, char** argv) {
                   .hnsw_m = hnsw_m,
                   .ef_search = ef_search,
                   .ef_construction = ef_construction},
-                 sub, exact_sub,
-                 fmt::format("faiss HNSW M {} efS {} efC {}", hnsw_m, ef_search, ef_construction));
+                 sub, exact_sub, fmt::format("faiss HNSW M {} efS {} efC {}", hnsw_m, ef_search, ef_construction));
   }
 
   fmt::print("\n| method | bank rows | build s | search s | queries/s | recall@{} | peak RSS MiB |\n", k);

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,16 +24,8 @@
 
 namespace {
 
-constexpr const char* help = R"(tokenizer_throughput: tokens/s of vikcse's tokenizers against Hugging Face's (npm
-`tokenizers`) on the same sentences, in the same run.
-
-  --data DIR       shared data directory (default: $VIKCSE_DATA_DIR or ../shared/data)
-  --file PATH      sentences, one per line (default: DIR/corpora/wiki1m-subset.txt)
-  --repeats N      timed passes; the best is reported (default 5)
-  --threads N      threads of the batch mode, both sides (default 2)
-  --node CMD       node executable (default node); 'none' skips the peer
-  --json FILE      also write the results as JSON
-)";
+constexpr const char* description = R"(tokenizer_throughput: tokens/s of vikcse's tokenizers against Hugging Face's (npm
+`tokenizers`) on the same sentences, in the same run.)";
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -86,15 +79,39 @@ std::string shell_quote(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  vikcse::bench::Args args(argc, argv, help);
   const char* env_data = std::getenv("VIKCSE_DATA_DIR");
-  const std::filesystem::path data = args.get("--data", env_data != nullptr ? env_data : "../shared/data");
-  const std::filesystem::path file = args.get("--file", (data / "corpora" / "wiki1m-subset.txt").string());
-  const int repeats = static_cast<int>(args.get_int("--repeats", 5));
-  const auto threads = static_cast<unsigned>(args.get_int("--threads", 2));
-  const auto node = args.get("--node", "node");
-  const auto json_path = args.get("--json", "");
-  args.check_unknown();
+  std::string data_text = env_data != nullptr ? env_data : "../shared/data", file_text, node = "node", json_path;
+  int repeats = 5;
+  unsigned threads = 2;
+  CLI::App app{description, "tokenizer_throughput"};
+  app.option_defaults()->always_capture_default();
+  auto* data_option =
+      app.add_option("--data", data_text,
+                     "shared data directory, with tokenizers/ (default: $VIKCSE_DATA_DIR, else ../shared/data)")
+          ->check(CLI::ExistingDirectory);
+  auto* file_option =
+      app.add_option("--file", file_text, "sentences, one per line (default: DIR/corpora/wiki1m-subset.txt)")
+          ->check(CLI::ExistingFile);
+  app.add_option("--repeats", repeats, "timed passes; the best is reported")->check(vikcse::cli::positive_integer());
+  app.add_option("--threads", threads, "threads of the batch mode, both sides")->check(vikcse::cli::positive_integer());
+  app.add_option("--node", node, "node executable; 'none' skips the peer");
+  app.add_option("--json", json_path, "also write the results as JSON")->check(vikcse::cli::writable_file());
+  try {
+    app.parse(argc, argv);
+    // The defaults are checked too (CLI11 checks given values only), and the tokenizers the program reads.
+    vikcse::cli::validate(data_option, data_text, CLI::ExistingDirectory);
+    if (file_text.empty()) {
+      file_text = (std::filesystem::path(data_text) / "corpora" / "wiki1m-subset.txt").string();
+      vikcse::cli::validate(file_option, file_text, CLI::ExistingFile);
+    }
+    for (const char* name : {"bert-base-uncased", "roberta-base"}) {
+      vikcse::cli::validate(data_option, (std::filesystem::path(data_text) / "tokenizers" / name).string(),
+                            CLI::ExistingDirectory);
+    }
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  const std::filesystem::path data = data_text, file = file_text;
 
   std::vector<std::string> sentences;
   {
@@ -146,8 +163,11 @@ int main(int argc, char** argv) {
       const Measure& mine = mode == 0 ? m.first : m.second;
       const auto& peer = mode == 0 ? peer_single : peer_batch;
       const std::string mode_name = mode == 0 ? "1 thread" : fmt::format("batch, {} thr", threads);
-      nlohmann::json row = {{"tokenizer", name}, {"mode", mode_name}, {"tokens", mine.tokens},
-                            {"vikcse_seconds", mine.seconds}, {"vikcse_tokens_per_s", mine.rate()}};
+      nlohmann::json row = {{"tokenizer", name},
+                            {"mode", mode_name},
+                            {"tokens", mine.tokens},
+                            {"vikcse_seconds", mine.seconds},
+                            {"vikcse_tokens_per_s", mine.rate()}};
       if (!peer.is_null() && peer.contains(name)) {
         const double peer_tokens = peer[name]["tokens"].get<double>();
         const double peer_rate = peer_tokens / peer[name]["seconds"].get<double>();

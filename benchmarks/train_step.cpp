@@ -12,34 +12,34 @@
 
 namespace {
 
-constexpr const char* help = R"(train_step: seconds per unsupervised SimCSE training step (forward of two views,
+constexpr const char* description = R"(train_step: seconds per unsupervised SimCSE training step (forward of two views,
 InfoNCE, backward, gradient clipping, AdamW) of a BERT-base-shaped encoder, vikcse against
-python3-torch eager on the same weights, in the same run.
-
-  --batch N     sentences per step (default 64; 2N rows go through the encoder)
-  --seq N       tokens per sentence (default 32)
-  --iters N     timed steps (default 3, after 1 warm-up step)
-  --layers N    encoder layers (default 12)
-  --threads N   intra-op threads for both (default: hardware)
-  --python P    interpreter with torch (default /usr/bin/python3); 'none' skips the peer
-  --json FILE   also write the results as JSON
-)";
+python3-torch eager on the same weights, in the same run.)";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  vikcse::bench::Args args(argc, argv, help);
-  const auto batch_size = args.get_int("--batch", 64);
-  const auto seq = args.get_int("--seq", 32);
-  const int iters = static_cast<int>(args.get_int("--iters", 3));
-  const auto layers = args.get_int("--layers", 12);
-  const int threads = vikcse::configure_threads(static_cast<int>(args.get_int("--threads", 0)));
-  const auto python = args.get("--python", "/usr/bin/python3");
-  const auto json_path = args.get("--json", "");
-  args.check_unknown();
+  vikcse::BertConfig config;
+  std::int64_t batch_size = 64, seq = 32, layers = config.num_hidden_layers;
+  int iters = 3, threads = 0;
+  std::string python = "/usr/bin/python3", json_path;
+  CLI::App app{description, "train_step"};
+  app.option_defaults()->always_capture_default();
+  app.add_option("--batch", batch_size, "sentences per step (2N rows go through the encoder)")
+      ->check(vikcse::cli::positive_integer());
+  app.add_option("--seq", seq, "tokens per sentence")
+      ->check(vikcse::cli::integer_in(1, config.max_position_embeddings,
+                                      fmt::format("in [1, {}]", config.max_position_embeddings)));
+  app.add_option("--iters", iters, "timed steps, after 1 warm-up step")->check(vikcse::cli::positive_integer());
+  app.add_option("--layers", layers, "encoder layers")->check(vikcse::cli::positive_integer());
+  app.add_option("--threads", threads, "intra-op threads for both (0: hardware)")
+      ->check(vikcse::cli::non_negative_integer());
+  app.add_option("--python", python, "interpreter with torch; 'none' skips the peer");
+  app.add_option("--json", json_path, "also write the results as JSON")->check(vikcse::cli::writable_file());
+  CLI11_PARSE(app, argc, argv);
+  threads = vikcse::configure_threads(threads);
 
   torch::manual_seed(0);
-  vikcse::BertConfig config;
   config.num_hidden_layers = layers;
   vikcse::AutoModel model(config, {.add_pooling_layer = false});
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("vikcse-bench-train-{}", ::getpid());
@@ -88,10 +88,16 @@ int main(int argc, char** argv) {
   }
   fmt::print("peer: {}\n", peer_note);
   if (!json_path.empty()) {
-    nlohmann::json doc{{"benchmark", "train_step"}, {"threads", threads}, {"batch", batch_size}, {"seq", seq},
-                       {"vikcse_seconds_per_step", ours}, {"peer_seconds_per_step", peer},
-                       {"ratio_vikcse_over_peer", peer > 0 ? peer / ours : 0.0}, {"peak_rss_mib", our_rss},
-                       {"peer_peak_rss_mib", peer_rss}, {"peer", peer_note}};
+    nlohmann::json doc{{"benchmark", "train_step"},
+                       {"threads", threads},
+                       {"batch", batch_size},
+                       {"seq", seq},
+                       {"vikcse_seconds_per_step", ours},
+                       {"peer_seconds_per_step", peer},
+                       {"ratio_vikcse_over_peer", peer > 0 ? peer / ours : 0.0},
+                       {"peak_rss_mib", our_rss},
+                       {"peer_peak_rss_mib", peer_rss},
+                       {"peer", peer_note}};
     vikcse::detail::write_text_atomically(json_path, doc.dump(2) + "\n");
   }
   return 0;

@@ -45,11 +45,16 @@ function(vikcse_add_test)
     ENVIRONMENT "VIKCSE_TEST_DIR=${PROJECT_SOURCE_DIR}/tests;VIKCSE_DATA_DIR_DEFAULT=${VIKCSE_DATA_DIR}")
 endfunction()
 
+# The programs' one command-line parser: CLI11 (Debian's libcli11-dev, header-only). The library
+# itself does not depend on it.
+find_package(CLI11 CONFIG REQUIRED)
+
 # vikcse_add_program(NAME <name> SOURCES <files...> [TORCH])
 function(vikcse_add_program)
   cmake_parse_arguments(P "TORCH" "NAME" "SOURCES" ${ARGN})
   add_executable(${P_NAME} ${P_SOURCES})
   _vikcse_common_settings(${P_NAME})
+  target_link_libraries(${P_NAME} PRIVATE CLI11::CLI11)
   if(P_TORCH)
     target_precompile_headers(${P_NAME} REUSE_FROM vikcse_torch_pch)
   endif()

@@ -7,15 +7,17 @@
 ///   vikcse_eval --model DIR --pooler mask --template 'This sentence : "[X]" means [MASK] .' --senteval DIR
 ///   vikcse_eval --random-model DIR --layers 2 --senteval DIR     (demo: random weights, DIR's config + vocab)
 
-#include "support/cli.hpp"
+#include "support/cli_checks.hpp"
+
+#include <CLI/CLI.hpp>
 
 #include <vikcse/encoder/auto_model.hpp>
-#include <vikcse/eval/batcher.hpp>
 #include <vikcse/eval/cls_head.hpp>
 #include <vikcse/eval/embedding_cache.hpp>
 #include <vikcse/eval/model_embedder.hpp>
 #include <vikcse/eval/senteval.hpp>
 #include <vikcse/threads.hpp>
+#include <vikcse/tokenizer/batch.hpp>
 #include <vikcse/tokenizer/byte_level_bpe.hpp>
 #include <vikcse/tokenizer/wordpiece.hpp>
 #include <vikcse/util/progress.hpp>
@@ -32,50 +34,6 @@
 #include <vector>
 
 namespace {
-
-constexpr const char* usage = R"(vikcse_eval: SentEval-equivalent evaluation of a sentence encoder
-
-Usage: vikcse_eval (--model DIR | --random-model DIR) --senteval DIR [options]
-
-Model:
-  --model DIR            Hugging Face checkpoint directory (config.json, weights, tokenizer files)
-  --random-model DIR     demo: random weights from DIR/config.json (+ DIR's tokenizer files)
-  --layers N             with --random-model: override num_hidden_layers (small = fast)
-  --init-seed N          with --random-model: initialisation seed (default 42)
-  --tokenizer DIR        tokenizer files from DIR instead of the model directory
-Pooler:
-  --pooler NAME          cls | cls_before_pooler | avg | avg_first_last | avg_top2 | mask
-                         (default cls_before_pooler). cls = [CLS] + MLP head: the trained MLP of a
-                         checkpoint written by this library (vikcse_heads.safetensors), else BERT's
-                         pretrained pooler; the output says which
-  --first embeddings|layer1   avg_first_last's first layer (default embeddings)
-  --template TEXT        mask pooler template with [X] and exactly one [MASK]
-                         (default: This sentence : "[X]" means [MASK] .)
-  --no-append-period     mask pooler: do not append '.' to sentences (PromptBERT eval appends it)
-  --lowercase            lower-case sentences before templating (VIKCSE evaluation)
-Tasks:
-  --senteval DIR         SentEval data directory (holds downstream/)
-  --tasks LIST           comma list: sts, transfer, all, STS12..STS16, STSBenchmark, SICKRelatedness,
-                         STSBenchmark-dev, SICKRelatedness-dev, MR, CR, SUBJ, MPQA, SST2, SST5, TREC, MRPC
-                         (default sts)
-  --mode test|fast       transfer classifier protocol: 10-fold Adam (test; reports the test accuracy,
-                         SentEval acc) or 5-fold RMSprop (fast; reports the cross-validation
-                         accuracy, SentEval devacc)
-  --seed N               seed of the transfer tasks' folds and classifiers (default 1111, SentEval's)
-  --sts-cosine float32|float64
-                         arithmetic of the STS cosine (default float32, as SentEval; float64 breaks
-                         float32 ties apart and can move a Spearman)
-Run:
-  --batch-size N         sentences per encoder call (default 128)
-  --cache DIR            cache embeddings in DIR, keyed by the contents of the weights and tokenizer
-                         files, the pooler (and template), the precision and the dataset
-  --json FILE            write every number as JSON (atomically)
-  --bf16                 encode in bfloat16 (fast on CPUs with AVX512-BF16; benchmarks/bf16_sts measures
-                         what it costs in Spearman)
-  --threads N            intra-op threads (default: all cores or OMP_NUM_THREADS)
-  --no-progress          no progress bar on stderr
-  --help                 this text
-)";
 
 struct Args {
   std::optional<std::filesystem::path> model, random_model, tokenizer, senteval, json, cache;
@@ -96,72 +54,96 @@ struct Args {
   bool bf16 = false;
 };
 
-
-Args parse(int argc, char** argv) {
-  Args a;
-  vikcse::cli::parse_options(argc, argv, usage, [&](const std::string& flag, const vikcse::cli::NextValue& value) {
-    if (flag == "--model") {
-      a.model = value();
-    } else if (flag == "--random-model") {
-      a.random_model = value();
-    } else if (flag == "--tokenizer") {
-      a.tokenizer = value();
-    } else if (flag == "--layers") {
-      a.layers = vikcse::cli::to_int(flag, value());
-    } else if (flag == "--init-seed") {
-      a.init_seed = static_cast<std::uint64_t>(vikcse::cli::to_int(flag, value()));
-    } else if (flag == "--seed") {
-      const auto seed = vikcse::cli::to_int(flag, value());
-      if (seed < 0) vikcse::throw_error<vikcse::invalid_argument>("--seed: expected >= 0, got {}", seed);
-      a.seed = static_cast<std::uint64_t>(seed);
-    } else if (flag == "--sts-cosine") {
-      a.sts_cosine = value();
-    } else if (flag == "--pooler") {
-      a.pooler = value();
-    } else if (flag == "--first") {
-      a.first = value();
-    } else if (flag == "--template") {
-      a.template_text = value();
-    } else if (flag == "--no-append-period") {
-      a.append_period = false;
-    } else if (flag == "--lowercase") {
-      a.lowercase = true;
-    } else if (flag == "--bf16") {
-      a.bf16 = true;
-    } else if (flag == "--senteval") {
-      a.senteval = value();
-    } else if (flag == "--tasks") {
-      a.tasks = vikcse::cli::split_list(value());
-    } else if (flag == "--mode") {
-      a.mode = value();
-    } else if (flag == "--batch-size") {
-      a.batch_size = vikcse::cli::to_int(flag, value());
-    } else if (flag == "--cache") {
-      a.cache = value();
-    } else if (flag == "--json") {
-      a.json = value();
-    } else if (flag == "--threads") {
-      a.threads = static_cast<int>(vikcse::cli::to_int(flag, value()));
-    } else if (flag == "--no-progress") {
-      a.progress = false;
-    } else {
-      return false;
-    }
-    return true;
-  });
-  if (a.model.has_value() == a.random_model.has_value()) {
-    vikcse::throw_error<vikcse::invalid_argument>("give exactly one of --model DIR or --random-model DIR (see --help)");
-  }
-  if (!a.senteval) vikcse::throw_error<vikcse::invalid_argument>("--senteval DIR is required (see --help)");
-  if (a.mode != "test" && a.mode != "fast") vikcse::throw_error<vikcse::invalid_argument>("--mode: expected test or fast, got '{}'", a.mode);
-  if (a.sts_cosine != "float32" && a.sts_cosine != "float64") {
-    vikcse::throw_error<vikcse::invalid_argument>("--sts-cosine: expected float32 or float64, got '{}'", a.sts_cosine);
-  }
-  if (a.first != "embeddings" && a.first != "layer1") {
-    vikcse::throw_error<vikcse::invalid_argument>("--first: expected embeddings or layer1, got '{}'", a.first);
-  }
-  if (a.batch_size <= 0) vikcse::throw_error<vikcse::invalid_argument>("--batch-size: expected > 0, got {}", a.batch_size);
-  return a;
+/// The command line of vikcse_eval (CLI11: --help, typed options, checks, errors naming the option).
+void add_options(CLI::App& app, Args& a) {
+  app.description("vikcse_eval: SentEval-equivalent evaluation of a sentence encoder");
+  app.footer("Usage: vikcse_eval (--model DIR | --random-model DIR) --senteval DIR [options]");
+  auto* model =
+      app.add_option("--model", a.model, "Hugging Face checkpoint directory (config.json, weights, tokenizer files)")
+          ->check(CLI::ExistingDirectory)
+          ->group("Model");
+  auto* random = app.add_option("--random-model", a.random_model,
+                                "demo: random weights from DIR/config.json (+ DIR's tokenizer files)")
+                     ->check(CLI::ExistingDirectory)
+                     ->group("Model");
+  model->excludes(random);
+  app.add_option("--layers", a.layers, "with --random-model: override num_hidden_layers (small = fast)")
+      ->check(vikcse::cli::positive_integer())
+      ->group("Model");
+  app.add_option("--init-seed", a.init_seed, "with --random-model: initialisation seed")
+      ->check(vikcse::cli::non_negative_integer())
+      ->capture_default_str()
+      ->group("Model");
+  app.add_option("--tokenizer", a.tokenizer, "tokenizer files from DIR instead of the model directory")
+      ->check(CLI::ExistingDirectory)
+      ->group("Model");
+  app.add_option("--pooler", a.pooler,
+                 "cls = [CLS] + MLP head: the trained MLP of a checkpoint written by this library "
+                 "(vikcse_heads.safetensors), else BERT's pretrained pooler; the output says which")
+      ->check(CLI::IsMember({"cls", "cls_before_pooler", "avg", "avg_first_last", "avg_top2", "mask"}))
+      ->capture_default_str()
+      ->group("Pooler");
+  app.add_option("--first", a.first, "avg_first_last's first layer")
+      ->check(CLI::IsMember({"embeddings", "layer1"}))
+      ->capture_default_str()
+      ->group("Pooler");
+  app.add_option("--template", a.template_text, "mask pooler template with [X] and exactly one [MASK]")
+      ->capture_default_str()
+      ->group("Pooler");
+  app.add_flag_callback(
+         "--no-append-period", [&a] { a.append_period = false; },
+         "mask pooler: do not append '.' to sentences (PromptBERT eval appends it)")
+      ->group("Pooler");
+  app.add_flag("--lowercase", a.lowercase, "lower-case sentences before templating (VIKCSE evaluation)")
+      ->group("Pooler");
+  app.add_option("--senteval", a.senteval, "SentEval data directory (holds downstream/)")
+      ->required()
+      ->check(CLI::ExistingDirectory)
+      ->group("Tasks");
+  app.add_option("--tasks", a.tasks,
+                 "comma list: sts, transfer, all, STS12..STS16, STSBenchmark, SICKRelatedness, STSBenchmark-dev, "
+                 "SICKRelatedness-dev, MR, CR, SUBJ, MPQA, SST2, SST5, TREC, MRPC")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->group("Tasks");
+  app.add_option("--mode", a.mode,
+                 "transfer classifier protocol: 10-fold Adam (test; reports the test accuracy, SentEval acc) or "
+                 "5-fold RMSprop (fast; reports the cross-validation accuracy, SentEval devacc)")
+      ->check(CLI::IsMember({"test", "fast"}))
+      ->capture_default_str()
+      ->group("Tasks");
+  app.add_option("--seed", a.seed, "seed of the transfer tasks' folds and classifiers (SentEval's 1111)")
+      ->check(vikcse::cli::non_negative_integer())
+      ->capture_default_str()
+      ->group("Tasks");
+  app.add_option("--sts-cosine", a.sts_cosine,
+                 "arithmetic of the STS cosine (float32 as SentEval; float64 breaks float32 ties apart and can "
+                 "move a Spearman)")
+      ->check(CLI::IsMember({"float32", "float64"}))
+      ->capture_default_str()
+      ->group("Tasks");
+  app.add_option("--batch-size", a.batch_size, "sentences per encoder call")
+      ->check(vikcse::cli::positive_integer())
+      ->capture_default_str()
+      ->group("Run");
+  app.add_option("--cache", a.cache,
+                 "cache embeddings in DIR, keyed by the contents of the weights and tokenizer files, the pooler (and "
+                 "template), the precision and the dataset")
+      ->group("Run");
+  app.add_option("--json", a.json, "write every number as JSON (atomically)")
+      ->check(vikcse::cli::writable_file())
+      ->group("Run");
+  app.add_flag("--bf16", a.bf16,
+               "encode in bfloat16 (fast on CPUs with AVX512-BF16; benchmarks/bf16_sts measures what it costs in "
+               "Spearman)")
+      ->group("Run");
+  app.add_option("--threads", a.threads, "intra-op threads (0: all cores or OMP_NUM_THREADS)")
+      ->check(vikcse::cli::non_negative_integer())
+      ->capture_default_str()
+      ->group("Run");
+  app.add_flag_callback(
+         "--no-progress", [&a] { a.progress = false; }, "no progress bar on stderr")
+      ->group("Run");
 }
 
 // Draws one progress bar per dataset being encoded.
@@ -171,7 +153,8 @@ public:
     if (!bar_ || dataset != dataset_) {
       bar_.reset();
       dataset_ = std::string(dataset);
-      bar_ = std::make_unique<vikcse::ProgressBar>(std::cerr, total, vikcse::ProgressBarOptions{.label = dataset_, .unit = "sent"});
+      bar_ = std::make_unique<vikcse::ProgressBar>(std::cerr, total,
+                                                   vikcse::ProgressBarOptions{.label = dataset_, .unit = "sent"});
     }
     bar_->set(done);
     if (done >= total) bar_.reset();
@@ -184,7 +167,7 @@ private:
 
 // The tokenizer side of the model: batching, a token-count sort key and the special tokens.
 struct TextSide {
-  vikcse::TokenizeFn tokenize;
+  vikcse::TokenizeFunction tokenize;
   std::function<std::size_t(const std::string&)> length;
   vikcse::SpecialTokens special;
 };
@@ -192,8 +175,8 @@ struct TextSide {
 template <typename TokenizerType>
 TextSide text_side(TokenizerType tokenizer) {
   auto shared = std::make_shared<const TokenizerType>(std::move(tokenizer));
-  return {vikcse::make_tokenize_fn(shared), [shared](const std::string& s) { return shared->encode(s).size(); },
-          shared->special_tokens()};
+  return {vikcse::tokenize_function(shared), [shared](const std::string& s) { return shared->encode(s).size(); },
+          vikcse::require_special_tokens(*shared)};
 }
 
 // WordPiece for BERT, byte-level BPE for RoBERTa (config.json's model_type).
@@ -227,16 +210,19 @@ int run(const Args& args) {
   if (args.bf16) model->to(torch::kBFloat16);
   const auto text = load_text_side(tokenizer_dir, model.config().model_type);
   const auto& special = text.special;
-  vikcse::ModelEmbedderOptions embed_options;
+  vikcse::EmbedderOptions embed_options;
   embed_options.pooler.kind = vikcse::parse_pooler_kind(args.pooler);
   embed_options.pooler.first = args.first == "layer1" ? vikcse::FirstLayer::layer1 : vikcse::FirstLayer::embeddings;
-  embed_options.pooler.mask_token_id = special.mask;
+  // SentEval's batchers never truncate: a sentence longer than the model's positions is an error.
   embed_options.max_length = model.config().max_position_embeddings;
+  embed_options.truncate = false;
   std::string pooler_id = args.pooler;
   if (embed_options.pooler.kind == vikcse::PoolerKind::mask) {
-    embed_options.prompt.emplace(args.template_text, special.mask_token,
-                                 vikcse::PromptTemplateOptions{.append_period = args.append_period, .lowercase = args.lowercase});
-    pooler_id += fmt::format(":{}:period={}:lower={}", embed_options.prompt->text(), args.append_period, args.lowercase);
+    const vikcse::PromptTemplate tpl(args.template_text, special.mask_token);
+    embed_options.layout = vikcse::make_prompt_layout(tpl, text.tokenize, special);
+    embed_options.append_period = args.append_period;
+    embed_options.lowercase = args.lowercase;
+    pooler_id += fmt::format(":{}:period={}:lower={}", tpl.text(), args.append_period, args.lowercase);
   } else if (embed_options.pooler.kind == vikcse::PoolerKind::avg_first_last) {
     pooler_id += ":" + args.first;
   }
@@ -247,13 +233,14 @@ int run(const Args& args) {
     embed_options.pooler.head = cls_head->apply;
     pooler_id += ":head=" + cls_head->id();
   }
-  auto embedder = vikcse::make_model_embedder(model, text.tokenize, embed_options);
+  auto embedder = vikcse::make_embedder(model, text.tokenize, special, embed_options);
 
   vikcse::SentEvalOptions options;
   options.senteval_dir = *args.senteval;
   options.encode.batch_size = args.batch_size;
   options.encode.length = text.length;  // sort by token count (a template adds the same count to every sentence)
-  options.transfer = vikcse::TransferOptions::for_mode(args.mode == "test" ? vikcse::TransferMode::test : vikcse::TransferMode::fast);
+  options.transfer =
+      vikcse::TransferOptions::for_mode(args.mode == "test" ? vikcse::TransferMode::test : vikcse::TransferMode::fast);
   options.transfer.seed = args.seed;
   options.sts.cosine =
       args.sts_cosine == "float32" ? vikcse::CosinePrecision::float32 : vikcse::CosinePrecision::float64;
@@ -299,8 +286,16 @@ int run(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app;
+  Args args;
+  add_options(app, args);
+  CLI11_PARSE(app, argc, argv);
+  if (!args.model && !args.random_model) {
+    std::cerr << "vikcse_eval: give one of --model DIR or --random-model DIR (see --help)\n";
+    return 2;
+  }
   try {
-    return run(parse(argc, argv));
+    return run(args);
   } catch (const std::exception& e) {
     std::cerr << "\nvikcse_eval: error: " << e.what() << "\n";
     return 1;

@@ -9,18 +9,21 @@
 ///   vikcse_reproduce --method vikcse --model bert-base-uncased/ --corpus wiki1m_for_simcse.txt
 ///                    --kb flickr30k_clip_image_features.npy --senteval SentEval/data
 
-#include "support/cli.hpp"
+#include "support/cli_checks.hpp"
+
+#include <CLI/CLI.hpp>
 
 #include <vikcse/encoder/auto_model.hpp>
+#include <vikcse/eval/model_embedder.hpp>
 #include <vikcse/eval/report.hpp>
 #include <vikcse/eval/senteval_data.hpp>
 #include <vikcse/eval/sts.hpp>
 #include <vikcse/knowledge/feature_file.hpp>
-#include <vikcse/methods.hpp>
-#include <vikcse/methods/embedder.hpp>
+#include <vikcse/methods/aliases.hpp>
 #include <vikcse/methods/hyperparameters.hpp>
 #include <vikcse/methods/paper_results.hpp>
-#include <vikcse/model/templates.hpp>
+#include <vikcse/methods/recipes.hpp>
+#include <vikcse/prompt/templates.hpp>
 #include <vikcse/threads.hpp>
 #include <vikcse/tokenizer/auto_tokenizer.hpp>
 #include <vikcse/train/trainer.hpp>
@@ -38,45 +41,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* usage = R"(vikcse_reproduce: train one method of the paper tables and print our row beside the paper's
-
-Usage:
-  vikcse_reproduce --method simcse|promptbert|mcse|vikcse --model DIR --corpus FILE --senteval DIR [options]
-
-Data:
-  --model DIR          Hugging Face BERT/RoBERTa checkpoint (config.json, weights; tokenizer files unless --tokenizer)
-  --tokenizer DIR      tokenizer directory (default: --model)
-  --corpus FILE        training sentences, one per line (wiki1m_for_simcse.txt)
-  --senteval DIR       SentEval data directory (holds downstream/)
-  --kb FILE            vikcse: knowledge-base features [M, D] (.npy/.safetensors)
-  --captions FILE      mcse: one caption per line
-  --image-features F   mcse: image features [captions, 2048] (.npy/.safetensors)
-Options (defaults: the reference setting of the method and backbone; --dry-run prints them):
-  --backbone NAME      bert-base|bert-large|roberta-base|roberta-large (default: from config.json's
-                       model_type and hidden_size)
-  --setting NAME       paper row to compare with: wiki (simcse, promptbert), wiki+flickr|wiki+coco (mcse, vikcse)
-  --steps N            stop after N steps (default: the reference epochs)
-  --batch-size N       --lr X   --epochs N   --eval-steps N   --seed N
-  --max-length N       token cap, counted as the method counts it (see --dry-run)
-  --tasks LIST         comma-separated STS tasks to report (default: the seven of the paper)
-  --out DIR            checkpoints and metrics.jsonl (default: vikcse-reproduce-out)
-The reference code's own choices, each off by default (the library's protocol is the default):
-  --truncation MODE    vikcse: sentence (default: cut the sentence, keep the template and its mask) or
-                       whole-sequence (cut the templated string at --max-length, as the reference;
-                       rows that lose their mask leave the [MASK] terms)
-  --pad-to-max-length  pad every row to the longest possible row (the VIKCSE reference pads to 77)
-  --select-on SET      stsb-dev (default) or sts-test-avg (the seven STS test sets, VIKCSE's reference;
-                       optimistic scores, for reproduction only)
-  --lowercase-eval     lower-case evaluation sentences (VIKCSE's reference, also for RoBERTa)
-  --csv-corpus         read the corpus through a tab/quote CSV parser (VIKCSE's reference: quoted lines
-                       merge, 1,000,000 wiki1m lines give 995,447 rows) instead of line by line
-  --reference-delta-positions
-                       promptbert on RoBERTa: δ-pass positions from 0 (PromptBERT's bug) instead of 2
-  --reference-code     all of the above that apply to the method
-  --dry-run            print the effective settings and the first training batch, then exit
-  --help               this text
-)";
-
 struct Args {
   std::string method, backbone, setting, truncation = "sentence", select_on = "stsb-dev";
   fs::path model, tokenizer, corpus, senteval, kb, captions, image_features, out = "vikcse-reproduce-out";
@@ -87,49 +51,99 @@ struct Args {
   std::vector<std::string> tasks;
 };
 
-Args parse(int argc, char** argv) {
-  Args a;
-  bool reference_code = false;
-  vikcse::cli::parse_options(argc, argv, usage, [&](const std::string& k, const vikcse::cli::NextValue& value) {
-    if (k == "--method") a.method = value();
-    else if (k == "--backbone") a.backbone = value();
-    else if (k == "--setting") a.setting = value();
-    else if (k == "--model") a.model = value();
-    else if (k == "--tokenizer") a.tokenizer = value();
-    else if (k == "--corpus") a.corpus = value();
-    else if (k == "--senteval") a.senteval = value();
-    else if (k == "--kb") a.kb = value();
-    else if (k == "--captions") a.captions = value();
-    else if (k == "--image-features") a.image_features = value();
-    else if (k == "--out") a.out = value();
-    else if (k == "--steps") a.steps = vikcse::cli::to_int(k, value());
-    else if (k == "--batch-size") a.batch_size = vikcse::cli::to_int(k, value());
-    else if (k == "--epochs") a.epochs = vikcse::cli::to_int(k, value());
-    else if (k == "--eval-steps") a.eval_steps = vikcse::cli::to_int(k, value());
-    else if (k == "--seed") a.seed = vikcse::cli::to_int(k, value());
-    else if (k == "--max-length") a.max_length = vikcse::cli::to_int(k, value());
-    else if (k == "--lr") a.lr = vikcse::cli::to_double(k, value());
-    else if (k == "--tasks") a.tasks = vikcse::cli::split_list(value());
-    else if (k == "--truncation") a.truncation = value();
-    else if (k == "--select-on") a.select_on = value();
-    else if (k == "--pad-to-max-length") a.pad_to_max_length = true;
-    else if (k == "--lowercase-eval") a.lowercase_eval = true;
-    else if (k == "--csv-corpus") a.csv_corpus = true;
-    else if (k == "--reference-delta-positions") a.reference_delta_positions = true;
-    else if (k == "--reference-code") reference_code = true;
-    else if (k == "--dry-run") a.dry_run = true;
-    else return false;
-    return true;
-  });
-  if (a.method != "simcse" && a.method != "promptbert" && a.method != "mcse" && a.method != "vikcse") {
-    throw vikcse::invalid_argument("--method must be simcse, promptbert, mcse or vikcse (got '" + a.method + "')");
-  }
-  if (a.truncation != "sentence" && a.truncation != "whole-sequence") {
-    throw vikcse::invalid_argument("--truncation must be sentence or whole-sequence (got '" + a.truncation + "')");
-  }
-  if (a.select_on != "stsb-dev" && a.select_on != "sts-test-avg") {
-    throw vikcse::invalid_argument("--select-on must be stsb-dev or sts-test-avg (got '" + a.select_on + "')");
-  }
+/// The command line (CLI11: --help, typed options, checks, errors naming the option). The
+/// defaults are the reference setting of the method and backbone; `--dry-run` prints them.
+void add_options(CLI::App& app, Args& a, bool& reference_code) {
+  app.description("vikcse_reproduce: train one method of the paper tables and print our row beside the paper's");
+  app.footer(
+      "Usage: vikcse_reproduce --method simcse|promptbert|mcse|vikcse --model DIR --corpus FILE --senteval DIR "
+      "[options]");
+  app.add_option("--method", a.method, "the method")
+      ->required()
+      ->check(CLI::IsMember({"simcse", "promptbert", "mcse", "vikcse"}));
+  app.add_option("--model", a.model, "Hugging Face BERT/RoBERTa checkpoint (config.json, weights; tokenizer files)")
+      ->required()
+      ->check(CLI::ExistingDirectory)
+      ->group("Data");
+  app.add_option("--tokenizer", a.tokenizer, "tokenizer directory (default: --model)")
+      ->check(CLI::ExistingDirectory)
+      ->group("Data");
+  app.add_option("--corpus", a.corpus, "training sentences, one per line (wiki1m_for_simcse.txt)")
+      ->required()
+      ->check(CLI::ExistingFile)
+      ->group("Data");
+  app.add_option("--senteval", a.senteval, "SentEval data directory (holds downstream/); not needed with --dry-run")
+      ->check(CLI::ExistingDirectory)
+      ->group("Data");
+  app.add_option("--kb", a.kb, "vikcse: knowledge-base features [M, D] (.npy/.safetensors)")
+      ->check(CLI::ExistingFile)
+      ->group("Data");
+  app.add_option("--captions", a.captions, "mcse: one caption per line")->check(CLI::ExistingFile)->group("Data");
+  app.add_option("--image-features", a.image_features, "mcse: image features [captions, 2048] (.npy/.safetensors)")
+      ->check(CLI::ExistingFile)
+      ->group("Data");
+  const auto* settings = "Settings (default: the reference setting; --dry-run prints it)";
+  app.add_option("--backbone", a.backbone, "default: from config.json's model_type and hidden_size")
+      ->check(CLI::IsMember({"bert-base", "bert-large", "roberta-base", "roberta-large"}))
+      ->group(settings);
+  app.add_option("--setting", a.setting,
+                 "paper row to compare with: wiki (simcse, promptbert), wiki+flickr|wiki+coco (mcse, vikcse)")
+      ->group(settings);
+  app.add_option("--steps", a.steps, "stop after N steps (default: the reference epochs)")
+      ->check(vikcse::cli::positive_integer())
+      ->group(settings);
+  app.add_option("--batch-size", a.batch_size, "sentences per step")
+      ->check(vikcse::cli::positive_integer())
+      ->group(settings);
+  app.add_option("--lr", a.lr, "peak learning rate")->check(vikcse::cli::positive_real())->group(settings);
+  app.add_option("--epochs", a.epochs, "passes over the corpus")
+      ->check(vikcse::cli::positive_integer())
+      ->group(settings);
+  app.add_option("--eval-steps", a.eval_steps, "evaluate every N steps")
+      ->check(vikcse::cli::positive_integer())
+      ->group(settings);
+  app.add_option("--seed", a.seed, "seed of the run")->check(vikcse::cli::non_negative_integer())->group(settings);
+  app.add_option("--max-length", a.max_length, "token cap, counted as the method counts it (see --dry-run)")
+      ->check(vikcse::cli::positive_integer())
+      ->group(settings);
+  app.add_option("--tasks", a.tasks, "comma-separated STS tasks to report (default: the seven of the paper)")
+      ->delimiter(',')
+      ->group(settings);
+  app.add_option("--out", a.out, "checkpoints and metrics.jsonl")->capture_default_str()->group(settings);
+  const auto* reference = "The reference code's own choices (each off: the library's protocol is the default)";
+  app.add_option("--truncation", a.truncation,
+                 "vikcse: sentence (cut the sentence, keep the template and its mask) or whole-sequence (cut the "
+                 "templated string at --max-length, as the reference; rows that lose their mask leave the [MASK] "
+                 "terms)")
+      ->check(CLI::IsMember({"sentence", "whole-sequence"}))
+      ->capture_default_str()
+      ->group(reference);
+  app.add_flag("--pad-to-max-length", a.pad_to_max_length,
+               "pad every row to the longest possible row (the VIKCSE reference pads to 77)")
+      ->group(reference);
+  app.add_option("--select-on", a.select_on,
+                 "stsb-dev or sts-test-avg (the seven STS test sets, VIKCSE's reference; optimistic scores, for "
+                 "reproduction only)")
+      ->check(CLI::IsMember({"stsb-dev", "sts-test-avg"}))
+      ->capture_default_str()
+      ->group(reference);
+  app.add_flag("--lowercase-eval", a.lowercase_eval,
+               "lower-case evaluation sentences (VIKCSE's reference, RoBERTa too)")
+      ->group(reference);
+  app.add_flag("--csv-corpus", a.csv_corpus,
+               "read the corpus through a tab/quote CSV parser (VIKCSE's reference: quoted lines merge, 1,000,000 "
+               "wiki1m lines give 995,447 rows) instead of line by line")
+      ->group(reference);
+  app.add_flag("--reference-delta-positions", a.reference_delta_positions,
+               "promptbert on RoBERTa: δ-pass positions from 0 (PromptBERT's bug) instead of 2")
+      ->group(reference);
+  app.add_flag("--reference-code", reference_code, "all of the above that apply to the method")->group(reference);
+  app.add_flag("--dry-run", a.dry_run, "print the effective settings and the first training batch, then exit");
+}
+
+/// The checks across options, and what `--reference-code` implies.
+/// @throws vikcse::invalid_argument naming the options.
+Args finish(Args a, bool reference_code) {
   if (a.truncation == "whole-sequence" && a.method != "vikcse") {
     throw vikcse::invalid_argument("--truncation whole-sequence is VIKCSE's reference rule (--method vikcse)");
   }
@@ -143,10 +157,9 @@ Args parse(int argc, char** argv) {
     }
     if (a.method == "promptbert") a.reference_delta_positions = true;
   }
-  if (a.model.empty() || a.corpus.empty() || (a.senteval.empty() && !a.dry_run)) {
-    throw vikcse::invalid_argument("--model, --corpus and --senteval are required (see --help)");
-  }
-  if (!a.dry_run && a.method == "vikcse" && a.kb.empty()) throw vikcse::invalid_argument("--method vikcse needs --kb FILE");
+  if (a.senteval.empty() && !a.dry_run) throw vikcse::invalid_argument("--senteval DIR is required (see --help)");
+  if (!a.dry_run && a.method == "vikcse" && a.kb.empty())
+    throw vikcse::invalid_argument("--method vikcse needs --kb FILE");
   if (!a.dry_run && a.method == "mcse" && (a.captions.empty() || a.image_features.empty())) {
     throw vikcse::invalid_argument("--method mcse needs --captions FILE and --image-features FILE");
   }
@@ -174,39 +187,35 @@ vikcse::ReferenceSettings effective_settings(const Args& a, const std::string& b
   return s;
 }
 
-/// The view formats of view 0 and view 1 (layouts from the settings' templates).
+/// The recipe options of the effective settings and this run's switches.
+vikcse::RecipeOptions recipe_options(const vikcse::ReferenceSettings& s, const Args& a, bool roberta) {
+  auto o = vikcse::recipe_options(s);
+  o.truncation =
+      a.truncation == "whole-sequence" ? vikcse::Truncation::whole_sequence : vikcse::Truncation::sentence_only;
+  o.reference_roberta_delta_positions = roberta && a.reference_delta_positions;
+  o.lowercase_eval = a.lowercase_eval;
+  return o;
+}
+
+/// The view formats of view 0 and view 1 (what the recipe's collator uses), for `--dry-run`.
 struct Views {
   std::vector<vikcse::PromptLayout> layouts;  // empty: plain input
   vikcse::ViewFormat first, second;
   std::string truncation;  // what the cap cuts, in words
 };
 
-Views view_formats(const vikcse::ReferenceSettings& s, const Args& a, const vikcse::AutoTokenizer& tokenizer,
-                   const vikcse::TokenizeFunction& tokenize, const vikcse::SpecialIds& specials) {
+Views view_formats(const vikcse::RecipeOptions& o, const vikcse::TokenizeFunction& tokenize,
+                   const vikcse::SpecialTokens& specials) {
   Views v;
-  for (const auto& name : s.templates) {
-    v.layouts.push_back(vikcse::make_prompt_layout(
-        vikcse::make_template(vikcse::find_template(name), tokenizer.special_tokens().mask_token), tokenize, specials));
-  }
-  auto format = [&](std::size_t i) -> vikcse::ViewFormat {
-    if (v.layouts.empty()) return {std::nullopt, s.max_length, vikcse::Truncation::sentence_only, s.pad_to_max_length};
-    const auto& layout = v.layouts[std::min(i, v.layouts.size() - 1)];
-    if (s.length_limit == vikcse::LengthLimit::sentence) {
-      return {layout, s.max_length, vikcse::Truncation::sentence_only, s.pad_to_max_length};
-    }
-    if (a.truncation == "whole-sequence") {
-      return {layout, s.max_length, vikcse::Truncation::whole_sequence, s.pad_to_max_length};
-    }
-    return {layout, std::max<std::int64_t>(1, s.max_length - layout.size()), vikcse::Truncation::sentence_only,
-            s.pad_to_max_length};
-  };
-  v.first = format(0);
-  v.second = format(1);
+  v.layouts = vikcse::recipe_layouts(o, tokenize, specials);
+  std::tie(v.first, v.second) = vikcse::recipe_view_formats(v.layouts, o);
   if (v.layouts.empty()) {
-    v.truncation = fmt::format("whole sequence cut to {} tokens", s.max_length);
+    v.truncation = fmt::format("whole sequence cut to {} tokens", o.max_length);
   } else if (v.first.truncation == vikcse::Truncation::whole_sequence) {
-    v.truncation = fmt::format("whole-sequence: the templated sequence cut to {} tokens (the reference code; "
-                               "rows that lose their mask leave the [MASK] terms)", s.max_length);
+    v.truncation = fmt::format(
+        "whole-sequence: the templated sequence cut to {} tokens (the reference code; "
+        "rows that lose their mask leave the [MASK] terms)",
+        o.max_length);
   } else {
     v.truncation = fmt::format("sentence: the sentence cut to {} tokens, the template always kept", v.first.max_length);
   }
@@ -259,10 +268,12 @@ void print_dry_run(const Args& a, const vikcse::ReferenceSettings& s, const std:
   line("train pooler", s.train_pooler);
   line("eval pooler", s.eval_pooler);
   line("selection", vikcse::selection_name(s.selection));
-  line("reference selection", vikcse::selection_name(vikcse::reference_hyperparameters(a.method, s.backbone).selection));
+  line("reference selection",
+       vikcse::selection_name(vikcse::reference_hyperparameters(a.method, s.backbone).selection));
   line("lowercase eval", a.lowercase_eval ? "yes" : "no");
   line("corpus reader", fmt::format("{} ({} sentences)", a.csv_corpus ? "csv-compatible" : "lines", sentences));
-  if (a.method == "promptbert") line("delta positions", a.reference_delta_positions ? "from 0 (reference)" : "encoder's");
+  if (a.method == "promptbert")
+    line("delta positions", a.reference_delta_positions ? "from 0 (reference)" : "encoder's");
   const auto rows = std::min<std::int64_t>(2, batch.first.input_ids.size(0));
   std::cout << fmt::format("first batch: {} rows of {} tokens (showing {})\n", batch.first.input_ids.size(0),
                            batch.first.input_ids.size(1), rows);
@@ -294,11 +305,13 @@ struct Embedders {
 
 /// Trains `model` on `source`, keeps the best checkpoint of the selection set, evaluates `tasks`.
 template <typename Holder>
-Run train_and_evaluate(Holder& model, const vikcse::BatchSource& source, const Embedders& embedders, const Args& a,
+Run train_and_evaluate(Holder model, const vikcse::BatchSource& source, const Embedders& embedders, const Args& a,
                        const vikcse::ReferenceSettings& s, std::int64_t steps) {
   if (steps < s.eval_steps) {
-    throw vikcse::invalid_argument(fmt::format("--steps {} is below the evaluation interval {}: no checkpoint would be "
-                                               "evaluated (lower --eval-steps)", steps, s.eval_steps));
+    throw vikcse::invalid_argument(
+        fmt::format("--steps {} is below the evaluation interval {}: no checkpoint would be "
+                    "evaluated (lower --eval-steps)",
+                    steps, s.eval_steps));
   }
   const bool test_selection = s.selection == vikcse::Selection::sts_test_avg;
   std::vector<vikcse::StsTaskData> selection_tasks;
@@ -333,8 +346,8 @@ Run train_and_evaluate(Holder& model, const vikcse::BatchSource& source, const E
   vikcse::load_model_checkpoint(*model, a.out / "best");
   Run run{{}, result.initial_score, result.best_score, result.best_step};
   for (const auto& t : a.tasks) {
-    run.test.push_back(
-        vikcse::evaluate_sts(vikcse::read_sts_task(a.senteval, t), embedders.report, {}, {.alignment_uniformity = false}));
+    run.test.push_back(vikcse::evaluate_sts(vikcse::read_sts_task(a.senteval, t), embedders.report, {},
+                                            {.alignment_uniformity = false}));
   }
   return run;
 }
@@ -361,20 +374,26 @@ void print_rows(const Args& a, const std::string& backbone, const std::string& s
   std::string row = fmt::format("| {:<40} |", fmt::format("{} {} {} (paper)", a.method, backbone, setting));
   for (const auto& r : run.test) {
     const auto at = std::find(order.begin(), order.end(), r.name) - order.begin();
-    row += at < 7 ? fmt::format(" {:>7.2f} |", paper->scores[static_cast<std::size_t>(at)]) : fmt::format(" {:>7} |", "-");
+    row +=
+        at < 7 ? fmt::format(" {:>7.2f} |", paper->scores[static_cast<std::size_t>(at)]) : fmt::format(" {:>7} |", "-");
   }
   row += fmt::format(" {:>7.2f} |\n", paper->scores[7]);
-  std::cout << row << "paper row: " << paper->source << (run.test.size() < 7 ? " (paper Avg. is over all seven tasks)" : "")
-            << '\n';
+  std::cout << row << "paper row: " << paper->source
+            << (run.test.size() < 7 ? " (paper Avg. is over all seven tasks)" : "") << '\n';
 }
 
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const auto a = parse(argc, argv);
+  CLI::App app;
+  Args parsed;
+  bool reference_code = false;
+  add_options(app, parsed, reference_code);
+  CLI11_PARSE(app, argc, argv);
+  const auto a = finish(parsed, reference_code);
   vikcse::configure_threads();
   auto tokenizer = std::make_shared<const vikcse::AutoTokenizer>(vikcse::load_tokenizer(a.tokenizer));
-  const auto specials = vikcse::special_ids(*tokenizer);
+  const auto specials = vikcse::require_special_tokens(*tokenizer);
   auto tokenize = vikcse::tokenize_function(tokenizer);
   const auto config = vikcse::BertConfig::from_json_file(a.model / "config.json");
   if (tokenizer->vocab_size() > config.vocab_size) {
@@ -382,18 +401,19 @@ int main(int argc, char** argv) try {
                                            tokenizer->vocab_size(), config.vocab_size));
   }
   const auto backbone = a.backbone.empty() ? backbone_of(config) : a.backbone;
-  const auto setting = !a.setting.empty() ? a.setting : (a.method == "simcse" || a.method == "promptbert") ? "wiki" : "wiki+flickr";
+  const auto setting = !a.setting.empty()                                   ? a.setting
+                       : (a.method == "simcse" || a.method == "promptbert") ? "wiki"
+                                                                            : "wiki+flickr";
   const auto s = effective_settings(a, backbone);
   const bool roberta = config.model_type == "roberta";
-  const auto hidden = config.hidden_size;
-  const auto views = view_formats(s, a, *tokenizer, tokenize, specials);
-  const vikcse::Collator collator(tokenize, {specials, views.first, views.second});
+  const auto recipe = recipe_options(s, a, roberta);
+  const auto views = view_formats(recipe, tokenize, specials);
+  const vikcse::Collator dry_run_collator(tokenize, {specials, views.first, views.second});
 
   auto corpus = std::make_shared<const std::vector<std::string>>(
       a.csv_corpus ? vikcse::read_corpus_csv_compatible(a.corpus) : vikcse::read_corpus(a.corpus, /*skip_empty=*/true));
   const auto per_epoch = (static_cast<std::int64_t>(corpus->size()) + s.batch_size - 1) / s.batch_size;
-  auto sentence_source = [&] {
-    auto c = std::make_shared<vikcse::Collator>(collator);
+  auto sentence_source = [&](std::shared_ptr<const vikcse::Collator> c) {
     return vikcse::shuffled_batches<std::string>(corpus, s.batch_size, s.seed,
                                                  [c](const std::vector<std::string>& b) { return c->unsupervised(b); });
   };
@@ -406,81 +426,60 @@ int main(int argc, char** argv) try {
       captions ? (static_cast<std::int64_t>(captions->size()) + s.batch_size - 1) / s.batch_size : 0;
   const auto steps = a.steps > 0 ? a.steps : s.epochs * (per_epoch + paired_per_epoch);
   if (a.dry_run) {
-    print_dry_run(a, s, setting, views, *tokenizer, steps, corpus->size(), sentence_source().batch(0, 0));
+    print_dry_run(a, s, setting, views, *tokenizer, steps, corpus->size(),
+                  sentence_source(std::make_shared<const vikcse::Collator>(dry_run_collator)).batch(0, 0));
     return 0;
   }
 
-  std::cout << fmt::format("{} on {} ({}): {} sentences, batch {}, lr {}, epochs {}, weight decay {}, eval every {} steps, "
-                           "seed {}, {}\n",
-                           a.method, a.model.string(), backbone, corpus->size(), s.batch_size, s.learning_rate, s.epochs,
-                           s.weight_decay, s.eval_steps, s.seed, views.truncation);
+  std::cout << fmt::format(
+      "{} on {} ({}): {} sentences, batch {}, lr {}, epochs {}, weight decay {}, eval every {} steps, "
+      "seed {}, {}\n",
+      a.method, a.model.string(), backbone, corpus->size(), s.batch_size, s.learning_rate, s.epochs, s.weight_decay,
+      s.eval_steps, s.seed, views.truncation);
   auto encoder = vikcse::AutoModel::from_pretrained(a.model);
   torch::manual_seed(s.seed);
-  vikcse::EmbedderOptions eval_options{.layout = std::nullopt, .max_length = 512, .denoise = std::nullopt,
-                                       .append_period = false, .lowercase = a.lowercase_eval};
   Run run;
   if (a.method == "simcse") {
-    vikcse::AutoSimCSE model(encoder, vikcse::ClsPooler(hidden), vikcse::NoKnowledge(), vikcse::InfoNCELoss());
-    const auto embedder = vikcse::make_embedder(model, tokenize, specials, eval_options);
-    run = train_and_evaluate(model, sentence_source(), {embedder, embedder}, a, s, steps);
+    const auto r = vikcse::make_simcse(encoder, tokenizer, recipe);
+    run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(), r.embedder()}, a, s, steps);
   } else if (a.method == "mcse") {
     const auto images = vikcse::load_features(
-        a.image_features, {.key = {}, .expected_rows = static_cast<std::int64_t>(captions->size()), .expected_dim = std::nullopt});
+        a.image_features,
+        {.key = {}, .expected_rows = static_cast<std::int64_t>(captions->size()), .expected_dim = std::nullopt});
+    const auto r = vikcse::make_mcse(encoder, tokenizer, images, recipe);
     std::vector<std::int64_t> rows(captions->size());
     for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
-    auto collator_ptr = std::make_shared<vikcse::Collator>(collator);
     const auto paired = vikcse::shuffled_batches<std::int64_t>(
         std::make_shared<const std::vector<std::int64_t>>(rows), s.batch_size, s.seed,
-        [collator_ptr, captions, images](const std::vector<std::int64_t>& idx) {
+        [c = r.collator, captions, images](const std::vector<std::int64_t>& idx) {
           std::vector<std::string> text;
           for (auto i : idx) text.push_back((*captions)[static_cast<std::size_t>(i)]);
-          auto b = collator_ptr->unsupervised(text);
+          auto b = c->unsupervised(text);
           b.image_features = images.index_select(0, torch::tensor(idx, torch::kLong));
           return b;
         });
-    const auto source = vikcse::mixed_batches(sentence_source(), paired);
-    vikcse::AutoMCSE model(encoder, vikcse::ClsPooler(hidden), vikcse::PairedImageFeatures(images.size(1)),
-                           vikcse::MultimodalInfoNCELoss(
-                               vikcse::MultimodalInfoNCELossOptions(hidden, images.size(1)).lambda(s.lambda)));
-    const auto embedder = vikcse::make_embedder(model, tokenize, specials, eval_options);
-    run = train_and_evaluate(model, source, {embedder, embedder}, a, s, steps);
+    run = train_and_evaluate(r.model, vikcse::mixed_batches(sentence_source(r.collator), paired),
+                             {r.embedder(), r.embedder()}, a, s, steps);
   } else if (a.method == "promptbert") {  // T1/T2 views, δ-denoising with gradient
-    vikcse::AutoPromptBERT model(encoder,
-                                 vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(hidden, specials.mask)
-                                                              .denoise_layouts(views.layouts)
-                                                              .reference_roberta_delta_positions(
-                                                                  roberta && a.reference_delta_positions)),
-                                 vikcse::NoKnowledge(), vikcse::InfoNCELoss());
-    auto select = eval_options;
-    select.layout = views.layouts[0];
+    const auto r = vikcse::make_promptbert(encoder, tokenizer, recipe);
+    auto select = r.eval;  // T1's layout
     select.denoise = true;
     auto report = select;
     report.denoise = false;
     report.append_period = true;
-    run = train_and_evaluate(model, sentence_source(),
-                             {vikcse::make_embedder(model, tokenize, specials, select),
-                              vikcse::make_embedder(model, tokenize, specials, report)},
-                             a, s, steps);
+    run =
+        train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(select), r.embedder(report)}, a, s, steps);
   } else {  // VIKCSE: one template for both views, two passes
-    const auto kb = vikcse::load_features(a.kb);
-    vikcse::AutoVIKCSE model(encoder, vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(hidden, specials.mask)),
-                             vikcse::VisualKnowledgeBase<>(kb),
-                             vikcse::KnowledgeInfoNCELoss(vikcse::KnowledgeInfoNCELossOptions(hidden, kb.size(1))
-                                                              .alpha(s.alpha)
-                                                              .beta(s.beta)
-                                                              .temperature(s.temperature)),
-                             vikcse::SentenceEmbedderOptions().views_in_one_pass(false));
-    auto options = eval_options;
-    options.layout = views.layouts[0];
-    const auto embedder = vikcse::make_embedder(model, tokenize, specials, options);
-    run = train_and_evaluate(model, sentence_source(), {embedder, embedder}, a, s, steps);
+    const auto r = vikcse::make_vikcse(encoder, tokenizer, vikcse::load_features(a.kb), recipe);
+    run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(), r.embedder()}, a, s, steps);
   }
   const std::string set = s.selection == vikcse::Selection::sts_test_avg ? "STS test average" : "STS-B dev Spearman";
   std::cout << fmt::format("\n{}: untrained {:.4f}, best {:.4f} at step {}\n", set, run.dev_before, run.dev_best,
                            run.best_step);
   if (a.method == "promptbert") {
-    std::cout << "(PromptBERT protocol: selection on the δ-denoised [MASK] vector of T1; the table uses the raw [MASK]\n"
-                 " vector of T1 with '.' appended to each sentence, as PromptBERT's evaluation.py does)\n";
+    std::cout
+        << "(PromptBERT protocol: selection on the δ-denoised [MASK] vector of T1; the table uses the raw [MASK]\n"
+           " vector of T1 with '.' appended to each sentence, as PromptBERT's evaluation.py does)\n";
   }
   print_rows(a, backbone, setting, run);
   return 0;

@@ -5,8 +5,13 @@
 //
 //   vikcse_tokenize --tokenizer ../shared/data/tokenizers/bert-base-uncased < sentences.txt
 
+#include <CLI/CLI.hpp>
+
+#include <vikcse/error.hpp>
 #include <vikcse/tokenizer/auto_tokenizer.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -17,66 +22,58 @@
 
 namespace {
 
-constexpr const char* usage = R"(usage: vikcse_tokenize --tokenizer DIR [--no-special-tokens] [--decode]
-
-Reads sentences from standard input, one per line (raw bytes; invalid UTF-8 becomes U+FFFD as in
-Hugging Face; one trailing '\r' is dropped), and prints each sentence's token ids as one line of
-space-separated integers, special tokens included, no padding.
-
-  --tokenizer DIR        a tokenizer directory: tokenizer.json, or vocab.txt (WordPiece, BERT),
-                         or vocab.json + merges.txt (byte-level BPE, RoBERTa/GPT-2); with
-                         tokenizer_config.json when present
-  --no-special-tokens    print the ids without [CLS]/[SEP] (<s>/</s>)
-  --decode               read lines of ids instead and print their text (special tokens skipped)
-  --help                 this text
-)";
+/// The ids of a line of space-separated integers. @throws vikcse::data_error naming the line and
+/// the token that is not an integer.
+std::vector<std::int64_t> parse_ids(const std::string& line, std::size_t line_no) {
+  std::vector<std::int64_t> ids;
+  std::size_t pos = 0;
+  while (pos < line.size()) {
+    while (pos < line.size() && line[pos] == ' ') ++pos;
+    if (pos == line.size()) break;
+    const auto end = std::min(line.find(' ', pos), line.size());
+    std::int64_t id = 0;
+    const auto [ptr, ec] = std::from_chars(line.data() + pos, line.data() + end, id);
+    if (ec != std::errc() || ptr != line.data() + end) {
+      vikcse::throw_error<vikcse::data_error>("standard input, line {}: expected space-separated token ids, found '{}'",
+                                              line_no, line.substr(pos, end - pos));
+    }
+    ids.push_back(id);
+    pos = end;
+  }
+  return ids;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{
+      "vikcse_tokenize: reads sentences from standard input, one per line (raw bytes; invalid UTF-8 becomes U+FFFD "
+      "as in Hugging Face; one trailing '\\r' is dropped), and prints each sentence's token ids as one line of "
+      "space-separated integers, special tokens included, no padding."};
   std::string dir;
   bool special = true;
   bool decode = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(usage, stdout);
-      return 0;
-    } else if (arg == "--tokenizer" && i + 1 < argc) {
-      dir = argv[++i];
-    } else if (arg.starts_with("--tokenizer=")) {
-      dir = std::string(arg.substr(std::strlen("--tokenizer=")));
-    } else if (arg == "--no-special-tokens") {
-      special = false;
-    } else if (arg == "--decode") {
-      decode = true;
-    } else {
-      std::fprintf(stderr, "vikcse_tokenize: unknown argument '%s'\n\n%s", argv[i], usage);
-      return 2;
-    }
-  }
-  if (dir.empty()) {
-    std::fprintf(stderr, "vikcse_tokenize: --tokenizer DIR is required\n\n%s", usage);
-    return 2;
-  }
+  app.add_option("--tokenizer", dir,
+                 "a tokenizer directory: tokenizer.json, or vocab.txt (WordPiece, BERT), or vocab.json + merges.txt "
+                 "(byte-level BPE, RoBERTa/GPT-2); with tokenizer_config.json when present")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_flag_callback(
+      "--no-special-tokens", [&] { special = false; }, "print the ids without [CLS]/[SEP] (<s>/</s>)");
+  app.add_flag("--decode", decode, "read lines of ids instead and print their text (special tokens skipped)");
+  CLI11_PARSE(app, argc, argv);
   try {
     const auto tok = vikcse::load_tokenizer(dir);
     std::string line;
     std::string out;
     std::vector<std::int64_t> ids;
+    std::size_t line_no = 0;
     while (std::getline(std::cin, line)) {
+      ++line_no;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       out.clear();
       if (decode) {
-        ids.clear();
-        std::size_t pos = 0;
-        while (pos < line.size()) {
-          while (pos < line.size() && line[pos] == ' ') ++pos;
-          if (pos == line.size()) break;
-          std::size_t used = 0;
-          ids.push_back(std::stoll(line.substr(pos), &used));
-          pos += used;
-        }
+        ids = parse_ids(line, line_no);
         out = tok.decode(ids, true);
       } else {
         for (const auto id : tok.encode(line, special)) {

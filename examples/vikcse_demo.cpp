@@ -17,16 +17,20 @@
 ///   vikcse_demo --model bert-base-uncased/ --corpus wiki1m_for_simcse.txt
 ///               --kb flickr30k_clip_image_features.npy --senteval SentEval/data
 
-#include "support/cli.hpp"
+#include "support/cli_checks.hpp"
+
+#include <CLI/CLI.hpp>
 
 #include <vikcse/encoder/auto_model.hpp>
+#include <vikcse/eval/model_embedder.hpp>
 #include <vikcse/eval/report.hpp>
 #include <vikcse/eval/senteval_data.hpp>
 #include <vikcse/eval/sts.hpp>
 #include <vikcse/knowledge/feature_file.hpp>
-#include <vikcse/methods.hpp>
-#include <vikcse/methods/embedder.hpp>
+#include <vikcse/methods/aliases.hpp>
 #include <vikcse/methods/hyperparameters.hpp>
+#include <vikcse/methods/paper_results.hpp>
+#include <vikcse/methods/recipes.hpp>
 #include <vikcse/threads.hpp>
 #include <vikcse/tokenizer/auto_tokenizer.hpp>
 #include <vikcse/tokenizer/trainer.hpp>
@@ -46,33 +50,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* usage = R"(vikcse_demo: train VIKCSE and print the STS table
-
-Usage:
-  vikcse_demo [--out DIR] [--steps N]                      demo data made by the program (a few minutes)
-  vikcse_demo --model DIR --corpus FILE --kb FILE --senteval DIR [options]   real data
-
-Real data:
-  --model DIR       Hugging Face BERT/RoBERTa checkpoint directory (config.json, weights, tokenizer files)
-  --corpus FILE     training sentences, one per line (e.g. wiki1m_for_simcse.txt)
-  --kb FILE         knowledge-base features [M, D] (.npy or .safetensors; e.g. CLIP image embeddings)
-  --senteval DIR    SentEval data directory (holds downstream/)
-Options:
-  --out DIR         output directory (checkpoints, metrics.jsonl, demo data). Default: vikcse-demo-out
-  --steps N         training steps (demo default 600; real data default: 2 epochs)
-  --batch-size N    sentences per step (demo 32; real 128)
-  --lr X            learning rate (demo 3e-4; real 3e-6, the VIKCSE reference)
-  --kb-grad-mode M  none (reference) | straight_through | soft (extensions). Default: none
-  --seed N          seed (default 42)
-  --eval-steps N    evaluate on the dev set every N steps (demo 100; real 50)
-  --family N        demo only: sentences per minimal-pair family in a batch (default 4; 1: plain shuffled
-                    batches, whose gain over the untrained encoder is within the seed-to-seed spread)
-  --synonyms 0|1    demo only: 1 = each concept has two surface forms picked at random (default 0)
-  --init-std X      demo only: std of the random encoder's initial weights (default 0.5)
-  --layers N        demo only: encoder layers (default 4)
-  --help            this text
-)";
-
 struct Args {
   fs::path out = "vikcse-demo-out";
   fs::path model, corpus, kb, senteval;
@@ -82,30 +59,64 @@ struct Args {
   std::string kb_grad_mode = "none";
 };
 
-Args parse(int argc, char** argv) {
-  Args a;
-  vikcse::cli::parse_options(argc, argv, usage, [&](const std::string& k, const vikcse::cli::NextValue& value) {
-    if (k == "--out") a.out = value();
-    else if (k == "--model") a.model = value();
-    else if (k == "--corpus") a.corpus = value();
-    else if (k == "--kb") a.kb = value();
-    else if (k == "--senteval") a.senteval = value();
-    else if (k == "--steps") a.steps = vikcse::cli::to_int(k, value());
-    else if (k == "--batch-size") a.batch_size = vikcse::cli::to_int(k, value());
-    else if (k == "--lr") a.lr = vikcse::cli::to_double(k, value());
-    else if (k == "--seed") a.seed = vikcse::cli::to_int(k, value());
-    else if (k == "--kb-grad-mode") a.kb_grad_mode = value();
-    else if (k == "--eval-steps") a.eval_steps = vikcse::cli::to_int(k, value());
-    else if (k == "--family") a.family = vikcse::cli::to_int(k, value());
-    else if (k == "--synonyms") a.synonyms = vikcse::cli::to_int(k, value());
-    else if (k == "--init-std") a.init_std = vikcse::cli::to_double(k, value());
-    else if (k == "--layers") a.layers = vikcse::cli::to_int(k, value());
-    else return false;
-    return true;
-  });
-  const int real = !a.model.empty() + !a.corpus.empty() + !a.kb.empty() + !a.senteval.empty();
-  if (real != 0 && real != 4) throw vikcse::invalid_argument("real data needs all of --model, --corpus, --kb and --senteval");
-  return a;
+/// The command line (CLI11: --help, typed options, checks, errors naming the option).
+void add_options(CLI::App& app, Args& a) {
+  app.description(
+      "vikcse_demo: train VIKCSE and print the STS table (demo data made by the program unless "
+      "--model, --corpus, --kb and --senteval are given)");
+  app.add_option("--out", a.out, "output directory (checkpoints, metrics.jsonl, demo data)")->capture_default_str();
+  const auto* real = "Real data (all four, or none for the demo data)";
+  auto* model = app.add_option("--model", a.model,
+                               "Hugging Face BERT/RoBERTa checkpoint directory (config.json, "
+                               "weights, tokenizer files)")
+                    ->check(CLI::ExistingDirectory)
+                    ->group(real);
+  auto* corpus = app.add_option("--corpus", a.corpus, "training sentences, one per line (e.g. wiki1m_for_simcse.txt)")
+                     ->check(CLI::ExistingFile)
+                     ->group(real);
+  auto* kb = app.add_option("--kb", a.kb,
+                            "knowledge-base features [M, D] (.npy or .safetensors; e.g. CLIP image "
+                            "embeddings)")
+                 ->check(CLI::ExistingFile)
+                 ->group(real);
+  auto* senteval = app.add_option("--senteval", a.senteval, "SentEval data directory (holds downstream/)")
+                       ->check(CLI::ExistingDirectory)
+                       ->group(real);
+  for (auto* o : {model, corpus, kb, senteval}) {
+    for (auto* other : {model, corpus, kb, senteval}) {
+      if (o != other) o->needs(other);
+    }
+  }
+  app.add_option("--steps", a.steps, "training steps (demo default 600; real data default: 2 epochs)")
+      ->check(vikcse::cli::positive_integer());
+  app.add_option("--batch-size", a.batch_size, "sentences per step (demo 32; real 128)")
+      ->check(vikcse::cli::positive_integer());
+  app.add_option("--lr", a.lr, "learning rate (demo 3e-4; real 3e-6, the VIKCSE reference)")
+      ->check(vikcse::cli::positive_integer());
+  app.add_option("--kb-grad-mode", a.kb_grad_mode, "none (reference) | straight_through | soft (extensions)")
+      ->check(CLI::IsMember({"none", "straight_through", "soft"}))
+      ->capture_default_str();
+  app.add_option("--seed", a.seed, "seed")->check(vikcse::cli::non_negative_integer())->capture_default_str();
+  app.add_option("--eval-steps", a.eval_steps, "evaluate on the dev set every N steps (demo 100; real 50)")
+      ->check(vikcse::cli::positive_integer());
+  const auto* demo = "Demo data only";
+  app.add_option("--family", a.family,
+                 "sentences per minimal-pair family in a batch (default 4; 1: plain shuffled batches, whose gain over "
+                 "the untrained encoder is within the seed-to-seed spread)")
+      ->check(vikcse::cli::positive_integer())
+      ->group(demo);
+  app.add_option("--synonyms", a.synonyms, "1 = each concept has two surface forms picked at random")
+      ->check(vikcse::cli::integer_in(0, 1, "0|1"))
+      ->capture_default_str()
+      ->group(demo);
+  app.add_option("--init-std", a.init_std, "std of the random encoder's initial weights")
+      ->check(vikcse::cli::positive_real())
+      ->capture_default_str()
+      ->group(demo);
+  app.add_option("--layers", a.layers, "encoder layers")
+      ->check(vikcse::cli::positive_integer())
+      ->capture_default_str()
+      ->group(demo);
 }
 
 // ----------------------------------------------------------------------------- demo data
@@ -113,15 +124,31 @@ Args parse(int argc, char** argv) {
 // forms (synonyms). Pair similarity = shared slots; an "image" of a state = the sum of its
 // concepts' vectors plus noise.
 struct World {
-  std::vector<std::vector<std::vector<std::string>>> slots = {
-      {{"man", "guy"}, {"woman", "lady"}, {"dog", "puppy"}, {"cat", "kitten"}, {"child", "kid"}, {"chef", "cook"},
-       {"farmer", "grower"}, {"student", "pupil"}},
-      {{"eats", "consumes"}, {"carries", "holds"}, {"looks at", "watches"}, {"throws", "tosses"}, {"buys", "purchases"},
-       {"paints", "draws"}},
-      {{"an apple", "a fruit"}, {"a ball", "a sphere"}, {"a car", "a vehicle"}, {"a guitar", "an instrument"},
-       {"a book", "a novel"}, {"a box", "a crate"}},
-      {{"in the park", "at the park"}, {"on the street", "on the road"}, {"at home", "in the house"},
-       {"near the river", "by the river"}, {"in the kitchen", "by the stove"}}};
+  std::vector<std::vector<std::vector<std::string>>> slots = {{{"man", "guy"},
+                                                               {"woman", "lady"},
+                                                               {"dog", "puppy"},
+                                                               {"cat", "kitten"},
+                                                               {"child", "kid"},
+                                                               {"chef", "cook"},
+                                                               {"farmer", "grower"},
+                                                               {"student", "pupil"}},
+                                                              {{"eats", "consumes"},
+                                                               {"carries", "holds"},
+                                                               {"looks at", "watches"},
+                                                               {"throws", "tosses"},
+                                                               {"buys", "purchases"},
+                                                               {"paints", "draws"}},
+                                                              {{"an apple", "a fruit"},
+                                                               {"a ball", "a sphere"},
+                                                               {"a car", "a vehicle"},
+                                                               {"a guitar", "an instrument"},
+                                                               {"a book", "a novel"},
+                                                               {"a box", "a crate"}},
+                                                              {{"in the park", "at the park"},
+                                                               {"on the street", "on the road"},
+                                                               {"at home", "in the house"},
+                                                               {"near the river", "by the river"},
+                                                               {"in the kitchen", "by the stove"}}};
   std::mt19937_64 rng;
   bool synonyms = false;
   explicit World(std::uint64_t seed, bool synonyms) : rng(seed), synonyms(synonyms) {}
@@ -180,7 +207,8 @@ vikcse::StsTaskData make_pairs(World& w, const std::string& name, std::size_t n)
 torch::Tensor make_kb(World& w, std::int64_t rows, std::int64_t dim) {
   std::vector<torch::Tensor> concept_vectors;
   auto gen = torch::make_generator<at::CPUGeneratorImpl>(1234);
-  for (const auto& slot : w.slots) concept_vectors.push_back(torch::randn({static_cast<std::int64_t>(slot.size()), dim}, gen));
+  for (const auto& slot : w.slots)
+    concept_vectors.push_back(torch::randn({static_cast<std::int64_t>(slot.size()), dim}, gen));
   auto kb = torch::zeros({rows, dim});
   for (std::int64_t r = 0; r < rows; ++r) {
     const auto s = w.state();
@@ -298,7 +326,10 @@ std::string table(const std::vector<std::pair<std::string, std::vector<vikcse::S
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const auto args = parse(argc, argv);
+  CLI::App app;
+  Args args;
+  add_options(app, args);
+  CLI11_PARSE(app, argc, argv);
   vikcse::configure_threads();
   const bool demo = args.model.empty();
   if (demo) {
@@ -313,33 +344,23 @@ int main(int argc, char** argv) try {
   }
   fs::create_directories(args.out);
   auto s = demo ? demo_setup(args) : real_setup(args);
-  const auto specials = vikcse::special_ids(*s.tokenizer);
-  if (specials.mask < 0) throw vikcse::config_error("the tokenizer has no mask token");
-  auto tokenize = vikcse::tokenize_function(s.tokenizer);
-  const vikcse::PromptTemplate tpl(s.template_text, s.tokenizer->special_tokens().mask_token);
-  const auto layout = vikcse::make_prompt_layout(tpl, tokenize, specials);
-  const auto hidden = s.encoder.config().hidden_size;
-
+  // The recipe derives the sizes, the mask id, the template layout (vikcse-23 for BERT, vikcse-25
+  // for RoBERTa), VIKCSE's 77-token cap (the sentence is cut, never the template) and the two passes.
+  auto options = vikcse::recipe_options("vikcse", *s.tokenizer);
+  options.kb_grad_mode = vikcse::parse_kb_grad_mode(args.kb_grad_mode);
   torch::manual_seed(args.seed);
-  vikcse::AutoVIKCSE model(
-      s.encoder, vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(hidden, specials.mask)),
-      vikcse::VisualKnowledgeBase<>(s.kb),
-      vikcse::KnowledgeInfoNCELoss(vikcse::KnowledgeInfoNCELossOptions(hidden, s.kb.size(1))
-                                       .kb_grad_mode(vikcse::parse_kb_grad_mode(args.kb_grad_mode))),
-      vikcse::SentenceEmbedderOptions().views_in_one_pass(false));
-
-  // VIKCSE's reference length: 77 tokens for the whole templated sequence; the sentence is cut
-  // (never the template) to what is left.
-  const auto max_length = vikcse::reference_hyperparameters("vikcse", "bert-base").max_length;
-  const vikcse::ViewFormat format{layout, max_length - layout.size()};
-  auto collator = std::make_shared<vikcse::Collator>(tokenize, vikcse::CollatorOptions{specials, format, format});
+  const auto recipe = vikcse::make_vikcse(s.encoder, s.tokenizer, s.kb, options);
+  auto model = recipe.model;  // a holder: shares the module
+  const auto collator = recipe.collator;
+  const auto hidden = s.encoder.config().hidden_size;
   const auto n_sentences = s.corpus.size();
   // Batches of whole families (demo: minimal pairs land in one batch as each other's negatives);
   // family 1 is plain shuffled sentences.
   std::vector<std::vector<std::string>> groups;
   for (std::size_t i = 0; i < s.corpus.size(); i += static_cast<std::size_t>(s.family)) {
     groups.emplace_back(s.corpus.begin() + static_cast<std::ptrdiff_t>(i),
-                        s.corpus.begin() + static_cast<std::ptrdiff_t>(std::min(s.corpus.size(), i + static_cast<std::size_t>(s.family))));
+                        s.corpus.begin() + static_cast<std::ptrdiff_t>(
+                                               std::min(s.corpus.size(), i + static_cast<std::size_t>(s.family))));
   }
   auto corpus = std::make_shared<const std::vector<std::vector<std::string>>>(std::move(groups));
   const auto source = vikcse::shuffled_batches<std::vector<std::string>>(
@@ -349,13 +370,13 @@ int main(int argc, char** argv) try {
         for (const auto& g : b) flat.insert(flat.end(), g.begin(), g.end());
         return collator->unsupervised(flat);
       });
-  const auto embedder = vikcse::make_embedder(model, tokenize, specials,
-                                              {.layout = layout, .max_length = 512, .denoise = std::nullopt, .append_period = false, .lowercase = false});
+  const auto embedder = recipe.embedder();
 
-  std::cout << fmt::format("VIKCSE: {} sentences, knowledge base [{}, {}], encoder H={} L={}, {} steps of {}, lr {}, "
-                           "kb_grad_mode {}\n",
-                           n_sentences, s.kb.size(0), s.kb.size(1), hidden, s.encoder.config().num_hidden_layers,
-                           s.steps, s.batch_size, s.lr, args.kb_grad_mode);
+  std::cout << fmt::format(
+      "VIKCSE: {} sentences, knowledge base [{}, {}], encoder H={} L={}, {} steps of {}, lr {}, "
+      "kb_grad_mode {}\n",
+      n_sentences, s.kb.size(0), s.kb.size(1), hidden, s.encoder.config().num_hidden_layers, s.steps, s.batch_size,
+      s.lr, args.kb_grad_mode);
   const auto before = evaluate(s.test, embedder);
 
   vikcse::Trainer trainer(vikcse::TrainerOptions()
@@ -372,11 +393,14 @@ int main(int argc, char** argv) try {
   });
   std::vector<std::string> dev_log;
   trainer.on_record([&](const nlohmann::json& r) {
-    if (r.contains("eval")) dev_log.push_back(fmt::format("step {}: dev Spearman {:.4f}", r["step"].get<std::int64_t>(), r["eval"].get<double>()));
+    if (r.contains("eval"))
+      dev_log.push_back(
+          fmt::format("step {}: dev Spearman {:.4f}", r["step"].get<std::int64_t>(), r["eval"].get<double>()));
   });
   const auto dev_score = [&] {
     double sum = 0;
-    for (const auto& t : s.dev) sum += vikcse::evaluate_sts(t, embedder, {}, {.alignment_uniformity = false}).spearman.all;
+    for (const auto& t : s.dev)
+      sum += vikcse::evaluate_sts(t, embedder, {}, {.alignment_uniformity = false}).spearman.all;
     return sum / static_cast<double>(s.dev.size());
   };
   const auto result = trainer.fit(model, source, dev_score, /*evaluate_initial=*/true);
@@ -387,7 +411,8 @@ int main(int argc, char** argv) try {
 
   for (const auto& line : dev_log) std::cout << line << '\n';
   std::cout << fmt::format("\ndev Spearman: untrained {:.4f}, best {:.4f} at step {} (checkpoint {})\n\n",
-                           result.initial_score, result.best_score, result.best_step, (args.out / "run" / "best").string());
+                           result.initial_score, result.best_score, result.best_step,
+                           (args.out / "run" / "best").string());
   std::cout << table({{"untrained", before}, {"VIKCSE (ours)", after}});
   auto mean = [](const std::vector<vikcse::StsTaskResult>& r) {
     double sum = 0;
@@ -396,8 +421,9 @@ int main(int argc, char** argv) try {
   };
   std::cout << fmt::format("\nVIKCSE - untrained (Avg.): {:+.2f} points\n", mean(after) - mean(before));
   if (!demo) {
-    std::cout << "\nPaper (VIKCSE Table 2, BERT-base wiki+flickr):\n"
-                 "| VIKCSE wiki+flickr (paper)   |  70.99 | 84.28 | 76.48 | 84.65 | 80.50 | 81.68 | 71.80 | 78.63 |\n";
+    if (const auto paper = vikcse::find_paper_row("vikcse", "bert-base", "wiki+flickr")) {
+      std::cout << fmt::format("\nPaper ({}): STS Avg. {:.2f}\n", paper->source, paper->scores[7]);
+    }
   }
   return 0;
 } catch (const std::exception& e) {

@@ -3,9 +3,12 @@
 
 /// @file benchmark_support.hpp
 /// Shared pieces of the benchmark programs: timing, peak memory, running a peer program and
-/// reading its JSON-lines output, and a small command-line reader.
+/// reading its JSON-lines output. Their command lines use the checks of examples/support/cli_checks.hpp.
+
+#include "../../examples/support/cli_checks.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <sys/resource.h>
@@ -13,10 +16,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
-#include <map>
+#include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vikcse::bench {
@@ -55,75 +60,5 @@ inline PeerOutput run_peer(const std::string& command) {
   }
   return out;
 }
-
-/// A minimal `--name value` / `--flag` reader with `--help`.
-class Args {
-public:
-  Args(int argc, char** argv, std::string help) : help_(std::move(help)) {
-    for (int i = 1; i < argc; ++i) {
-      std::string a = argv[i];
-      if (a == "--help" || a == "-h") {
-        fmt::print("{}", help_);
-        std::exit(0);
-      }
-      if (a.rfind("--", 0) != 0) fail(fmt::format("unexpected argument '{}'", a));
-      if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
-        values_[a] = argv[++i];
-      } else {
-        values_[a] = "";
-      }
-    }
-  }
-
-  /// The value of `--name`, or `fallback`.
-  [[nodiscard]] std::string get(const std::string& name, const std::string& fallback) {
-    used_.push_back(name);
-    auto it = values_.find(name);
-    return it == values_.end() ? fallback : it->second;
-  }
-  [[nodiscard]] long long get_int(const std::string& name, long long fallback) {
-    const auto text = get(name, std::to_string(fallback));
-    try {
-      return std::stoll(text);
-    } catch (const std::exception&) {
-      fail(fmt::format("{} expects an integer, got '{}'", name, text));
-    }
-  }
-  [[nodiscard]] bool flag(const std::string& name) {
-    used_.push_back(name);
-    return values_.count(name) != 0;
-  }
-  /// Comma-separated integers.
-  [[nodiscard]] std::vector<long long> get_ints(const std::string& name, const std::string& fallback) {
-    std::vector<long long> out;
-    const auto text = get(name, fallback);
-    for (std::size_t p = 0; p < text.size();) {
-      auto q = text.find(',', p);
-      try {
-        out.push_back(std::stoll(text.substr(p, q - p)));
-      } catch (const std::exception&) {
-        fail(fmt::format("{} expects comma-separated integers, got '{}'", name, text));
-      }
-      p = q == std::string::npos ? text.size() : q + 1;
-    }
-    return out;
-  }
-  /// Fails on any option that no `get`/`flag` asked for.
-  void check_unknown() const {
-    for (const auto& [name, value] : values_) {
-      if (std::find(used_.begin(), used_.end(), name) == used_.end()) fail(fmt::format("unknown option '{}'", name));
-    }
-  }
-
-private:
-  [[noreturn]] static void fail(const std::string& message) {
-    fmt::print(stderr, "error: {} (see --help)\n", message);
-    std::exit(2);
-  }
-
-  std::string help_;
-  std::map<std::string, std::string> values_;
-  std::vector<std::string> used_;
-};
 
 }  // namespace vikcse::bench

@@ -11,33 +11,40 @@
 #error "vikcse needs C++20 (compile with -std=c++20)"
 #endif
 
-#include <vikcse/version.hpp>
+// Base: errors, threads, the vocabulary structs
 #include <vikcse/error.hpp>
 #include <vikcse/threads.hpp>
 #include <vikcse/types.hpp>
+#include <vikcse/version.hpp>
 
-// Encoders and Hugging Face checkpoints
-#include <vikcse/checkpoint/safetensors.hpp>
+// Concepts of the four policies, and the context types they exchange
+#include <vikcse/concepts/concepts.hpp>
+
+// Hugging Face checkpoints, tokenizers, prompt templates, encoders
 #include <vikcse/checkpoint/hf_checkpoint.hpp>
-#include <vikcse/encoder/bert_config.hpp>
-#include <vikcse/encoder/bert.hpp>
+#include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/encoder/auto_model.hpp>
-
-// Tokenizers
-#include <vikcse/tokenizer/tokenizer.hpp>
+#include <vikcse/encoder/bert.hpp>
+#include <vikcse/encoder/bert_config.hpp>
+#include <vikcse/prompt/layout.hpp>
+#include <vikcse/prompt/template.hpp>
+#include <vikcse/prompt/templates.hpp>
+#include <vikcse/prompt/view_format.hpp>
 #include <vikcse/tokenizer/batch.hpp>
+#include <vikcse/tokenizer/tokenize_function.hpp>
+#include <vikcse/tokenizer/tokenizer.hpp>
 
-// Poolers and evaluation
+// Policies: poolers and heads, losses, knowledge bases; the host
+#include <vikcse/methods/aliases.hpp>
 #include <vikcse/pooler/pooler.hpp>
-#include <vikcse/pooler/prompt_template.hpp>
-#include <vikcse/eval/batcher.hpp>
+
+// Training and evaluation
 #include <vikcse/eval/model_embedder.hpp>
 #include <vikcse/eval/senteval.hpp>
+#include <vikcse/train/trainer.hpp>
 #include <vikcse/util/progress.hpp>
 
-// Methods: concepts, the policy host, the aliases, training
-#include <vikcse/concepts/concepts.hpp>
-#include <vikcse/methods.hpp>
-#include <vikcse/methods/embedder.hpp>
+// The methods: recipes, reference settings, paper tables
 #include <vikcse/methods/hyperparameters.hpp>
-#include <vikcse/train/trainer.hpp>
+#include <vikcse/methods/paper_results.hpp>
+#include <vikcse/methods/recipes.hpp>

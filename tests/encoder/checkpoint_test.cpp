@@ -48,7 +48,8 @@ void expect_error(F&& f, std::initializer_list<std::string> fragments) {
     BOOST_ERROR("no exception; expected one mentioning " << *fragments.begin());
   } catch (const std::exception& e) {
     const std::string what = e.what();
-    for (const auto& fragment : fragments) BOOST_TEST(what.find(fragment) != std::string::npos, "'" << what << "' lacks '" << fragment << "'");
+    for (const auto& fragment : fragments)
+      BOOST_TEST(what.find(fragment) != std::string::npos, "'" << what << "' lacks '" << fragment << "'");
   }
 }
 
@@ -90,7 +91,10 @@ BOOST_AUTO_TEST_CASE(bad_safetensors_files_name_the_problem) {
   expect_error([&] { vikcse::SafetensorsFile::open(p); }, {"bad.safetensors", "not valid JSON"});
   write_safetensors_text(p, R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,12]}})", 12);
   expect_error([&] { vikcse::SafetensorsFile::open(p); }, {"'w'", "needs 8 bytes", "span 12"});
-  write_safetensors_text(p, R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12);
+  write_safetensors_text(
+      p,
+      R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+      12);
   expect_error([&] { vikcse::SafetensorsFile::open(p); }, {"overlap", "'w'", "'v'"});
   write_safetensors_text(p, R"({"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}})", 8);
   expect_error([&] { vikcse::SafetensorsFile::open(p); }, {"'w'", "unknown dtype 'Q4'"});
@@ -140,7 +144,8 @@ BOOST_AUTO_TEST_CASE(legacy_pytorch_model_bin_with_prefix_gamma_beta_and_head) {
 
 BOOST_AUTO_TEST_CASE(sharded_index_and_missing_pooler) {
   TempDir dir;
-  auto tensors = vikcse::SafetensorsFile::open(fixture_dir() / "encoder" / "tiny-bert" / "model.safetensors").load_all();
+  auto tensors =
+      vikcse::SafetensorsFile::open(fixture_dir() / "encoder" / "tiny-bert" / "model.safetensors").load_all();
   std::map<std::string, torch::Tensor> shard1, shard2;
   nlohmann::json map;
   for (const auto& [k, v] : tensors) {
@@ -190,11 +195,13 @@ BOOST_AUTO_TEST_CASE(bad_checkpoint_directories_name_the_problem) {
 
 BOOST_AUTO_TEST_CASE(unexpected_keys_fail_in_strict_mode) {
   TempDir dir;
-  auto tensors = vikcse::SafetensorsFile::open(fixture_dir() / "encoder" / "tiny-bert" / "model.safetensors").load_all();
+  auto tensors =
+      vikcse::SafetensorsFile::open(fixture_dir() / "encoder" / "tiny-bert" / "model.safetensors").load_all();
   tensors.emplace("encoder.layer.7.attention.self.query.weight", torch::zeros({32, 32}));
   tensors.erase("embeddings.LayerNorm.bias");
   vikcse::save_safetensors(dir.path / "model.safetensors", tensors);
   fs::copy_file(fixture_dir() / "encoder" / "tiny-bert" / "config.json", dir.path / "config.json");
-  expect_error([&] { vikcse::AutoModel::from_pretrained(dir.path); },
-               {"unexpected key: encoder.layer.7.attention.self.query.weight", "missing key: embeddings.LayerNorm.bias"});
+  expect_error(
+      [&] { vikcse::AutoModel::from_pretrained(dir.path); },
+      {"unexpected key: encoder.layer.7.attention.self.query.weight", "missing key: embeddings.LayerNorm.bias"});
 }

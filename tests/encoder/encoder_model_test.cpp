@@ -15,12 +15,13 @@
 
 #include <support/float_bounds.hpp>
 #include <support/test_data.hpp>
+#include <support/tiny_model.hpp>
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/encoder/auto_model.hpp>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -131,8 +132,8 @@ void check_matches_reference(const std::string& type, bool fused = true) {
     // The bound is not fitted to our code: the torch.nn reference's own float32 run must meet it too.
     const double theirs = max_diff(want.float32(name), want.exact(name));
     BOOST_TEST_MESSAGE(type << (fused ? " (fused kernel) " : " (op by op) ") << name
-                            << ": max |C++ - float64 reference| " << ours << ", |torch.nn float32 - float64| "
-                            << theirs << ", bound " << b);
+                            << ": max |C++ - float64 reference| " << ours << ", |torch.nn float32 - float64| " << theirs
+                            << ", bound " << b);
     BOOST_TEST(ours <= b, name << ": " << ours << " > bound " << b);
     BOOST_TEST(theirs <= b, name << ": the reference's own float32 error " << theirs << " > bound " << b);
   }
@@ -294,9 +295,8 @@ BOOST_AUTO_TEST_CASE(reduced_precision_dtypes_stay_close_to_float32) {
     BOOST_TEST(out.last_hidden_state.scalar_type() == dtype);
     const auto& config = model.config();
     const int stages = 2 * static_cast<int>(config.num_hidden_layers) + 1;
-    const double b = dtype == torch::kBFloat16
-                         ? vikcse::testing::eps_bf16 * stages * magnitude(want, config)
-                         : bound(config, want, stages, vikcse::testing::eps16);
+    const double b = dtype == torch::kBFloat16 ? vikcse::testing::eps_bf16 * stages * magnitude(want, config)
+                                               : bound(config, want, stages, vikcse::testing::eps16);
     auto mask = want.tensors.at("attention_mask").unsqueeze(-1).to(torch::kBool);
     const double diff = max_diff(out.last_hidden_state.to(torch::kCPU, torch::kDouble).masked_select(mask),
                                  want.exact("last_hidden_state").masked_select(mask));
@@ -306,11 +306,13 @@ BOOST_AUTO_TEST_CASE(reduced_precision_dtypes_stay_close_to_float32) {
 }
 
 BOOST_AUTO_TEST_CASE(random_init_follows_hugging_face_rule) {
-  vikcse::BertConfig config;
-  config.hidden_size = 64;
-  config.num_hidden_layers = 1;
-  config.num_attention_heads = 4;
-  config.intermediate_size = 128;
+  // BertConfig's own (bert-base-uncased's) vocabulary and positions, tiny otherwise.
+  const auto config = vikcse::testing::tiny_bert_config({.vocab_size = 30522,
+                                                         .hidden_size = 64,
+                                                         .num_hidden_layers = 1,
+                                                         .num_attention_heads = 4,
+                                                         .intermediate_size = 128,
+                                                         .max_position_embeddings = 512});
   torch::manual_seed(0);
   vikcse::BertModel model(config);
   auto w = model->embeddings->word_embeddings->weight;

@@ -34,8 +34,8 @@ BOOST_AUTO_TEST_CASE(header_parses_and_maps_onto_bert_model) {
   vikcse::BertModel model(minilm_config());
   std::map<std::string, std::vector<std::int64_t>> shapes;
   for (const auto& e : file.entries()) shapes.emplace(e.name, e.shape);
-  auto report = vikcse::match_checkpoint(
-      *model, shapes, [](const std::string& k) { return vikcse::map_bert_family_key(k, "bert"); });
+  auto report = vikcse::match_checkpoint(*model, shapes,
+                                         [](const std::string& k) { return vikcse::map_bert_family_key(k, "bert"); });
   BOOST_TEST_MESSAGE("all-MiniLM-L6-v2 header vs BertModel: " << report.summary());
   BOOST_TEST(report.clean(), report.summary());
   BOOST_TEST(report.loaded.size() + report.ignored.size() == 104u);

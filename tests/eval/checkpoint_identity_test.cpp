@@ -7,11 +7,11 @@
 #include <support/test_data.hpp>
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/encoder/auto_model.hpp>
-#include <vikcse/eval/batcher.hpp>
 #include <vikcse/eval/cls_head.hpp>
 #include <vikcse/eval/embedding_cache.hpp>
 #include <vikcse/eval/model_embedder.hpp>
-#include <vikcse/methods.hpp>
+#include <vikcse/methods/aliases.hpp>
+#include <vikcse/tokenizer/batch.hpp>
 #include <vikcse/tokenizer/wordpiece.hpp>
 #include <vikcse/train/checkpoint.hpp>
 
@@ -34,10 +34,24 @@ namespace {
 const std::vector<std::string> sentences = {"a man eats an apple .", "the dog is in the park",
                                             "this sentence means ball"};
 
-vikcse::TokenizeFn tiny_tokenizer() {
-  auto tok = std::make_shared<const vikcse::WordPieceTokenizer>(
+std::shared_ptr<const vikcse::WordPieceTokenizer> tiny_tokenizer() {
+  return std::make_shared<const vikcse::WordPieceTokenizer>(
       vikcse::WordPieceTokenizer::from_directory(fixture_dir() / "methods" / "tiny-vocab"));
-  return vikcse::make_tokenize_fn(tok);
+}
+
+/// The `cls` embedder of `model` with `head`, on the tiny tokenizer.
+template <typename Model>
+vikcse::Embedder cls_embedder(Model model, std::function<torch::Tensor(const torch::Tensor&)> head) {
+  const auto tok = tiny_tokenizer();
+  vikcse::EmbedderOptions options;
+  options.pooler.kind = vikcse::PoolerKind::cls;
+  options.pooler.head = std::move(head);
+  return vikcse::make_embedder(model, vikcse::tokenize_function(tok), tok->special_tokens(), options);
+}
+
+/// The padded batch of `s` (framed with [CLS]/[SEP]), as the embedder builds it.
+vikcse::TokenBatch tokenize(const std::vector<std::string>& s) {
+  return vikcse::encode_token_batch(*tiny_tokenizer(), s);
 }
 
 using vikcse::testing::save_trained_simcse;
@@ -74,11 +88,7 @@ BOOST_AUTO_TEST_CASE(cls_applies_the_trained_mlp_of_a_saved_checkpoint) {
   BOOST_TEST(head.description.find(vikcse::heads_file_name) != std::string::npos);
 
   auto model = vikcse::AutoModel::from_pretrained(ckpt);
-  const auto tokenize = tiny_tokenizer();
-  vikcse::ModelEmbedderOptions options;
-  options.pooler.kind = vikcse::PoolerKind::cls;
-  options.pooler.head = head.apply;
-  const auto got = vikcse::make_model_embedder(model, tokenize, options)(sentences);
+  const auto got = cls_embedder(model, head.apply)(sentences);
 
   const auto heads = vikcse::SafetensorsFile::open(ckpt / vikcse::heads_file_name);
   const auto w = heads.load("pooler.mlp.dense.weight").to(torch::kDouble);
@@ -107,11 +117,7 @@ BOOST_AUTO_TEST_CASE(cls_keeps_bert_pooler_without_a_trained_head) {
   BOOST_TEST(!head.apply);
   BOOST_TEST(head.description.find("BERT's pretrained pooler") != std::string::npos);
   auto model = vikcse::AutoModel::from_pretrained(hf);
-  const auto tokenize = tiny_tokenizer();
-  vikcse::ModelEmbedderOptions options;
-  options.pooler.kind = vikcse::PoolerKind::cls;
-  options.pooler.head = head.apply;
-  const auto got = vikcse::make_model_embedder(model, tokenize, options)(sentences);
+  const auto got = cls_embedder(model, head.apply)(sentences);
   torch::NoGradGuard no_grad;
   model->eval();
   BOOST_TEST(torch::equal(got, model->forward(tokenize(sentences)).pooler_output));
@@ -125,11 +131,11 @@ BOOST_AUTO_TEST_CASE(cls_keeps_bert_pooler_without_a_trained_head) {
   vikcse::save_safetensors(heads, {{"pooler.mlp.dense.weight", torch::ones({4, 4})}});
   expect_error([&] { (void)vikcse::load_cls_head(dir.path); },
                {heads.string(), "'pooler.mlp.dense.weight'", "not 'pooler.mlp.dense.bias'"});
-  vikcse::save_safetensors(heads, {{"pooler.mlp.dense.weight", torch::ones({4, 3})},
-                                   {"pooler.mlp.dense.bias", torch::ones({4})}});
+  vikcse::save_safetensors(
+      heads, {{"pooler.mlp.dense.weight", torch::ones({4, 3})}, {"pooler.mlp.dense.bias", torch::ones({4})}});
   expect_error([&] { (void)vikcse::load_cls_head(dir.path); }, {heads.string(), "square", "[4, 3]"});
-  vikcse::save_safetensors(heads, {{"pooler.mlp.dense.weight", torch::ones({4, 4})},
-                                   {"pooler.mlp.dense.bias", torch::ones({3})}});
+  vikcse::save_safetensors(
+      heads, {{"pooler.mlp.dense.weight", torch::ones({4, 4})}, {"pooler.mlp.dense.bias", torch::ones({3})}});
   expect_error([&] { (void)vikcse::load_cls_head(dir.path); }, {heads.string(), "'pooler.mlp.dense.bias'", "[3]"});
 }
 
@@ -194,8 +200,8 @@ BOOST_AUTO_TEST_CASE(cls_ignores_the_mlp_of_a_mask_pooler) {
   const auto dir = fs::temp_directory_path() / ("vikcse_cls_mask_owner_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const auto config = vikcse::BertConfig::from_json_file(fixture_dir() / "encoder" / "tiny-bert" / "config.json");
-  vikcse::PromptBERT prompt(vikcse::BertModel(config), vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(
-                                                           config.hidden_size, 4)),
+  vikcse::PromptBERT prompt(vikcse::BertModel(config),
+                            vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(config.hidden_size, 4)),
                             vikcse::NoKnowledge(), vikcse::InfoNCELoss());
   vikcse::SaveOptions options;
   options.sentence_transformers_pooling = "";

@@ -6,8 +6,8 @@
 
 #include <vikcse/eval/transfer.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -187,11 +187,16 @@ BOOST_AUTO_TEST_CASE(training_matches_senteval_reference) {
                                        {vikcse::ClassifierOptimizer::rmsprop, "rmsprop", 128}};
   nlohmann::json input = {{"x", to_json(x)}, {"y", to_json(y)}, {"seed", seed}, {"num_classes", classes}};
   for (const auto& c : configs) {
-    input["configs"].push_back({{"optim", c.name}, {"l2", 1e-2}, {"batch_size", c.batch}, {"epoch_size", 25},
-                                {"max_epoch", 0}, {"tenacity", 5}});
+    input["configs"].push_back({{"optim", c.name},
+                                {"l2", 1e-2},
+                                {"batch_size", c.batch},
+                                {"epoch_size", 25},
+                                {"max_epoch", 0},
+                                {"tenacity", 5}});
   }
   vikcse::testing::ScratchDir dir("vikcse-classifier-reference");
-  const auto ref = vikcse::testing::run_python_reference("eval", "senteval_classifier.py", input, dir.path, "classifier");
+  const auto ref =
+      vikcse::testing::run_python_reference("eval", "senteval_classifier.py", input, dir.path, "classifier");
   BOOST_TEST(ref.at("senteval_loss_reduction").get<std::string>() == "mean");
   {  // The reference's generator gives LibTorch's draws (else the two runs would not start alike).
     auto g = at::detail::createCPUGenerator(seed);

@@ -56,7 +56,8 @@ BOOST_AUTO_TEST_CASE(average_ranks_share_ties) {
 }
 
 BOOST_AUTO_TEST_CASE(hand_computed_values) {
-  // x = 1..4, y = 2x -> r = 1; y reversed -> r = -1; ties: spearman([1,2,2,3],[1,2,3,4]) = pearson([1,2.5,2.5,4],[1,2,3,4]).
+  // x = 1..4, y = 2x -> r = 1; y reversed -> r = -1;
+  // ties: spearman([1,2,2,3],[1,2,3,4]) = pearson([1,2.5,2.5,4],[1,2,3,4]).
   const std::vector<double> x = {1, 2, 3, 4};
   const std::vector<double> y = {2, 4, 6, 8};
   const std::vector<double> r = {8, 6, 4, 2};

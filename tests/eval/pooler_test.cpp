@@ -2,11 +2,13 @@
 #define BOOST_TEST_MODULE eval_pooler
 #include <boost/test/unit_test.hpp>
 
+#include <support/tiny_model.hpp>
 #include <vikcse/encoder/auto_model.hpp>
 #include <vikcse/eval/model_embedder.hpp>
-#include <vikcse/eval/text.hpp>
 #include <vikcse/pooler/pooler.hpp>
-#include <vikcse/pooler/prompt_template.hpp>
+#include <vikcse/prompt/layout.hpp>
+#include <vikcse/prompt/template.hpp>
+#include <vikcse/tokenizer/batch.hpp>
 
 #include <torch/torch.h>
 
@@ -118,7 +120,8 @@ BOOST_AUTO_TEST_CASE(prompt_templates) {
   BOOST_TEST(bert.prefix() == "This sentence : \"");
   BOOST_TEST(bert.suffix() == "\" means [MASK] .");
   // PromptBERT's evaluation: append a period unless the sentence ends with . ? " '
-  const vikcse::PromptTemplate eval("This sentence of \"[X]\" means [MASK].", "[MASK]", {.append_period = true, .lowercase = false});
+  const vikcse::PromptTemplate eval("This sentence of \"[X]\" means [MASK].", "[MASK]",
+                                    {.append_period = true, .lowercase = false});
   BOOST_TEST(eval.apply("a man plays") == "This sentence of \"a man plays.\" means [MASK].");
   BOOST_TEST(eval.apply("why?") == "This sentence of \"why?\" means [MASK].");
   BOOST_TEST(eval.apply("") == "This sentence of \"\" means [MASK].");
@@ -136,63 +139,64 @@ BOOST_AUTO_TEST_CASE(prompt_templates) {
   BOOST_CHECK_THROW(vikcse::PromptTemplate("[X] [X] [MASK]", "[MASK]"), vikcse::config_error);
 }
 
-// make_model_embedder on a tiny random BERT: templating, tokenising, eval mode, pooling.
+// make_embedder on a tiny random BERT: templating, tokenising, eval mode, pooling.
 BOOST_AUTO_TEST_CASE(model_embedder_wires_template_encoder_and_pooler) {
-  vikcse::BertConfig config;
-  config.vocab_size = 50;
-  config.hidden_size = 8;
-  config.num_hidden_layers = 2;
-  config.num_attention_heads = 2;
-  config.intermediate_size = 16;
-  config.max_position_embeddings = 16;
+  const auto config = vikcse::testing::tiny_bert_config({.vocab_size = 50,
+                                                         .hidden_size = 8,
+                                                         .num_hidden_layers = 2,
+                                                         .num_attention_heads = 2,
+                                                         .intermediate_size = 16,
+                                                         .max_position_embeddings = 16});
   torch::manual_seed(3);
   vikcse::AutoModel model(config);
   model->train();  // the embedder must switch to eval mode (no dropout)
   std::vector<std::string> seen;
-  // A fake tokenizer: one id per word ("[MASK]" -> 4), [CLS]=1 ... [SEP]=2, padded with 0.
-  auto tokenize = [&](const std::vector<std::string>& texts) {
-    seen = texts;
-    std::vector<std::vector<std::int64_t>> rows;
-    std::size_t longest = 0;
-    for (const auto& t : texts) {
-      std::vector<std::int64_t> ids = {1};
-      for (const auto& w : vikcse::detail::eval::python_split(t)) ids.push_back(w == "[MASK]" ? 4 : 5 + static_cast<std::int64_t>(w.size() % 40));
-      ids.push_back(2);
-      longest = std::max(longest, ids.size());
-      rows.push_back(ids);
-    }
-    auto input = torch::zeros({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(longest)}, torch::kLong);
-    auto mask = torch::zeros_like(input);
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      for (std::size_t c = 0; c < rows[r].size(); ++c) {
-        input[static_cast<std::int64_t>(r)][static_cast<std::int64_t>(c)] = rows[r][c];
-        mask[static_cast<std::int64_t>(r)][static_cast<std::int64_t>(c)] = 1;
-      }
-    }
-    return vikcse::TokenBatch{input, mask, torch::Tensor(), torch::Tensor()};
+  // A fake tokenizer that records its input: one id per word ("[MASK]" -> 4, any other word 5 + its length).
+  const auto toy = vikcse::testing::toy_tokenizer(
+      {.first_id = 5, .buckets = 40, .word_id = vikcse::testing::ToyWordId::length, .fixed = {{"[MASK]", 4}}});
+  const vikcse::TokenizeFunction tokenize = [&](std::string_view text) {
+    seen.emplace_back(text);
+    return toy(text);
   };
-  vikcse::ModelEmbedderOptions options;
+  const vikcse::SpecialTokens specials{.cls = 1, .sep = 2, .pad = 0, .mask = 4};
+  vikcse::EmbedderOptions options;
+  options.layout =
+      vikcse::make_prompt_layout(vikcse::PromptTemplate("[X] : it means [MASK]", "[MASK]"), tokenize, specials);
+  options.append_period = true;
   options.pooler.kind = vikcse::PoolerKind::mask;
-  options.pooler.mask_token_id = 4;
-  options.prompt.emplace("it means [MASK] : [X]", "[MASK]", vikcse::PromptTemplateOptions{.append_period = true, .lowercase = false});
-  auto embed = vikcse::make_model_embedder(model, tokenize, options);
+  auto embed = vikcse::make_embedder(model, tokenize, specials, options);
+  seen.clear();
   const auto e = embed({"a b", "ccc dd e?"});
-  BOOST_TEST(seen.at(0) == "it means [MASK] : a b.");
-  BOOST_TEST(seen.at(1) == "it means [MASK] : ccc dd e?");
+  BOOST_TEST(seen.at(0) == "a b.");  // the period appended, the template's words tokenised once, by the layout
+  BOOST_TEST(seen.at(1) == "ccc dd e?");
   BOOST_TEST((e.sizes() == torch::IntArrayRef{2, 8}));
-  // Same as running the encoder by hand in eval mode and taking position 3 ([CLS] it means [MASK]).
+  // Same as running the encoder by hand in eval mode on the ids written out: [CLS] sentence : it
+  // means [MASK] [SEP], the mask at position 6 (two sentence words) and 7 (three).
   torch::NoGradGuard no_grad;
-  const auto batch = tokenize({"it means [MASK] : a b.", "it means [MASK] : ccc dd e?"});
+  const auto batch = vikcse::pad_token_rows({{1, 6, 7, 6, 7, 10, 4, 2}, {1, 8, 7, 7, 6, 7, 10, 4, 2}}, 0);
   const auto out = model->forward(batch);
-  BOOST_TEST(torch::allclose(e, out.last_hidden_state.select(1, 3)));
+  BOOST_TEST(torch::allclose(e[0], out.last_hidden_state[0][6]));
+  BOOST_TEST(torch::allclose(e[1], out.last_hidden_state[1][7]));
   BOOST_TEST(!model->is_training());
   // avg_top2 through the embedder asks the encoder for hidden states.
   options.pooler.kind = vikcse::PoolerKind::avg_top2;
-  options.prompt.reset();
-  auto avg = vikcse::make_model_embedder(model, tokenize, options);
-  const auto full = model->forward(tokenize({"a b"}), true);
-  BOOST_TEST(torch::allclose(avg({"a b"}), vikcse::avg_top2_pooler(full, tokenize({"a b"}))));
+  options.layout.reset();
+  options.append_period = false;
+  auto avg = vikcse::make_embedder(model, tokenize, specials, options);
+  const auto plain = vikcse::pad_token_rows({{1, 6, 6, 2}}, 0);  // [CLS] a b [SEP]
+  const auto full = model->forward(plain, true);
+  BOOST_TEST(torch::allclose(avg({"a b"}), vikcse::avg_top2_pooler(full, plain)));
+  // A row longer than max_length: cut, or (truncate = false, as SentEval) an error naming the sentence.
+  options.max_length = 3;
+  BOOST_TEST(vikcse::make_embedder(model, tokenize, specials, options)({"a b c d"}).size(0) == 1);
+  options.truncate = false;
+  try {
+    (void)vikcse::make_embedder(model, tokenize, specials, options)({"a b c d"});
+    BOOST_FAIL("expected invalid_argument");
+  } catch (const vikcse::invalid_argument& err) {
+    BOOST_TEST(std::string(err.what()).find("'a b c d' tokenises to 6 tokens") != std::string::npos);
+  }
   // The mask pooler without a template is a configuration error.
   options.pooler.kind = vikcse::PoolerKind::mask;
-  BOOST_CHECK_THROW(vikcse::make_model_embedder(model, tokenize, options), vikcse::config_error);
+  BOOST_CHECK_THROW(vikcse::make_embedder(model, tokenize, specials, options), vikcse::config_error);
 }

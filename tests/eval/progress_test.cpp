@@ -15,7 +15,8 @@ BOOST_AUTO_TEST_CASE(formats_bar_rate_and_eta) {
   s.label = "STS12";
   s.width = 10;
   s.extra = "batch 3";
-  BOOST_TEST(vikcse::format_progress(s) == "STS12 [==>       ] 25/100  25.0% | 5.0 it/s | 0:05 elapsed | ETA 0:15 | batch 3");
+  BOOST_TEST(vikcse::format_progress(s) ==
+             "STS12 [==>       ] 25/100  25.0% | 5.0 it/s | 0:05 elapsed | ETA 0:15 | batch 3");
   BOOST_TEST(vikcse::progress_eta_seconds(s) == 15.0);
 }
 

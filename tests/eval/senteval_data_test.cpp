@@ -28,9 +28,7 @@ struct TempSentEval {
     fs::remove_all(root, ignored);
   }
   fs::path year() const { return root / "downstream" / "STS" / "STS13-en-test"; }
-  static void write(const fs::path& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-  }
+  static void write(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 };
 
 template <typename Fn>
@@ -50,7 +48,8 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 BOOST_AUTO_TEST_CASE(python_compatible_text_handling) {
   using namespace vikcse::detail::eval;
   // str.split(): runs of Unicode whitespace (incl. U+00A0 and U+3000) separate tokens.
-  BOOST_TEST(python_split_join("  a\tb \xC2\xA0 c\xE3\x80\x80" "d  ") == "a b c d");
+  BOOST_TEST(python_split_join("  a\tb \xC2\xA0 c\xE3\x80\x80"
+                               "d  ") == "a b c d");
   BOOST_TEST(python_split("").empty());
   BOOST_TEST(std::string(python_strip("\xC2\xA0 x y\r\n")) == "x y");
   // splitlines vs universal newlines: \v splits only in splitlines mode; no trailing empty line.
@@ -68,9 +67,15 @@ BOOST_AUTO_TEST_CASE(python_compatible_text_handling) {
 // Pair counts of the SentEval STS files (pairs with an empty gold score dropped).
 BOOST_AUTO_TEST_CASE(sts_counts_on_real_data) {
   const auto senteval = vikcse::testing::data_dir() / "senteval";
-  const std::vector<std::pair<std::string, std::size_t>> expected = {
-      {"STS12", 3108}, {"STS13", 1500}, {"STS14", 3750}, {"STS15", 3000}, {"STS16", 1186},
-      {"STSBenchmark", 1379}, {"SICKRelatedness", 4927}, {"STSBenchmark-dev", 1500}, {"SICKRelatedness-dev", 500}};
+  const std::vector<std::pair<std::string, std::size_t>> expected = {{"STS12", 3108},
+                                                                     {"STS13", 1500},
+                                                                     {"STS14", 3750},
+                                                                     {"STS15", 3000},
+                                                                     {"STS16", 1186},
+                                                                     {"STSBenchmark", 1379},
+                                                                     {"SICKRelatedness", 4927},
+                                                                     {"STSBenchmark-dev", 1500},
+                                                                     {"SICKRelatedness-dev", 500}};
   for (const auto& [name, count] : expected) {
     BOOST_TEST_CONTEXT(name) {
       const auto task = vikcse::read_sts_task(senteval, name);
@@ -109,9 +114,10 @@ BOOST_AUTO_TEST_CASE(transfer_counts_on_real_data) {
     std::size_t train, dev, test;
     std::int64_t classes;
   };
-  const std::vector<Want> wants = {{"MR", 10662, 0, 0, 2},   {"CR", 3775, 0, 0, 2},        {"SUBJ", 10000, 0, 0, 2},
-                                   {"MPQA", 10606, 0, 0, 2}, {"SST2", 67349, 872, 1821, 2}, {"SST5", 8544, 1101, 2210, 5},
-                                   {"TREC", 5452, 0, 500, 6}, {"MRPC", 4076, 0, 1725, 2}};
+  const std::vector<Want> wants = {{"MR", 10662, 0, 0, 2},        {"CR", 3775, 0, 0, 2},
+                                   {"SUBJ", 10000, 0, 0, 2},      {"MPQA", 10606, 0, 0, 2},
+                                   {"SST2", 67349, 872, 1821, 2}, {"SST5", 8544, 1101, 2210, 5},
+                                   {"TREC", 5452, 0, 500, 6},     {"MRPC", 4076, 0, 1725, 2}};
   for (const auto& want : wants) {
     BOOST_TEST_CONTEXT(want.name) {
       const auto task = vikcse::read_transfer_task(senteval, want.name);

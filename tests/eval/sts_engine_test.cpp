@@ -5,8 +5,8 @@
 #include <support/test_data.hpp>
 #include <vikcse/eval/senteval.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <filesystem>
@@ -89,7 +89,9 @@ BOOST_AUTO_TEST_CASE(encode_sorts_batches_and_restores_order) {
   BOOST_TEST(plain.batches.size() == 3u);
   BOOST_TEST(plain.batches[0][0] == sentences[0]);
   // A wrong shape from the embedder is a clear error.
-  auto bad = [](const std::vector<std::string>& s) { return torch::zeros({static_cast<std::int64_t>(s.size()) + 1, 3}); };
+  auto bad = [](const std::vector<std::string>& s) {
+    return torch::zeros({static_cast<std::int64_t>(s.size()) + 1, 3});
+  };
   BOOST_CHECK_THROW(vikcse::encode_sentences(bad, sentences, {}), vikcse::invalid_argument);
 }
 
@@ -147,7 +149,7 @@ BOOST_AUTO_TEST_CASE(report_table_and_json_round_trip) {
   vikcse::EvalReport report;
   report.metadata = {{"model", "toy"}};
   const std::vector<std::pair<std::string, double>> values = {
-      {"STS12", 0.6840}, {"STS13", 0.8241}, {"STS14", 0.7438}, {"STS15", 0.8091},
+      {"STS12", 0.6840}, {"STS13", 0.8241},        {"STS14", 0.7438},          {"STS15", 0.8091},
       {"STS16", 0.7856}, {"STSBenchmark", 0.7685}, {"SICKRelatedness", 0.7224}};
   for (const auto& [name, v] : values) {
     vikcse::StsTaskResult r;

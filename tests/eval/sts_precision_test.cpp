@@ -6,8 +6,8 @@
 
 #include <vikcse/eval/sts.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -29,9 +29,18 @@ struct TieCase {
   TieCase() {
     // Identical sentences: cos(u, u) = d / (sqrt(d) * sqrt(d)) lands on 1 or a neighbouring float,
     // one of three float32 values but several float64 ones.
-    for (const Row& u : std::vector<Row>{{1, 1, 0, 0}, {1, 1, 1, 0}, {1, 2, 0, 0}, {1, 1, 1, 1}, {2, 1, 1, 0},
-                                         {1, 2, 2, 1}, {3, 1, 1, 0}, {1, 1, 2, 3}, {2, 3, 0, 0}, {1, 3, 1, 2},
-                                         {3, 3, 1, 0}, {2, 2, 2, 1}}) {
+    for (const Row& u : std::vector<Row>{{1, 1, 0, 0},
+                                         {1, 1, 1, 0},
+                                         {1, 2, 0, 0},
+                                         {1, 1, 1, 1},
+                                         {2, 1, 1, 0},
+                                         {1, 2, 2, 1},
+                                         {3, 1, 1, 0},
+                                         {1, 1, 2, 3},
+                                         {2, 3, 0, 0},
+                                         {1, 3, 1, 2},
+                                         {3, 3, 1, 0},
+                                         {2, 2, 2, 1}}) {
       first.push_back(u);
       second.push_back(u);
     }

@@ -6,7 +6,7 @@
 /// tiny BERT fixture whose MLP head has visible weights and bias.
 
 #include <support/test_data.hpp>
-#include <vikcse/methods.hpp>
+#include <vikcse/methods/aliases.hpp>
 #include <vikcse/train/checkpoint.hpp>
 
 #include <torch/torch.h>

@@ -2,11 +2,12 @@
 #define BOOST_TEST_MODULE methods_concepts_test
 #include <boost/test/unit_test.hpp>
 
-#include <vikcse/methods.hpp>
+#include <vikcse/methods/aliases.hpp>
 
 #include <torch/torch.h>
 
-// Archetypes: a minimal type satisfying each concept, and one per missing requirement.
+// Archetypes: a minimal type satisfying each concept, and one per missing requirement. They are the
+// specification of a policy: each has exactly what the host calls (README.md, "Writing your own policy").
 
 namespace arch {
 
@@ -16,7 +17,6 @@ using vikcse::TokenBatch;
 // ---- Encoder
 struct GoodEncoderImpl : torch::nn::Module {
   EncoderOutput forward(const TokenBatch&, bool) { return {}; }
-  std::int64_t hidden_size() const { return 4; }
 };
 TORCH_MODULE(GoodEncoder);
 struct NoHiddenSizeImpl : torch::nn::Module {
@@ -58,12 +58,10 @@ struct Ctx {};
 struct GoodKnowledgeImpl : torch::nn::Module {
   using context_type = Ctx;
   Ctx context(const vikcse::TrainingBatch&) { return {}; }
-  std::int64_t feature_dim() const { return 0; }
 };
 TORCH_MODULE(GoodKnowledge);
 struct NoContextTypeImpl : torch::nn::Module {
   Ctx context(const vikcse::TrainingBatch&) { return {}; }
-  std::int64_t feature_dim() const { return 0; }
 };
 TORCH_MODULE(NoContextType);
 struct GoodRetriever {
@@ -75,14 +73,11 @@ struct BadRetriever {
 
 // ---- ContrastiveLoss
 struct GoodLossImpl : torch::nn::Module {
-  double temperature() const { return 0.05; }
   vikcse::LossOutput forward(const vikcse::ContrastiveViews&, const Ctx&) { return {}; }
 };
 TORCH_MODULE(GoodLoss);
-struct NoTemperatureImpl : torch::nn::Module {
-  vikcse::LossOutput forward(const vikcse::ContrastiveViews&, const Ctx&) { return {}; }
-};
-TORCH_MODULE(NoTemperature);
+struct NoForwardLossImpl : torch::nn::Module {};
+TORCH_MODULE(NoForwardLoss);
 
 }  // namespace arch
 
@@ -91,7 +86,10 @@ static_assert(vikcse::Encoder<arch::GoodEncoder>);
 static_assert(vikcse::Encoder<vikcse::BertModel>);
 static_assert(vikcse::Encoder<vikcse::RobertaModel>);
 static_assert(vikcse::Encoder<vikcse::AutoModel>);
-static_assert(!vikcse::Encoder<arch::NoHiddenSize>);
+static_assert(vikcse::Encoder<arch::NoHiddenSize>);        // the host never asks an encoder for its width ...
+static_assert(!vikcse::SizedEncoder<arch::NoHiddenSize>);  // ... the recipes do
+static_assert(!vikcse::SizedEncoder<arch::GoodEncoder>);
+static_assert(vikcse::SizedEncoder<vikcse::AutoModel>);
 static_assert(!vikcse::Encoder<arch::WrongOutput>);
 static_assert(!vikcse::Encoder<arch::NotAModule>);
 // Pooler
@@ -113,7 +111,8 @@ static_assert(!vikcse::Retriever<arch::BadRetriever>);
 static_assert(vikcse::Retriever<vikcse::ExactCosineRetriever>);
 // ContrastiveLoss / ContrastiveLossFor
 static_assert(vikcse::ContrastiveLoss<arch::GoodLoss>);
-static_assert(!vikcse::ContrastiveLoss<arch::NoTemperature>);
+static_assert(vikcse::ContrastiveLoss<arch::NoForwardLoss>);                           // a module holder ...
+static_assert(!vikcse::ContrastiveLossFor<arch::NoForwardLoss, arch::GoodKnowledge>);  // ... that cannot take a step
 static_assert(vikcse::ContrastiveLossFor<arch::GoodLoss, arch::GoodKnowledge>);
 static_assert(!vikcse::ContrastiveLossFor<arch::GoodLoss, vikcse::NoKnowledge>);
 static_assert(vikcse::ContrastiveLossFor<vikcse::InfoNCELoss, vikcse::NoKnowledge>);
@@ -124,9 +123,8 @@ static_assert(vikcse::ContrastiveLossFor<vikcse::KnowledgeInfoNCELoss, vikcse::V
 static_assert(!vikcse::ContrastiveLossFor<vikcse::KnowledgeInfoNCELoss, vikcse::NoKnowledge>);
 static_assert(!vikcse::ContrastiveLossFor<vikcse::KnowledgeInfoNCELoss, vikcse::PairedImageFeatures>);
 // The aliases are one host.
-static_assert(std::is_same_v<vikcse::SimCSE,
-                             vikcse::SentenceEmbedder<vikcse::BertModel, vikcse::ClsPooler, vikcse::NoKnowledge,
-                                                      vikcse::InfoNCELoss>>);
+static_assert(std::is_same_v<vikcse::SimCSE, vikcse::SentenceEmbedder<vikcse::BertModel, vikcse::ClsPooler,
+                                                                      vikcse::NoKnowledge, vikcse::InfoNCELoss>>);
 static_assert(std::is_same_v<vikcse::VIKCSE::Impl::loss_type, vikcse::KnowledgeInfoNCELoss>);
 static_assert(std::is_same_v<vikcse::RobertaVIKCSE::Impl::encoder_type, vikcse::RobertaModel>);
 

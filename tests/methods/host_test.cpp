@@ -2,55 +2,56 @@
 #define BOOST_TEST_MODULE methods_host_test
 #include <boost/test/unit_test.hpp>
 
-#include <vikcse/methods.hpp>
-#include <vikcse/methods/embedder.hpp>
+#include <support/tiny_model.hpp>
+#include <vikcse/eval/model_embedder.hpp>
+#include <vikcse/methods/aliases.hpp>
 #include <vikcse/train/collator.hpp>
 
 #include <torch/torch.h>
 
-#include <functional>
 #include <tuple>
-#include <sstream>
 
 namespace {
 
+/// This file's tiny BERT: 120 ids (the toy tokenizer's are below 120), 96 positions.
 vikcse::BertConfig tiny_config(double dropout = 0.1) {
-  vikcse::BertConfig c;
-  c.vocab_size = 120;
-  c.hidden_size = 16;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 32;
-  c.max_position_embeddings = 96;
-  c.hidden_dropout_prob = dropout;
-  c.attention_probs_dropout_prob = dropout;
-  return c;
+  return vikcse::testing::tiny_bert_config({.vocab_size = 120,
+                                            .hidden_size = 16,
+                                            .num_hidden_layers = 2,
+                                            .num_attention_heads = 2,
+                                            .intermediate_size = 32,
+                                            .max_position_embeddings = 96,
+                                            .dropout = dropout});
 }
 
 // A toy tokenizer: one id per whitespace word (ids 110..119 are reserved for template words).
-std::vector<std::int64_t> toy_tokenize(std::string_view text) {
-  std::vector<std::int64_t> ids;
-  std::istringstream in{std::string(text)};
-  std::string w;
-  while (in >> w) {
-    if (w == "this") ids.push_back(110);
-    else if (w == "means") ids.push_back(111);
-    else if (w == "\"") ids.push_back(112);
-    else if (w == ".") ids.push_back(113);
-    else ids.push_back(5 + static_cast<std::int64_t>(std::hash<std::string>{}(w) % 95));
-  }
-  return ids;
+const vikcse::TokenizeFunction toy_tokenize = vikcse::testing::toy_tokenizer(
+    {.first_id = 5, .buckets = 95, .fixed = {{"this", 110}, {"means", 111}, {"\"", 112}, {".", 113}}});
+
+const vikcse::SpecialTokens ids{.cls = 1, .sep = 2, .pad = 0, .mask = 3};
+
+/// Evaluation-input options (the fields these tests vary).
+vikcse::EmbedderOptions eval_options(std::optional<vikcse::PromptLayout> layout, std::int64_t max_length,
+                                     std::optional<bool> denoise, bool append_period, bool lowercase) {
+  vikcse::EmbedderOptions o;
+  o.layout = std::move(layout);
+  o.max_length = max_length;
+  o.denoise = denoise;
+  o.append_period = append_period;
+  o.lowercase = lowercase;
+  return o;
 }
 
-const vikcse::SpecialIds ids{.cls = 1, .sep = 2, .pad = 0, .mask = 3};
-
 vikcse::PromptLayout layout() {
-  return vikcse::make_prompt_layout(vikcse::PromptTemplate("this \" [X] \" means [MASK] .", "[MASK]"), toy_tokenize, ids);
+  return vikcse::make_prompt_layout(vikcse::PromptTemplate("this \" [X] \" means [MASK] .", "[MASK]"), toy_tokenize,
+                                    ids);
 }
 
 const std::vector<std::string> sentences{"a man plays a guitar", "the cat sleeps", "two dogs run in the park today"};
 
-vikcse::Collator plain_collator() { return vikcse::Collator(toy_tokenize, {.specials = ids, .first = {}, .second = {}}); }
+vikcse::Collator plain_collator() {
+  return vikcse::Collator(toy_tokenize, {.specials = ids, .first = {}, .second = {}});
+}
 vikcse::Collator prompt_collator() {
   vikcse::ViewFormat f{layout(), 32};
   return vikcse::Collator(toy_tokenize, {.specials = ids, .first = f, .second = f});
@@ -104,8 +105,7 @@ BOOST_AUTO_TEST_CASE(supervised_simcse_uses_hard_negatives) {
   const auto v = model->views(batch);
   BOOST_REQUIRE(v.hard_negative.has_value());
   const auto out = model->forward(batch);
-  BOOST_TEST(out.total.item<double>() ==
-                 vikcse::info_nce(v.first.z, v.second.z, {}, v.hard_negative->z).item<double>(),
+  BOOST_TEST(out.total.item<double>() == vikcse::info_nce(v.first.z, v.second.z, {}, v.hard_negative->z).item<double>(),
              boost::test_tools::tolerance(1e-5));
 }
 
@@ -178,7 +178,9 @@ torch::Tensor template_state(vikcse::BertModelImpl& encoder, const vikcse::Promp
                              const std::vector<std::int64_t>& positions) {
   auto ids_t = l.prefix;
   ids_t.insert(ids_t.end(), l.suffix.begin(), l.suffix.end());
-  vikcse::TokenBatch only{torch::tensor(ids_t).unsqueeze(0), torch::ones({1, l.size()}, torch::kLong), {},
+  vikcse::TokenBatch only{torch::tensor(ids_t).unsqueeze(0),
+                          torch::ones({1, l.size()}, torch::kLong),
+                          {},
                           positions.empty() ? torch::Tensor{} : torch::tensor(positions).unsqueeze(0)};
   return encoder.forward(only).last_hidden_state[0][static_cast<std::int64_t>(l.prefix.size()) + l.mask_offset()];
 }
@@ -245,19 +247,18 @@ BOOST_AUTO_TEST_CASE(roberta_delta_positions_start_at_two_by_default) {
   auto config = tiny_config(0.0);
   config.model_type = "roberta";
   config.pad_token_id = 1;
-  const vikcse::SpecialIds rids{.cls = 4, .sep = 2, .pad = 1, .mask = 3};
-  const auto l = vikcse::make_prompt_layout(vikcse::PromptTemplate("this \" [X] \" means [MASK] .", "[MASK]"),
-                                            toy_tokenize, rids);
+  const vikcse::SpecialTokens rids{.cls = 4, .sep = 2, .pad = 1, .mask = 3};
+  const auto l =
+      vikcse::make_prompt_layout(vikcse::PromptTemplate("this \" [X] \" means [MASK] .", "[MASK]"), toy_tokenize, rids);
   torch::manual_seed(6);
   vikcse::RobertaModel encoder(config);
   BOOST_TEST(encoder->first_position_id() == 2);
   auto make = [&](bool reference) {
-    return vikcse::PromptRoBERTa(
-        encoder,
-        vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, rids.mask)
-                                     .denoise_layouts({l})
-                                     .reference_roberta_delta_positions(reference)),
-        vikcse::NoKnowledge(), vikcse::InfoNCELoss());
+    return vikcse::PromptRoBERTa(encoder,
+                                 vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, rids.mask)
+                                                              .denoise_layouts({l})
+                                                              .reference_roberta_delta_positions(reference)),
+                                 vikcse::NoKnowledge(), vikcse::InfoNCELoss());
   };
   auto model = make(false);
   model->train();
@@ -284,14 +285,15 @@ BOOST_AUTO_TEST_CASE(roberta_delta_positions_start_at_two_by_default) {
 BOOST_AUTO_TEST_CASE(hard_negatives_are_denoised_with_the_first_template) {
   torch::manual_seed(8);
   const auto l1 = layout();
-  const auto l2 = vikcse::make_prompt_layout(vikcse::PromptTemplate("means \" [X] \" this [MASK] .", "[MASK]"),
-                                             toy_tokenize, ids);
+  const auto l2 =
+      vikcse::make_prompt_layout(vikcse::PromptTemplate("means \" [X] \" this [MASK] .", "[MASK]"), toy_tokenize, ids);
   BOOST_REQUIRE(l1.size() == l2.size());
   auto config = tiny_config(0.0);
   config.initializer_range = 0.3;  // the two templates' δ then differ clearly at the mask position
-  vikcse::PromptBERT model(vikcse::BertModel(config),
-                           vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask).denoise_layouts({l1, l2})),
-                           vikcse::NoKnowledge(), vikcse::InfoNCELoss());
+  vikcse::PromptBERT model(
+      vikcse::BertModel(config),
+      vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask).denoise_layouts({l1, l2})),
+      vikcse::NoKnowledge(), vikcse::InfoNCELoss());
   model->train();
   const vikcse::Collator c(toy_tokenize, {.specials = ids, .first = {l1, 32}, .second = {l2, 32}});
   const auto batch = c.pair({"a man plays", "the cat sleeps"}, {"a person plays", "a cat naps"},
@@ -324,8 +326,8 @@ BOOST_AUTO_TEST_CASE(cls_pooler_head_only_for_cls_and_mlp_only_train) {
   torch::manual_seed(9);
   vikcse::BertModel encoder(tiny_config(0.1));
   const auto batch = plain_collator().unsupervised(sentences).first;
-  vikcse::SimCSE keep(encoder, vikcse::ClsPooler(vikcse::ClsPoolerOptions(16).mlp_only_train(false)), vikcse::NoKnowledge(),
-                      vikcse::InfoNCELoss());
+  vikcse::SimCSE keep(encoder, vikcse::ClsPooler(vikcse::ClsPoolerOptions(16).mlp_only_train(false)),
+                      vikcse::NoKnowledge(), vikcse::InfoNCELoss());
   vikcse::SimCSE drop(encoder, vikcse::ClsPooler(16), vikcse::NoKnowledge(), vikcse::InfoNCELoss());
   keep->eval();
   drop->eval();
@@ -400,7 +402,8 @@ BOOST_AUTO_TEST_CASE(vikcse_loss_switches) {
   const auto batch = prompt_collator().unsupervised(sentences);
   auto run = [&](vikcse::KnowledgeInfoNCELossOptions o) {
     torch::manual_seed(13);
-    vikcse::VIKCSE model(vikcse::BertModel(tiny_config(0.1)), vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask)),
+    vikcse::VIKCSE model(vikcse::BertModel(tiny_config(0.1)),
+                         vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask)),
                          vikcse::VisualKnowledgeBase<>(bank), vikcse::KnowledgeInfoNCELoss(o),
                          vikcse::SentenceEmbedderOptions().views_in_one_pass(false));
     model->train();
@@ -411,11 +414,15 @@ BOOST_AUTO_TEST_CASE(vikcse_loss_switches) {
     return std::make_tuple(model, v, out);
   };
   const vikcse::InfoNCEOptions nce{0.05};
-  auto term = [&](const torch::Tensor& q0, const torch::Tensor& q1) { return vikcse::info_nce(lookup(q0), lookup(q1), nce); };
+  auto term = [&](const torch::Tensor& q0, const torch::Tensor& q1) {
+    return vikcse::info_nce(lookup(q0), lookup(q1), nce);
+  };
   for (const auto source : {vikcse::MaskQuerySource::mlp_output, vikcse::MaskQuerySource::raw_hidden}) {
     for (const bool adaptive : {true, false}) {
-      BOOST_TEST_CONTEXT("raw_hidden = " << (source == vikcse::MaskQuerySource::raw_hidden) << ", adaptive = " << adaptive) {
-        auto [model, v, out] = run(vikcse::KnowledgeInfoNCELossOptions(16, 8).mask_query_source(source).adaptive(adaptive));
+      BOOST_TEST_CONTEXT("raw_hidden = " << (source == vikcse::MaskQuerySource::raw_hidden)
+                                         << ", adaptive = " << adaptive) {
+        auto [model, v, out] =
+            run(vikcse::KnowledgeInfoNCELossOptions(16, 8).mask_query_source(source).adaptive(adaptive));
         auto pm = model->loss->mask_projector;
         auto pc = model->loss->cls_projector;
         const bool raw = source == vikcse::MaskQuerySource::raw_hidden;
@@ -426,18 +433,20 @@ BOOST_AUTO_TEST_CASE(vikcse_loss_switches) {
         BOOST_TEST(max_diff(out.terms.at("vm"), vm) < 1e-5);
         BOOST_TEST(max_diff(out.terms.at("vc"), vc) < 1e-5);
         BOOST_TEST(max_diff(vm, vm_other) > 1e-4);  // the two query sources give different terms here
-        const auto total = adaptive ? text + 0.5 * vm / (vm - text).abs() + 0.5 * vc / (vc - text).abs()
-                                    : text + 0.5 * vm + 0.5 * vc;
+        const auto total =
+            adaptive ? text + 0.5 * vm / (vm - text).abs() + 0.5 * vc / (vc - text).abs() : text + 0.5 * vm + 0.5 * vc;
         BOOST_TEST(max_diff(out.total, total) < 1e-4);
       }
     }
   }
   auto [no_mask_model, v1, no_mask] = run(vikcse::KnowledgeInfoNCELossOptions(16, 8).mask_term(false).adaptive(false));
   BOOST_TEST(no_mask.terms.count("vm") == 0U);
-  BOOST_TEST(max_diff(no_mask.total, vikcse::info_nce(v1.first.z, v1.second.z, nce) + 0.5 * no_mask.terms.at("vc")) < 1e-5);
+  BOOST_TEST(max_diff(no_mask.total, vikcse::info_nce(v1.first.z, v1.second.z, nce) + 0.5 * no_mask.terms.at("vc")) <
+             1e-5);
   auto [no_cls_model, v2, no_cls] = run(vikcse::KnowledgeInfoNCELossOptions(16, 8).cls_term(false).adaptive(false));
   BOOST_TEST(no_cls.terms.count("vc") == 0U);
-  BOOST_TEST(max_diff(no_cls.total, vikcse::info_nce(v2.first.z, v2.second.z, nce) + 0.5 * no_cls.terms.at("vm")) < 1e-5);
+  BOOST_TEST(max_diff(no_cls.total, vikcse::info_nce(v2.first.z, v2.second.z, nce) + 0.5 * no_cls.terms.at("vm")) <
+             1e-5);
 }
 
 // PromptBERT's protocol (README.md#promptbert, #reference-bugs): select with δ subtracted, report the raw [MASK]
@@ -446,13 +455,13 @@ BOOST_AUTO_TEST_CASE(promptbert_embedder_selects_denoised_and_reports_raw_with_p
   torch::manual_seed(5);
   vikcse::BertModel encoder(tiny_config(0.1));
   const auto l = layout();
-  vikcse::PromptBERT model(encoder, vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask).denoise_layouts({l})),
+  vikcse::PromptBERT model(encoder,
+                           vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask).denoise_layouts({l})),
                            vikcse::NoKnowledge(), vikcse::InfoNCELoss());
   model->train();  // the embedder switches to eval mode itself and back
   const std::vector<std::string> batch_sentences{"a man plays a guitar", "is it raining ?"};
-  const auto select = vikcse::make_embedder(model, toy_tokenize, ids, {.layout = l, .max_length = 64, .denoise = true, .append_period = false, .lowercase = false});
-  const auto report = vikcse::make_embedder(model, toy_tokenize, ids,
-                                            {.layout = l, .max_length = 64, .denoise = false, .append_period = true, .lowercase = false});
+  const auto select = vikcse::make_embedder(model, toy_tokenize, ids, eval_options(l, 64, true, false, false));
+  const auto report = vikcse::make_embedder(model, toy_tokenize, ids, eval_options(l, 64, false, true, false));
   const auto selected = select(batch_sentences);
   const auto reported = report(batch_sentences);
   BOOST_TEST(model->is_training());
@@ -466,7 +475,7 @@ BOOST_AUTO_TEST_CASE(promptbert_embedder_selects_denoised_and_reports_raw_with_p
   auto raw_of = [&](const std::vector<std::string>& s) {
     std::vector<std::vector<std::int64_t>> rows;
     for (const auto& x : s) rows.push_back(collator.row(x, f));
-    const auto b = collator.pad(rows);
+    const auto b = vikcse::pad_token_rows(rows, ids.pad);
     return vikcse::mask_pooler(model->encoder->forward(b), b, ids.mask);
   };
   // Selection: raw − δ_ℓ (ℓ = 5 and 4 sentence tokens).
@@ -480,9 +489,11 @@ BOOST_AUTO_TEST_CASE(promptbert_embedder_selects_denoised_and_reports_raw_with_p
   // (the period changes the input: a tiny freshly initialised encoder moves the [MASK] state a little)
   BOOST_TEST((reported[0] - raw[0]).abs().max().item<double>() > 1e-5);
   // A pooler without denoising cannot be asked to denoise.
-  vikcse::SimCSE simcse(vikcse::BertModel(tiny_config()), vikcse::ClsPooler(16), vikcse::NoKnowledge(), vikcse::InfoNCELoss());
-  BOOST_CHECK_THROW((void)vikcse::make_embedder(simcse, toy_tokenize, ids, {.layout = std::nullopt, .max_length = 512, .denoise = true, .append_period = false, .lowercase = false}),
-                    vikcse::config_error);
+  vikcse::SimCSE simcse(vikcse::BertModel(tiny_config()), vikcse::ClsPooler(16), vikcse::NoKnowledge(),
+                        vikcse::InfoNCELoss());
+  BOOST_CHECK_THROW(
+      (void)vikcse::make_embedder(simcse, toy_tokenize, ids, eval_options(std::nullopt, 512, true, false, false)),
+      vikcse::config_error);
   BOOST_TEST(vikcse::append_period_if_missing("a b") == "a b.");
   BOOST_TEST(vikcse::append_period_if_missing("a b'") == "a b'");
   BOOST_TEST(vikcse::append_period_if_missing("").empty());
@@ -521,7 +532,11 @@ BOOST_AUTO_TEST_CASE(collation_truncation_and_bad_input) {
   BOOST_CHECK_THROW(vikcse::PromptTemplate("this [X] means nothing", "[MASK]"), vikcse::config_error);
   BOOST_CHECK_THROW(vikcse::PromptTemplate("[MASK] [X] [MASK]", "[MASK]"), vikcse::config_error);
   // A template whose text tokenises to a mask id.
-  auto bad_tok = [](std::string_view t) { auto v = toy_tokenize(t); v.push_back(3); return v; };
+  auto bad_tok = [](std::string_view t) {
+    auto v = toy_tokenize(t);
+    v.push_back(3);
+    return v;
+  };
   BOOST_CHECK_THROW(vikcse::make_prompt_layout(vikcse::PromptTemplate("[X] means [MASK]", "[MASK]"), bad_tok, ids),
                     vikcse::config_error);
 }
@@ -532,13 +547,10 @@ BOOST_AUTO_TEST_CASE(collation_truncation_and_bad_input) {
 BOOST_AUTO_TEST_CASE(embedder_lowercases_evaluation_text_on_request) {
   torch::manual_seed(15);
   vikcse::PromptBERT model(vikcse::BertModel(tiny_config(0.0)),
-                           vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask)), vikcse::NoKnowledge(),
-                           vikcse::InfoNCELoss());
+                           vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(16, ids.mask)),
+                           vikcse::NoKnowledge(), vikcse::InfoNCELoss());
   const auto l = layout();
-  auto options = [&](bool lowercase) {
-    return vikcse::EmbedderOptions{.layout = l, .max_length = 64, .denoise = std::nullopt, .append_period = false,
-                                   .lowercase = lowercase};
-  };
+  auto options = [&](bool lowercase) { return eval_options(l, 64, std::nullopt, false, lowercase); };
   const auto lower = vikcse::make_embedder(model, toy_tokenize, ids, options(true));
   const auto plain = vikcse::make_embedder(model, toy_tokenize, ids, options(false));
   const std::vector<std::string> mixed{"A Man Plays Über", "the cat sleeps"};

@@ -38,7 +38,8 @@ std::string message_of(F&& f) {
 
 BOOST_AUTO_TEST_CASE(exact_topk_matches_brute_force_and_breaks_ties_low_first) {
   torch::manual_seed(3);
-  auto bank = torch::nn::functional::normalize(torch::randn({50, 6}), torch::nn::functional::NormalizeFuncOptions().dim(1));
+  auto bank =
+      torch::nn::functional::normalize(torch::randn({50, 6}), torch::nn::functional::NormalizeFuncOptions().dim(1));
   const auto q = torch::randn({7, 6});
   const auto top = vikcse::ExactCosineRetriever{.chunk_size = 3}.search(q, bank, 5);
   // Brute force, one query at a time, in double precision. The float32 ranking must equal it only
@@ -101,7 +102,9 @@ BOOST_AUTO_TEST_CASE(feature_files_round_trip_and_validate) {
   auto msg = message_of([&] { vikcse::load_features(dir / "f.npy", vikcse::FeatureFileOptions{"", 5, std::nullopt}); });
   BOOST_TEST(msg.find("has 4 feature rows but 5 were expected") != std::string::npos, msg);
   // Wrong dimension.
-  msg = message_of([&] { vikcse::load_features(dir / "f.safetensors", vikcse::FeatureFileOptions{"", std::nullopt, 2048}); });
+  msg = message_of([&] {
+    vikcse::load_features(dir / "f.safetensors", vikcse::FeatureFileOptions{"", std::nullopt, 2048});
+  });
   BOOST_TEST(msg.find("feature dimension is 3, expected 2048") != std::string::npos, msg);
   // NaN is reported with its position.
   auto bad = f.clone();
@@ -205,7 +208,7 @@ BOOST_AUTO_TEST_CASE(stage1_projectors_lower_the_symmetric_infonce_and_write_a_s
 BOOST_AUTO_TEST_CASE(stage1_rejects_bad_input) {
   [[maybe_unused]] const auto [img, txt, which_] = paired_features();
   vikcse::KnowledgeBaseBuilder with_proj(vikcse::KnowledgeBaseBuilderOptions().projection_dim(8));
-  BOOST_CHECK_THROW(with_proj.build(img), vikcse::invalid_argument);  // projectors need captions
+  BOOST_CHECK_THROW(with_proj.build(img), vikcse::invalid_argument);                  // projectors need captions
   BOOST_CHECK_THROW(with_proj.build(img, txt.narrow(0, 0, 50)), vikcse::data_error);  // row mismatch
   auto bad = img.clone();
   bad[3][2] = std::nan("");
@@ -213,6 +216,7 @@ BOOST_AUTO_TEST_CASE(stage1_rejects_bad_input) {
   BOOST_TEST(msg.find("row 3, column 2") != std::string::npos);
   BOOST_CHECK_THROW(vikcse::KnowledgeBaseBuilder().build(torch::randn({4})), vikcse::data_error);
   BOOST_CHECK_THROW(vikcse::KnowledgeBaseBuilder().build(torch::randn({0, 4})), vikcse::data_error);
-  BOOST_CHECK_THROW(vikcse::KnowledgeBaseBuilder(vikcse::KnowledgeBaseBuilderOptions().projection_dim(8).batch_size(1)).build(img, txt),
+  BOOST_CHECK_THROW(vikcse::KnowledgeBaseBuilder(vikcse::KnowledgeBaseBuilderOptions().projection_dim(8).batch_size(1))
+                        .build(img, txt),
                     vikcse::invalid_argument);
 }

@@ -7,12 +7,12 @@
 #include <support/test_data.hpp>
 #include <vikcse/knowledge/no_knowledge.hpp>
 #include <vikcse/knowledge/visual_kb.hpp>
+#include <vikcse/loss/info_nce.hpp>
 #include <vikcse/loss/knowledge_loss.hpp>
 #include <vikcse/loss/multimodal_loss.hpp>
-#include <vikcse/loss/simcse_loss.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <filesystem>
@@ -213,8 +213,8 @@ BOOST_AUTO_TEST_CASE(vikcse_test3_top_n_extra_negatives) {
 
 BOOST_AUTO_TEST_CASE(vikcse_extension_modes_match_reference) {
   auto bank = kb();
-  auto soft = vikcse_loss(
-      vikcse::KnowledgeInfoNCELossOptions(8, 4).kb_grad_mode(vikcse::KbGradMode::soft).soft_top_k(4));
+  auto soft =
+      vikcse_loss(vikcse::KnowledgeInfoNCELossOptions(8, 4).kb_grad_mode(vikcse::KbGradMode::soft).soft_top_k(4));
   const auto& r_soft = ref().at("vikcse_soft");
   check_close(soft->forward(views(), bank->context({})).total.item<double>(), r_soft.at("total").get<double>(),
               total_bound(r_soft, kSoftStages), "soft total");
@@ -235,7 +235,7 @@ BOOST_AUTO_TEST_CASE(vikcse_extension_modes_match_reference) {
   const double b_grad = eps32 * kKnowledgeStages * std::sqrt(kDim) / kTau * want.abs().max().item<double>();
   const double diff = (v.first.z.grad().to(torch::kDouble) - want).abs().max().item<double>();
   BOOST_TEST_MESSAGE("straight-through d total / d z1: max |C++ - float64 reference| = " << diff << ", bound "
-                                                                                        << b_grad);
+                                                                                         << b_grad);
   BOOST_TEST(diff <= b_grad);
 }
 
@@ -250,8 +250,8 @@ BOOST_AUTO_TEST_CASE(one_off_faults_exceed_the_bounds) {
   const auto v = views();
   const double simcse = value("simcse");
   const double b = nce_bound(1, simcse);
-  fault("temperature 0.055 instead of 0.05", vikcse::info_nce(v.first.z, v.second.z, {0.055}).item<double>(),
-        simcse, b);
+  fault("temperature 0.055 instead of 0.05", vikcse::info_nce(v.first.z, v.second.z, {0.055}).item<double>(), simcse,
+        b);
   auto z = v.first.z.clone();
   z[0][0] += 1e-3F;
   fault("one input coordinate off by 1e-3", vikcse::info_nce(z, v.second.z).item<double>(), simcse, b);

@@ -9,7 +9,8 @@
 # -DPROGRAM=<vikcse_reproduce> -DDATA=<shared data dir> -DWORK=<scratch dir>
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
-file(WRITE "${WORK}/corpus.txt" "A man is playing a guitar.\nTwo dogs run through the snow near a small wooden house.\n")
+file(WRITE "${WORK}/corpus.txt"
+     "A man is playing a guitar.\nTwo dogs run through the snow near a small wooden house.\n")
 file(WRITE "${WORK}/captions.txt" "a dog runs .\na man sings .\na child plays .\n")
 
 # expect(<output> <key> <value> [PREFIX]): the output has the line "<key>: <value>" (PREFIX: a line

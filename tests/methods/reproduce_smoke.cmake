@@ -31,9 +31,10 @@ file(WRITE "${sts}/sts-test.csv" "${pairs}")
 # A 40 x 8 knowledge base as a .npy file (float32 little-endian; values i/40 - 0.5 + 0.01 j).
 set(kb_dir "${WORK}/kb")
 file(MAKE_DIRECTORY "${kb_dir}")
-execute_process(COMMAND /usr/bin/python3 -c
-  "import numpy as np; np.save('${kb_dir}/kb.npy', (np.arange(320, dtype=np.float32).reshape(40, 8) % 7 - 3) / 3 + np.eye(40, 8, dtype=np.float32))"
-  RESULT_VARIABLE rc)
+set(kb_script "import numpy as np; np.save('${kb_dir}/kb.npy', ")
+string(APPEND kb_script "(np.arange(320, dtype=np.float32).reshape(40, 8) % 7 - 3) / 3 ")
+string(APPEND kb_script "+ np.eye(40, 8, dtype=np.float32))")
+execute_process(COMMAND /usr/bin/python3 -c "${kb_script}" RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "could not write the knowledge base with /usr/bin/python3 (numpy)")
 endif()
@@ -55,7 +56,8 @@ execute_process(COMMAND /usr/bin/python3 -c
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "could not write the image features with /usr/bin/python3 (numpy)")
 endif()
-execute_process(COMMAND /usr/bin/python3 "${SOURCE}/reference/make_tiny_roberta.py" "${WORK}/corpus.txt" "${WORK}/tiny-roberta"
+execute_process(COMMAND /usr/bin/python3 "${SOURCE}/reference/make_tiny_roberta.py" "${WORK}/corpus.txt"
+                        "${WORK}/tiny-roberta"
                 RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "could not write the tiny RoBERTa with /usr/bin/python3 (torch)")
@@ -104,7 +106,8 @@ endforeach()
 # VIKCSE as the reference code runs it (--reference-code): whole-sequence truncation (a cap of 17
 # cuts the [MASK] of the longer sentences, whose rows then leave the [MASK] terms), padding to the
 # cap, selection on the STS test average (warned), lower-cased evaluation, the CSV corpus reader.
-execute_process(COMMAND "${PROGRAM}" --method vikcse --model "${DATA}/encoder/tiny-bert" --tokenizer "${DATA}/methods/tiny-vocab"
+execute_process(COMMAND "${PROGRAM}" --method vikcse --model "${DATA}/encoder/tiny-bert"
+                        --tokenizer "${DATA}/methods/tiny-vocab"
                         --corpus "${WORK}/corpus.txt" --senteval "${WORK}/senteval" --tasks STSBenchmark --steps 4
                         --batch-size 8 --eval-steps 2 --max-length 17 --reference-code --kb "${kb_dir}/kb.npy"
                         --out "${WORK}/out-reference-code"
@@ -123,7 +126,8 @@ if(NOT out MATCHES "STS test average: untrained [0-9.-]+, best [0-9.-]+ at step 
   message(FATAL_ERROR "vikcse_reproduce --reference-code: no test-average summary in the output")
 endif()
 # Fewer steps than one evaluation interval is refused with a clear message.
-execute_process(COMMAND "${PROGRAM}" --method simcse --model "${DATA}/encoder/tiny-bert" --tokenizer "${DATA}/methods/tiny-vocab"
+execute_process(COMMAND "${PROGRAM}" --method simcse --model "${DATA}/encoder/tiny-bert"
+                        --tokenizer "${DATA}/methods/tiny-vocab"
                         --corpus "${WORK}/corpus.txt" --senteval "${WORK}/senteval" --steps 3 --eval-steps 5
                         --out "${WORK}/out-too-few"
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)

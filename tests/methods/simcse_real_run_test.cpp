@@ -3,13 +3,15 @@
 #include <boost/test/unit_test.hpp>
 
 #include <support/test_data.hpp>
+#include <support/tiny_model.hpp>
 #include <vikcse/eval/correlation.hpp>
+#include <vikcse/eval/model_embedder.hpp>
 #include <vikcse/eval/senteval_data.hpp>
 #include <vikcse/eval/sts.hpp>
-#include <vikcse/methods.hpp>
-#include <vikcse/methods/embedder.hpp>
+#include <vikcse/methods/aliases.hpp>
 #include <vikcse/threads.hpp>
 #include <vikcse/tokenizer/auto_tokenizer.hpp>
+#include <vikcse/train/collator.hpp>
 #include <vikcse/train/trainer.hpp>
 
 #include <torch/torch.h>
@@ -67,20 +69,22 @@ double paired_bootstrap_se(const std::vector<double>& before, const std::vector<
 BOOST_AUTO_TEST_CASE(simcse_raises_stsb_dev_spearman) {
   vikcse::configure_threads();
   const auto data = vikcse::testing::data_dir();
-  auto tokenizer = std::make_shared<const vikcse::AutoTokenizer>(vikcse::load_tokenizer(data / "tokenizers" / "bert-base-uncased"));
-  const auto specials = vikcse::special_ids(*tokenizer);
+  auto tokenizer =
+      std::make_shared<const vikcse::AutoTokenizer>(vikcse::load_tokenizer(data / "tokenizers" / "bert-base-uncased"));
+  const auto specials = vikcse::require_special_tokens(*tokenizer);
   auto tokenize = vikcse::tokenize_function(tokenizer);
 
   auto corpus = std::make_shared<std::vector<std::string>>(vikcse::read_corpus(data / "corpora" / "wiki1m-subset.txt"));
   corpus->resize(std::min<std::size_t>(corpus->size(), 400 * 32));
   const auto dev = vikcse::read_sts_task(data / "senteval", "STSBenchmark-dev");
 
-  vikcse::BertConfig config;  // vocab 30522 (bert-base-uncased), tiny otherwise
-  config.hidden_size = 64;
-  config.num_hidden_layers = 2;
-  config.num_attention_heads = 2;
-  config.intermediate_size = 128;
-  config.max_position_embeddings = 128;
+  // bert-base-uncased's vocabulary, tiny otherwise.
+  const auto config = vikcse::testing::tiny_bert_config({.vocab_size = 30522,
+                                                         .hidden_size = 64,
+                                                         .num_hidden_layers = 2,
+                                                         .num_attention_heads = 2,
+                                                         .intermediate_size = 128,
+                                                         .max_position_embeddings = 128});
   // Knobs for tuning runs (defaults are the committed setting).
   auto env = [](const char* name, double fallback) {
     const char* v = std::getenv(name);
@@ -98,11 +102,15 @@ BOOST_AUTO_TEST_CASE(simcse_raises_stsb_dev_spearman) {
                        vikcse::ClsPooler(vikcse::ClsPoolerOptions(64).kind(pooler).mlp(true)), vikcse::NoKnowledge(),
                        vikcse::InfoNCELoss());
 
-  auto collator = std::make_shared<vikcse::Collator>(tokenize, vikcse::CollatorOptions{specials, {std::nullopt, 32}, {std::nullopt, 32}});
+  auto collator = std::make_shared<vikcse::Collator>(
+      tokenize, vikcse::CollatorOptions{specials, {std::nullopt, 32}, {std::nullopt, 32}});
   const auto source = vikcse::shuffled_batches<std::string>(
       corpus, 32, seed, [collator](const std::vector<std::string>& s) { return collator->unsupervised(s); });
-  const auto embedder = vikcse::make_embedder(model, tokenize, specials,
-                                              {.layout = std::nullopt, .max_length = 128, .denoise = std::nullopt, .append_period = false, .lowercase = false});
+  const auto embedder = vikcse::make_embedder(model, tokenize, specials, [] {
+    vikcse::EmbedderOptions o;
+    o.max_length = 128;
+    return o;
+  }());
   auto dev_spearman = [&] {
     return vikcse::evaluate_sts(dev, embedder, {}, vikcse::StsEvalOptions{.alignment_uniformity = false}).spearman.all;
   };
@@ -118,8 +126,8 @@ BOOST_AUTO_TEST_CASE(simcse_raises_stsb_dev_spearman) {
   const double gain = vikcse::spearman(after, dev_pairs.gold) - vikcse::spearman(before, dev_pairs.gold);
   const double se = paired_bootstrap_se(before, after, dev_pairs.gold);
   BOOST_TEST_MESSAGE("untrained " << result.initial_score << ", best " << result.best_score << " at step "
-                                  << result.best_step << ", final loss " << result.final_loss << "; final gain "
-                                  << gain << ", paired bootstrap SE " << se << " (" << gain / se << " SE)");
+                                  << result.best_step << ", final loss " << result.final_loss << "; final gain " << gain
+                                  << ", paired bootstrap SE " << se << " (" << gain / se << " SE)");
   BOOST_TEST(std::isfinite(result.initial_score));
   BOOST_TEST(gain > 2.0 * se);
 }

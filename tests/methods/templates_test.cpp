@@ -2,8 +2,8 @@
 #define BOOST_TEST_MODULE methods_templates_test
 #include <boost/test/unit_test.hpp>
 
-#include <vikcse/model/prompt_layout.hpp>
-#include <vikcse/model/templates.hpp>
+#include <vikcse/prompt/layout.hpp>
+#include <vikcse/prompt/templates.hpp>
 #include <vikcse/tokenizer/auto_tokenizer.hpp>
 #include <vikcse/tokenizer/byte_level_bpe.hpp>
 #include <vikcse/tokenizer/wordpiece.hpp>
@@ -76,8 +76,9 @@ vikcse::ByteLevelBpeTokenizer tiny_bpe() {
 /// A tiny lower-casing WordPiece vocabulary with the template words.
 vikcse::WordPieceTokenizer tiny_wordpiece() {
   std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-  for (const char* w : {"this", "the", "sentence", "statement", "text", "of", "means", "is", "represents", "stands",
-                        "for", "\"", "'", ":", "!", ".", "[", "]", "(", ")", "{", "}", "a", "man", "plays"}) {
+  for (const char* w :
+       {"this", "the", "sentence", "statement", "text", "of", "means", "is", "represents", "stands", "for", "\"",   "'",
+        ":",    "!",   ".",        "[",         "]",    "(",  ")",     "{",  "}",          "a",      "man", "plays"}) {
     vocab.emplace_back(w);
   }
   return vikcse::WordPieceTokenizer(std::move(vocab));
@@ -119,7 +120,7 @@ BOOST_AUTO_TEST_CASE(every_template_parses_with_one_mask_in_both_forms) {
 
 BOOST_AUTO_TEST_CASE(bert_layouts_hold_one_mask_id) {
   const auto tok = tiny_wordpiece();
-  const vikcse::SpecialIds ids{2, 3, 0, 4};
+  const vikcse::SpecialTokens ids{2, 3, 0, 4};
   const vikcse::TokenizeFunction tokenize = [&](std::string_view s) { return tok.encode(s, false); };
   for (const auto* t : all_templates()) {
     BOOST_TEST_CONTEXT(t->name) {
@@ -132,13 +133,14 @@ BOOST_AUTO_TEST_CASE(bert_layouts_hold_one_mask_id) {
     }
   }
   // README.md#vikcse-1: idx 23 = [CLS] this sentence of " (5) + " means [MASK] ! [SEP] (5).
-  const auto l23 = vikcse::make_prompt_layout(vikcse::make_template(vikcse::vikcse_template(23), "[MASK]"), tokenize, ids);
+  const auto l23 =
+      vikcse::make_prompt_layout(vikcse::make_template(vikcse::vikcse_template(23), "[MASK]"), tokenize, ids);
   BOOST_TEST(l23.prefix.size() == 5u);
   BOOST_TEST(l23.suffix.size() == 5u);
   BOOST_TEST(l23.mask_offset() == 2);
   // README.md#promptbert: PromptBERT T1 = [CLS] this sentence of " (5) + " means [MASK] . [SEP] (5).
-  const auto t1 = vikcse::make_prompt_layout(vikcse::make_template(vikcse::find_template("promptbert-bert-t1"), "[MASK]"),
-                                             tokenize, ids);
+  const auto t1 = vikcse::make_prompt_layout(
+      vikcse::make_template(vikcse::find_template("promptbert-bert-t1"), "[MASK]"), tokenize, ids);
   BOOST_TEST(t1.size() == 10);
 }
 
@@ -154,7 +156,7 @@ BOOST_AUTO_TEST_CASE(roberta_mask_prompt_through_byte_level_bpe) {
   BOOST_TEST(tok.id_to_token(ids[0]) == g + "means");
   BOOST_TEST(ids[1] == sp.mask);
 
-  const vikcse::SpecialIds specials{sp.cls, sp.sep, sp.pad, sp.mask};
+  const vikcse::SpecialTokens specials{sp.cls, sp.sep, sp.pad, sp.mask};
   const vikcse::TokenizeFunction tokenize = [&](std::string_view s) { return tok.encode(s, false); };
   for (const auto* t : all_templates()) {
     BOOST_TEST_CONTEXT(t->name) {
@@ -167,7 +169,8 @@ BOOST_AUTO_TEST_CASE(roberta_mask_prompt_through_byte_level_bpe) {
     }
   }
   // README.md#vikcse-1: idx 25 = <s> The Ġsentence Ġ: Ġ' (5) + Ġ' Ġmeans <mask> Ġ! </s> (5).
-  const auto l25 = vikcse::make_prompt_layout(vikcse::make_template(vikcse::vikcse_template(25), "<mask>"), tokenize, specials);
+  const auto l25 =
+      vikcse::make_prompt_layout(vikcse::make_template(vikcse::vikcse_template(25), "<mask>"), tokenize, specials);
   std::vector<std::string> prefix, suffix;
   for (auto id : l25.prefix) prefix.push_back(tok.id_to_token(id));
   for (auto id : l25.suffix) suffix.push_back(tok.id_to_token(id));
@@ -199,7 +202,7 @@ BOOST_AUTO_TEST_CASE(layouts_equal_the_whole_string_tokenisation) {
   for (const char* name : {"bert-base-uncased", "roberta-base"}) {
     const auto tok = vikcse::load_tokenizer(data / "tokenizers" / name);
     const auto& sp = tok.special_tokens();
-    const vikcse::SpecialIds specials{sp.cls, sp.sep, sp.pad, sp.mask};
+    const vikcse::SpecialTokens specials{sp.cls, sp.sep, sp.pad, sp.mask};
     const vikcse::TokenizeFunction tokenize = [&](std::string_view s) { return tok.encode(s, false); };
     const bool bpe = tok.byte_level_bpe() != nullptr;
     for (const auto* t : all_templates()) {
@@ -240,7 +243,7 @@ BOOST_AUTO_TEST_CASE(layouts_equal_the_whole_string_tokenisation) {
 BOOST_AUTO_TEST_CASE(promptbert_roberta_templates_space_the_sentence) {
   const auto tok = vikcse::load_tokenizer(vikcse::testing::data_dir() / "tokenizers" / "roberta-base");
   const auto& sp = tok.special_tokens();
-  const vikcse::SpecialIds specials{sp.cls, sp.sep, sp.pad, sp.mask};
+  const vikcse::SpecialTokens specials{sp.cls, sp.sep, sp.pad, sp.mask};
   const vikcse::TokenizeFunction tokenize = [&](std::string_view s) { return tok.encode(s, false); };
   const std::string g = "\xC4\xA0";  // Ġ
   auto tokens = [&](const std::vector<std::int64_t>& ids) {

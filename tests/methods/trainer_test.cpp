@@ -2,19 +2,19 @@
 #define BOOST_TEST_MODULE methods_trainer_test
 #include <boost/test/unit_test.hpp>
 
+#include <support/tiny_model.hpp>
 #include <vikcse/encoder/auto_model.hpp>
-#include <vikcse/methods.hpp>
+#include <vikcse/methods/aliases.hpp>
 #include <vikcse/train/collator.hpp>
 #include <vikcse/train/trainer.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -27,36 +27,29 @@ fs::path temp_dir(const std::string& name) {
   return dir;
 }
 
-std::vector<std::int64_t> toy_tokenize(std::string_view text) {
-  std::vector<std::int64_t> ids;
-  std::istringstream in{std::string(text)};
-  std::string w;
-  while (in >> w) ids.push_back(5 + static_cast<std::int64_t>(std::hash<std::string>{}(w) % 90));
-  return ids;
-}
+// A toy tokenizer: one id per whitespace word, hashed into 5..94.
+const vikcse::TokenizeFunction toy_tokenize = vikcse::testing::toy_tokenizer({.first_id = 5, .buckets = 90});
 
 vikcse::SimCSE tiny_simcse(double dropout) {
-  vikcse::BertConfig c;
-  c.vocab_size = 100;
-  c.hidden_size = 16;
-  c.num_hidden_layers = 1;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 32;
-  c.max_position_embeddings = 64;
-  c.hidden_dropout_prob = dropout;
-  c.attention_probs_dropout_prob = dropout;
+  const auto c = vikcse::testing::tiny_bert_config({.vocab_size = 100,
+                                                    .hidden_size = 16,
+                                                    .num_hidden_layers = 1,
+                                                    .num_attention_heads = 2,
+                                                    .intermediate_size = 32,
+                                                    .max_position_embeddings = 64,
+                                                    .dropout = dropout});
   torch::manual_seed(7);
   return vikcse::SimCSE(vikcse::BertModel(c), vikcse::ClsPooler(16), vikcse::NoKnowledge(), vikcse::InfoNCELoss());
 }
 
 vikcse::BatchSource source() {
-  auto corpus = std::make_shared<const std::vector<std::string>>(std::vector<std::string>{
-      "a man plays guitar", "the cat sleeps", "dogs run fast", "a woman sings", "birds fly south", "the sun is hot",
-      "rain falls today", "kids play outside"});
+  auto corpus = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"a man plays guitar", "the cat sleeps", "dogs run fast", "a woman sings",
+                               "birds fly south", "the sun is hot", "rain falls today", "kids play outside"});
   auto collator = std::make_shared<vikcse::Collator>(
       toy_tokenize, vikcse::CollatorOptions{.specials = {1, 2, 0, 3}, .first = {}, .second = {}});
-  return vikcse::shuffled_batches<std::string>(corpus, 3, 42,
-                                               [collator](const std::vector<std::string>& s) { return collator->unsupervised(s); });
+  return vikcse::shuffled_batches<std::string>(
+      corpus, 3, 42, [collator](const std::vector<std::string>& s) { return collator->unsupervised(s); });
 }
 
 std::vector<nlohmann::json> read_jsonl(const fs::path& path) {
@@ -195,7 +188,8 @@ BOOST_AUTO_TEST_CASE(fit_writes_metrics_best_and_hf_checkpoints) {
   int evals = 0;
   std::vector<vikcse::TrainProgress> progress;
   trainer.on_progress([&](const vikcse::TrainProgress& p) { progress.push_back(p); });
-  const auto result = trainer.fit(model, source(), [&] { return static_cast<double>(++evals % 3); }, true);
+  const auto result = trainer.fit(
+      model, source(), [&] { return static_cast<double>(++evals % 3); }, true);
   BOOST_TEST(result.steps == 6);
   BOOST_TEST(evals == 4);  // initial + steps 2, 4, 6
   BOOST_TEST(result.best_score == 2.0);
@@ -225,11 +219,14 @@ namespace {
 // Six steps straight into `straight_dir`, and the same run checkpointed every 3 steps into
 // `interrupted_dir` and stopped after step 3 (as a killed process would be). Returns the
 // uninterrupted model.
-vikcse::SimCSE train_straight_and_interrupted(const fs::path& straight_dir, const fs::path& interrupted_dir, double dropout) {
+vikcse::SimCSE train_straight_and_interrupted(const fs::path& straight_dir, const fs::path& interrupted_dir,
+                                              double dropout) {
   auto straight = tiny_simcse(dropout);
-  vikcse::Trainer(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).output_dir(straight_dir)).fit(straight, source());
+  vikcse::Trainer(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).output_dir(straight_dir))
+      .fit(straight, source());
   auto part = tiny_simcse(dropout);
-  vikcse::Trainer t1(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).save_steps(3).output_dir(interrupted_dir));
+  vikcse::Trainer t1(
+      vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).save_steps(3).output_dir(interrupted_dir));
   struct Stop {};
   t1.on_progress([](const vikcse::TrainProgress& p) {
     if (p.step == 3) throw Stop{};
@@ -255,8 +252,9 @@ BOOST_AUTO_TEST_CASE(resume_continues_exactly_without_dropout) {
     BOOST_TEST(torch::allclose(item.value(), params[item.key()], 1e-6, 1e-7), item.key());
   }
   // A missing state is a clear error.
-  BOOST_CHECK_THROW(vikcse::Trainer(vikcse::TrainerOptions().max_steps(6).resume_from(dir_a / "nope")).fit(resumed, source()),
-                    vikcse::checkpoint_error);
+  BOOST_CHECK_THROW(
+      vikcse::Trainer(vikcse::TrainerOptions().max_steps(6).resume_from(dir_a / "nope")).fit(resumed, source()),
+      vikcse::checkpoint_error);
   fs::remove_all(dir_a.parent_path());
 }
 
@@ -286,7 +284,8 @@ BOOST_AUTO_TEST_CASE(resume_continues_exactly_with_dropout) {
   vikcse::Trainer t3(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).resume_from(dir_b / "last"));
   t3.on_record([&](const nlohmann::json& r) { records.push_back(r); });
   t3.fit(reseeded, source());
-  BOOST_TEST(std::any_of(records.begin(), records.end(), [](const nlohmann::json& r) { return r.contains("warning"); }));
+  BOOST_TEST(
+      std::any_of(records.begin(), records.end(), [](const nlohmann::json& r) { return r.contains("warning"); }));
   bool differs = false;
   auto reseeded_params = reseeded->named_parameters();
   for (const auto& item : straight->named_parameters()) {

@@ -2,6 +2,7 @@
 #define BOOST_TEST_MODULE scale_ddp_gloo_test
 #include <boost/test/unit_test.hpp>
 
+#include <support/tiny_model.hpp>
 #include <vikcse/distributed/all_gather.hpp>
 #include <vikcse/distributed/process_group.hpp>
 #include <vikcse/encoder/bert.hpp>
@@ -39,16 +40,16 @@ constexpr double kMomentum = 0.9;
 /// A tiny SimCSE encoder: BERT (2 layers, hidden 32, no dropout), CLS, MLP (Linear + tanh).
 struct TinySimCSEImpl : torch::nn::Module {
   TinySimCSEImpl() {
-    vikcse::BertConfig config;
-    config.vocab_size = 50;
-    config.hidden_size = 32;
-    config.num_hidden_layers = 2;
-    config.num_attention_heads = 4;
-    config.intermediate_size = 64;
-    config.max_position_embeddings = 16;
-    config.hidden_dropout_prob = 0.0;
-    config.attention_probs_dropout_prob = 0.0;
-    config.initializer_range = 0.2;  // larger than BERT's 0.02 so that 3 steps move things visibly
+    const auto config = vikcse::testing::tiny_bert_config({
+        .vocab_size = 50,
+        .hidden_size = 32,
+        .num_hidden_layers = 2,
+        .num_attention_heads = 4,
+        .intermediate_size = 64,
+        .max_position_embeddings = 16,
+        .dropout = 0.0,
+        .initializer_range = 0.2,  // larger than BERT's 0.02 so that 3 steps move things visibly
+    });
     bert = register_module("bert", vikcse::BertModel(config, vikcse::BertModelOptions{.add_pooling_layer = false}));
     mlp = register_module("mlp", torch::nn::Linear(32, 32));
   }
@@ -161,8 +162,8 @@ BOOST_AUTO_TEST_CASE(ddp_worker, *boost::unit_test::disabled()) {
   const std::int64_t rows = rank == 0 ? 3 : 2;
   const auto local = (torch::arange(rows * 4, torch::kFloat).view({rows, 4}) + 100.0 * rank).requires_grad_();
   const auto gathered = vikcse::all_gather_with_local_grad(group, local);
-  const auto expected = torch::cat({torch::arange(12, torch::kFloat).view({3, 4}),
-                                    torch::arange(8, torch::kFloat).view({2, 4}) + 100.0});
+  const auto expected =
+      torch::cat({torch::arange(12, torch::kFloat).view({3, 4}), torch::arange(8, torch::kFloat).view({2, 4}) + 100.0});
   BOOST_TEST(gathered.equal(expected));
   const auto weights = torch::arange(20, torch::kFloat).view({5, 4});
   (gathered * weights).sum().backward();
@@ -197,8 +198,8 @@ BOOST_AUTO_TEST_CASE(two_process_training_equals_single_process_training) {
   std::vector<pid_t> pids;
   for (int rank = 0; rank < kWorld; ++rank) {
     const auto rank_text = std::to_string(rank);
-    std::vector<std::string> args{"/proc/self/exe", "--run_test=ddp_worker", "--log_level=message",
-                                  "--", "--rank", rank_text, "--dir", dir};
+    std::vector<std::string> args{
+        "/proc/self/exe", "--run_test=ddp_worker", "--log_level=message", "--", "--rank", rank_text, "--dir", dir};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

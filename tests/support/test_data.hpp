@@ -3,7 +3,8 @@
 
 /// @file test_data.hpp
 /// Locations of test inputs. Fixtures committed with the project live in tests/data; real data
-/// (SentEval, vocabularies, corpora) lives outside the project, in ../shared/data by default.
+/// (SentEval, vocabularies, corpora) lives outside the project: env VIKCSE_DATA_DIR, else the CMake
+/// option VIKCSE_DATA_DIR (by default ../shared/data beside the checkout, when it exists).
 
 #include <cstdlib>
 #include <filesystem>
@@ -24,14 +25,16 @@ inline std::filesystem::path fixture_dir() {
 inline std::filesystem::path data_dir() {
   const char* env = std::getenv("VIKCSE_DATA_DIR");
   const char* fallback = std::getenv("VIKCSE_DATA_DIR_DEFAULT");
-  std::filesystem::path dir = env != nullptr ? env : (fallback != nullptr ? fallback : "../shared/data");
-  if (std::filesystem::is_directory(dir)) return dir;
+  const std::filesystem::path dir = env != nullptr && *env != 0 ? env : (fallback != nullptr ? fallback : "");
+  if (!dir.empty() && std::filesystem::is_directory(dir)) return dir;
   const char* ci = std::getenv("CI");
   if (ci != nullptr && std::string(ci) == "true") {
-    std::cerr << "FAILED: data directory " << dir << " is missing (CI=true requires it; set VIKCSE_DATA_DIR)\n";
+    std::cerr << "FAILED: data directory " << (dir.empty() ? "(none configured)" : dir.string())
+              << " is missing (CI=true requires it; set VIKCSE_DATA_DIR)\n";
     std::exit(1);
   }
-  std::cerr << "SKIPPED: data directory " << dir << " is missing (set VIKCSE_DATA_DIR to run this test)\n";
+  std::cerr << "SKIPPED: data directory " << (dir.empty() ? "(none configured)" : dir.string())
+            << " is missing (set VIKCSE_DATA_DIR to run this test)\n";
   std::exit(77);
 }
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// TokenBatch tensors from encoded batches.
+// TokenBatch tensors: the one padder (pad_token_rows) and the tokenizer batch calls built on it.
 
 #include "tiny.hpp"
 
 #include <vikcse/tokenizer/batch.hpp>
 
-#include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
+#include <boost/test/unit_test.hpp>
 
 #include <string>
 #include <vector>
@@ -36,11 +36,27 @@ BOOST_AUTO_TEST_CASE(token_batch_tensors_match_the_encoded_batch) {
 
 BOOST_AUTO_TEST_CASE(pair_batch_and_empty_batch) {
   const auto tok = vt::tiny_wordpiece();
-  const auto pairs = vikcse::encode_token_pair_batch(tok, std::vector<std::string>{"hello"},
-                                                     std::vector<std::string>{"the cat"});
+  const auto pairs =
+      vikcse::encode_token_pair_batch(tok, std::vector<std::string>{"hello"}, std::vector<std::string>{"the cat"});
   BOOST_TEST(pairs.token_type_ids.sum().item<std::int64_t>() == 3);
   const auto empty = vikcse::encode_token_batch(tok, std::vector<std::string>{});
   BOOST_TEST((empty.input_ids.sizes() == torch::IntArrayRef{0, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(pad_token_rows_pads_to_the_longest_or_the_given_length) {
+  const std::vector<std::vector<std::int64_t>> rows = {{5, 6, 7}, {8}};
+  const auto b = vikcse::pad_token_rows(rows, 0);
+  BOOST_TEST((b.input_ids.sizes() == torch::IntArrayRef{2, 3}));
+  BOOST_TEST((b.input_ids[1].equal(torch::tensor({8, 0, 0}, torch::kLong))));
+  BOOST_TEST((b.attention_mask[1].equal(torch::tensor({1, 0, 0}, torch::kLong))));
+  const auto wide = vikcse::pad_token_rows(rows, 9, 5);
+  BOOST_TEST((wide.input_ids[0].equal(torch::tensor({5, 6, 7, 9, 9}, torch::kLong))));
+  const std::vector<std::vector<std::int64_t>> types = {{0, 1, 1}, {0}};
+  BOOST_TEST(vikcse::pad_token_rows(rows, 0, 0, &types).token_type_ids.sum().item<std::int64_t>() == 2);
+  const std::vector<std::vector<std::int64_t>> short_types = {{0}, {0}};
+  BOOST_CHECK_THROW((void)vikcse::pad_token_rows(rows, 0, 0, &short_types), vikcse::invalid_argument);
+  BOOST_CHECK_THROW((void)vikcse::pad_token_rows(rows, -1), vikcse::tokenizer_error);  // no pad token
+  BOOST_CHECK_NO_THROW((void)vikcse::pad_token_rows({{1, 2}, {3, 4}}, -1));            // nothing to pad
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -17,8 +17,8 @@
 #include <vikcse/tokenizer/byte_level_bpe.hpp>
 #include <vikcse/tokenizer/wordpiece.hpp>
 
-#include <boost/test/unit_test.hpp>
 #include <fmt/format.h>
+#include <boost/test/unit_test.hpp>
 
 #include <cstdint>
 #include <map>
@@ -151,7 +151,8 @@ void check_corpus(const Tok& tok, const std::string& name) {
         ++file_bad;
         std::string shown;
         for (std::size_t i = block * 512; i < std::min(end, block * 512 + 3); ++i) {
-          shown += fmt::format("\n  sentence {}: '{}'\n    ours: {}", i + 1, sentences[i], vt::join_ids(tok.encode(sentences[i])));
+          shown += fmt::format("\n  sentence {}: '{}'\n    ours: {}", i + 1, sentences[i],
+                               vt::join_ids(tok.encode(sentences[i])));
         }
         BOOST_ERROR(fmt::format("{} {}: block {} (sentences {}..{}) differs from Hugging Face{}", name, s.path, block,
                                 block * 512 + 1, end, shown));
@@ -163,8 +164,10 @@ void check_corpus(const Tok& tok, const std::string& name) {
     total_tokens += tokens;
     ++files;
   }
-  BOOST_TEST_MESSAGE(fmt::format("{}: {} files, {} sentences, {} tokens, {} mismatching blocks of 512 sentences "
-                                 "against Hugging Face tokenizers", name, files, total_sentences, total_tokens, bad_blocks));
+  BOOST_TEST_MESSAGE(
+      fmt::format("{}: {} files, {} sentences, {} tokens, {} mismatching blocks of 512 sentences "
+                  "against Hugging Face tokenizers",
+                  name, files, total_sentences, total_tokens, bad_blocks));
   BOOST_TEST(bad_blocks == 0u);
 }
 

@@ -7,8 +7,8 @@
 set -euo pipefail
 exe="$1"
 fixtures="$2"
-data="${VIKCSE_DATA_DIR:-${VIKCSE_DATA_DIR_DEFAULT:-../shared/data}}"
-if [[ ! -d "$data/tokenizers" ]]; then
+data="${VIKCSE_DATA_DIR:-${VIKCSE_DATA_DIR_DEFAULT:-}}"
+if [[ -z "$data" || ! -d "$data/tokenizers" ]]; then
   if [[ "${CI:-}" == "true" ]]; then
     echo "FAILED: data directory $data is missing (CI=true requires it; set VIKCSE_DATA_DIR)" >&2
     exit 1
@@ -16,7 +16,17 @@ if [[ ! -d "$data/tokenizers" ]]; then
   echo "SKIPPED: data directory $data is missing (set VIKCSE_DATA_DIR to run this test)" >&2
   exit 77
 fi
-"$exe" --help | grep -q -- "--tokenizer DIR"
+"$exe" --help | grep -q -- "--tokenizer"
+if "$exe" --bogus 2>/dev/null; then
+  echo "FAILED: an unknown option should fail" >&2
+  exit 1
+fi
+# A line of ids that is not all integers: an error naming the line and the token.
+bad=$(printf '101 102\n101 x 102\n' | "$exe" --tokenizer "$data/tokenizers/bert-base-uncased" --decode 2>&1 || true)
+if [[ "$bad" != *"line 2: expected space-separated token ids, found 'x'"* ]]; then
+  echo "FAILED: --decode on a bad line printed: $bad" >&2
+  exit 1
+fi
 if "$exe" < /dev/null 2>/dev/null; then
   echo "FAILED: running without --tokenizer should fail" >&2
   exit 1

@@ -85,7 +85,8 @@ void check_cases(const Tok& tok, const std::string& name) {
   }
   for (const auto& p : rec["pairs"]) {
     std::vector<std::int64_t> types;
-    const auto ids = tok.encode_pair(torture()[p["a"].get<std::size_t>()], torture()[p["b"].get<std::size_t>()], &types);
+    const auto ids =
+        tok.encode_pair(torture()[p["a"].get<std::size_t>()], torture()[p["b"].get<std::size_t>()], &types);
     BOOST_TEST(ids == p["ids"].get<std::vector<std::int64_t>>(), name << " pair " << p["a"]);
     BOOST_TEST(types == p["type_ids"].get<std::vector<std::int64_t>>(), name << " pair types " << p["a"]);
   }
@@ -109,7 +110,8 @@ void check_cases(const Tok& tok, const std::string& name) {
     const auto a = p["a"].get<std::string>();
     const auto b = p["b"].get<std::string>();
     const auto ids = vikcse::encode_pair_truncated(tok, a, b, options, &types);
-    BOOST_TEST(ids == p["ids"].get<std::vector<std::int64_t>>(), name << " truncated pair '" << a << "' / '" << b << "'");
+    BOOST_TEST(ids == p["ids"].get<std::vector<std::int64_t>>(),
+               name << " truncated pair '" << a << "' / '" << b << "'");
     BOOST_TEST(types == p["type_ids"].get<std::vector<std::int64_t>>(), name << " truncated pair types '" << a << "'");
   }
 }
@@ -125,8 +127,10 @@ BOOST_AUTO_TEST_CASE(roberta_pairs_decode_truncation) { check_cases(roberta(), "
 
 BOOST_AUTO_TEST_CASE(vocab_txt_and_tokenizer_json_agree) {
   // bert-base-uncased ships both; loading either must give the same ids.
-  const auto from_vocab = vikcse::WordPieceTokenizer::from_vocab_file(vt::shared_tokenizer_dir("bert-base-uncased") / "vocab.txt");
-  const auto from_json = vikcse::WordPieceTokenizer::from_tokenizer_json(vt::shared_tokenizer_dir("bert-base-uncased") / "tokenizer.json");
+  const auto from_vocab =
+      vikcse::WordPieceTokenizer::from_vocab_file(vt::shared_tokenizer_dir("bert-base-uncased") / "vocab.txt");
+  const auto from_json =
+      vikcse::WordPieceTokenizer::from_tokenizer_json(vt::shared_tokenizer_dir("bert-base-uncased") / "tokenizer.json");
   for (const auto& line : torture()) BOOST_TEST(from_vocab.encode(line) == from_json.encode(line));
   BOOST_TEST((from_vocab.special_tokens() == from_json.special_tokens()));
 }
@@ -156,17 +160,23 @@ BOOST_AUTO_TEST_CASE(roberta_tokenizer_json_gives_the_same_ids) {
   nlohmann::json merges = nlohmann::json::array();
   for (const auto& [a, b] : vikcse::ByteLevelBpeTokenizer::read_merges(src / "merges.txt")) merges.push_back({a, b});
   auto special = [&](const char* content, bool lstrip) {
-    return nlohmann::json{{"id", vocab[content]}, {"content", content}, {"single_word", false}, {"lstrip", lstrip},
-                          {"rstrip", false}, {"normalized", false}, {"special", true}};
+    return nlohmann::json{{"id", vocab[content]}, {"content", content},  {"single_word", false}, {"lstrip", lstrip},
+                          {"rstrip", false},      {"normalized", false}, {"special", true}};
   };
   const nlohmann::json j = {
       {"version", "1.0"},
-      {"added_tokens", {special("<s>", false), special("<pad>", false), special("</s>", false), special("<unk>", false),
-                        special("<mask>", true)}},
+      {"added_tokens",
+       {special("<s>", false), special("<pad>", false), special("</s>", false), special("<unk>", false),
+        special("<mask>", true)}},
       {"normalizer", nullptr},
-      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
-      {"post_processor", {{"type", "RobertaProcessing"}, {"sep", {"</s>", vocab["</s>"]}}, {"cls", {"<s>", vocab["<s>"]}},
-                          {"trim_offsets", true}, {"add_prefix_space", false}}},
+      {"pre_tokenizer",
+       {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+      {"post_processor",
+       {{"type", "RobertaProcessing"},
+        {"sep", {"</s>", vocab["</s>"]}},
+        {"cls", {"<s>", vocab["<s>"]}},
+        {"trim_offsets", true},
+        {"add_prefix_space", false}}},
       {"decoder", {{"type", "ByteLevel"}}},
       {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"vocab", vocab}, {"merges", merges}}}};
   const auto dir = std::filesystem::temp_directory_path() / ("vikcse-roberta-json-" + std::to_string(::getpid()));

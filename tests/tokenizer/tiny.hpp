@@ -18,8 +18,9 @@ namespace vikcse::testing {
 
 /// A WordPiece vocabulary whose special tokens are deliberately NOT at BERT's ids.
 inline std::vector<std::string> tiny_wordpiece_vocab() {
-  return {"un", "##aff", "##able", "[PAD]", "hello", "world", ",", "!", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
-          "a", "b", "c", "##b", "##c", "the", "cat", "sat", ".", "cafe", "我", "$", "run", "##ning", "##s"};
+  return {"un",    "##aff", "##able", "[PAD]", "hello", "world", ",",   "!",      "[UNK]",
+          "[CLS]", "[SEP]", "[MASK]", "a",     "b",     "c",     "##b", "##c",    "the",
+          "cat",   "sat",   ".",      "cafe",  "我",    "$",     "run", "##ning", "##s"};
 }
 
 inline WordPieceTokenizer tiny_wordpiece(WordPieceOptions options = {}) {
@@ -35,8 +36,8 @@ inline ByteLevelBpeTokenizer tiny_bpe(ByteLevelBpeOptions options = {}) {
   };
   for (unsigned b = 0; b < 256; ++b) add(detail::unicode::to_utf8(map[b]));
   const std::vector<std::pair<std::string, std::string>> merges = {
-      {"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}, {"\xC4\xA0", "w"}, {"o", "r"}, {"\xC4\xA0w", "or"},
-      {"\xC4\xA0wor", "l"}, {"\xC4\xA0worl", "d"}, {"\xC4\xA0", "hello"}};
+      {"h", "e"}, {"l", "l"},          {"he", "ll"},         {"hell", "o"},         {"\xC4\xA0", "w"},
+      {"o", "r"}, {"\xC4\xA0w", "or"}, {"\xC4\xA0wor", "l"}, {"\xC4\xA0worl", "d"}, {"\xC4\xA0", "hello"}};
   for (const auto& [a, b] : merges) add(a + b);
   for (const char* s : {"<s>", "<pad>", "</s>", "<unk>", "<mask>"}) add(s);
   return ByteLevelBpeTokenizer(std::move(vocab), merges, std::move(options));

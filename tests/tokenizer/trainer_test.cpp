@@ -19,9 +19,29 @@ namespace vt = vikcse::testing;
 namespace {
 
 std::vector<std::string> corpus() {
-  const std::vector<std::string> words = {"the", "cat", "sat", "on", "mat", "running", "runner", "runs", "unaffable",
-                                          "Caf\xC3\xA9", "na\xC3\xAFve", "\xE6\x88\x91\xE7\x88\xB1", "dogs", "dog",
-                                          "playing", "played", "play", "guitar", "man", "woman", "!", ",", "."};
+  const std::vector<std::string> words = {"the",
+                                          "cat",
+                                          "sat",
+                                          "on",
+                                          "mat",
+                                          "running",
+                                          "runner",
+                                          "runs",
+                                          "unaffable",
+                                          "Caf\xC3\xA9",
+                                          "na\xC3\xAFve",
+                                          "\xE6\x88\x91\xE7\x88\xB1",
+                                          "dogs",
+                                          "dog",
+                                          "playing",
+                                          "played",
+                                          "play",
+                                          "guitar",
+                                          "man",
+                                          "woman",
+                                          "!",
+                                          ",",
+                                          "."};
   std::mt19937 rng(7);
   std::vector<std::string> lines;
   for (int i = 0; i < 400; ++i) {

@@ -16,8 +16,8 @@
 
 #include <vikcse/tokenizer/detail/unicode.hpp>
 
-#include <boost/test/unit_test.hpp>
 #include <fmt/format.h>
+#include <boost/test/unit_test.hpp>
 
 #include <map>
 #include <string>
@@ -43,8 +43,8 @@ Ours classify(char32_t c) {
   Ours o;
   // (single characters assigned with assign(1, ...): GCC 12 warns falsely on string = "literal")
   o.clean.assign(1, (c == 0 || c == u::replacement_character || u::is_bert_control(c)) ? 'D'
-                    : u::is_white_space(c)                                              ? 'W'
-                                                                                        : '=');
+                    : u::is_white_space(c)                                             ? 'W'
+                                                                                       : '=');
   o.punct.assign(1, u::is_bert_punctuation(c) ? 'P' : u::is_white_space(c) ? 'S' : '-');
   o.bytelevel.assign(1, u::is_letter(c) ? 'L' : u::is_number(c) ? 'N' : u::is_white_space(c) ? 'S' : 'O');
   std::u32string s(1, c);
@@ -86,14 +86,17 @@ BOOST_AUTO_TEST_CASE(every_code_point_against_hugging_face) {
     const auto last = static_cast<char32_t>(std::stoul(f[1], nullptr, 16));
     for (char32_t c = first; c <= last; ++c) {
       const Ours o = classify(c);
-      const std::pair<const char*, const std::string*> ours[] = {
-          {"clean", &o.clean}, {"punct", &o.punct}, {"bytelevel", &o.bytelevel}, {"strip", &o.strip}, {"lower", &o.lower}};
+      const std::pair<const char*, const std::string*> ours[] = {{"clean", &o.clean},
+                                                                 {"punct", &o.punct},
+                                                                 {"bytelevel", &o.bytelevel},
+                                                                 {"strip", &o.strip},
+                                                                 {"lower", &o.lower}};
       for (std::size_t k = 0; k < 5; ++k) {
         if (*ours[k].second != f[k + 2]) {
           ++diff[ours[k].first];
           if (examples[ours[k].first].size() < 6) {
-            examples[ours[k].first].push_back(fmt::format("U+{:04X} hf={} ours={}", static_cast<unsigned>(c), f[k + 2],
-                                                          *ours[k].second));
+            examples[ours[k].first].push_back(
+                fmt::format("U+{:04X} hf={} ours={}", static_cast<unsigned>(c), f[k + 2], *ours[k].second));
           }
         }
       }
@@ -104,8 +107,8 @@ BOOST_AUTO_TEST_CASE(every_code_point_against_hugging_face) {
   BOOST_TEST_MESSAGE(fmt::format("{} code points checked (utf8proc {}, Unicode {})", checked, utf8proc_version(),
                                  utf8proc_unicode_version()));
   for (const auto& [name, limit] : bound) {
-    BOOST_TEST_MESSAGE(fmt::format("  {:<9} {:>5} code points differ from Hugging Face (bound {}){}{}", name, diff[name],
-                                   limit, diff[name] ? ", e.g. " : "", fmt::join(examples[name], "; ")));
+    BOOST_TEST_MESSAGE(fmt::format("  {:<9} {:>5} code points differ from Hugging Face (bound {}){}{}", name,
+                                   diff[name], limit, diff[name] ? ", e.g. " : "", fmt::join(examples[name], "; ")));
     BOOST_TEST(diff[name] <= limit, name << ": " << diff[name] << " code points differ, more than the known " << limit);
   }
 }

@@ -60,9 +60,12 @@ BOOST_AUTO_TEST_CASE(punctuation_accents_cjk_and_control_characters) {
   const auto tok = vt::tiny_wordpiece();
   BOOST_TEST((tokens(tok, tok.encode("hello,world!", false)) == Strings{"hello", ",", "world", "!"}));
   BOOST_TEST((tokens(tok, tok.encode("Caf\xC3\xA9 $", false)) == Strings{"cafe", "$"}));  // é -> e, $ is punctuation
-  BOOST_TEST((tokens(tok, tok.encode("a\xE6\x88\x91" "b", false)) == Strings{"a", "我", "b"}));
+  BOOST_TEST((tokens(tok, tok.encode("a\xE6\x88\x91"
+                                     "b",
+                                     false)) == Strings{"a", "我", "b"}));
   // NUL, BEL and ZWSP vanish, so "thecat" is one word, and it is not in the vocabulary
-  BOOST_TEST((tokens(tok, tok.encode(std::string("the\0cat\x07\xE2\x80\x8B sat", 15), false)) == Strings{"[UNK]", "sat"}));
+  BOOST_TEST(
+      (tokens(tok, tok.encode(std::string("the\0cat\x07\xE2\x80\x8B sat", 15), false)) == Strings{"[UNK]", "sat"}));
   BOOST_TEST((tokens(tok, tok.encode(std::string("the\0 cat\xC2\xA0sat", 13), false)) == Strings{"the", "cat", "sat"}));
 }
 
@@ -127,10 +130,12 @@ BOOST_AUTO_TEST_CASE(save_then_load_gives_the_same_tokenizer) {
 
 BOOST_AUTO_TEST_CASE(bad_files_fail_with_the_path_in_the_message) {
   const auto dir = vt::temp_dir("wordpiece-bad");
-  const auto missing = vt::tokenizer_error_message([&] { (void)vikcse::WordPieceTokenizer::from_vocab_file(dir / "nope.txt"); });
+  const auto missing =
+      vt::tokenizer_error_message([&] { (void)vikcse::WordPieceTokenizer::from_vocab_file(dir / "nope.txt"); });
   BOOST_TEST(missing.find("nope.txt") != std::string::npos, missing);
   const auto empty_dir = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
-  BOOST_TEST(empty_dir.find("expected tokenizer.json, vocab.txt, or vocab.json + merges.txt") != std::string::npos, empty_dir);
+  BOOST_TEST(empty_dir.find("expected tokenizer.json, vocab.txt, or vocab.json + merges.txt") != std::string::npos,
+             empty_dir);
   { std::ofstream(dir / "tokenizer.json") << "{ not json"; }
   const auto bad_json = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
   BOOST_TEST(bad_json.find("tokenizer.json") != std::string::npos, bad_json);

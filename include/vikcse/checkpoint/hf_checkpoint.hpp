@@ -10,9 +10,9 @@
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/error.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/serialize.h>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -116,7 +116,8 @@ inline std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::f
     }
     std::map<std::string, std::set<std::string>> keys_by_shard;
     for (const auto& [key, shard] : index["weight_map"].items()) {
-      if (!shard.is_string()) throw_error<checkpoint_error>("{}: weight_map['{}'] is not a file name", index_path.string(), key);
+      if (!shard.is_string())
+        throw_error<checkpoint_error>("{}: weight_map['{}'] is not a file name", index_path.string(), key);
       keys_by_shard[shard.get<std::string>()].insert(key);
     }
     std::map<std::string, torch::Tensor> tensors;
@@ -133,9 +134,10 @@ inline std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::f
     return tensors;
   }
   if (fs::exists(dir / "pytorch_model.bin")) return detail::read_torch_pickle(dir / "pytorch_model.bin");
-  throw_error<checkpoint_error>("{}: no weights found (expected model.safetensors, model.safetensors.index.json or "
-                                "pytorch_model.bin)",
-                                dir.string());
+  throw_error<checkpoint_error>(
+      "{}: no weights found (expected model.safetensors, model.safetensors.index.json or "
+      "pytorch_model.bin)",
+      dir.string());
 }
 
 namespace detail {

@@ -33,8 +33,7 @@ struct LoadReport {
   /// A human-readable multi-line summary (lists are cut after `limit` entries each).
   [[nodiscard]] std::string summary(std::size_t limit = 10) const {
     std::string out = fmt::format("loaded {} tensors, {} missing, {} unexpected, {} shape-mismatched, {} ignored",
-                                  loaded.size(), missing.size(), unexpected.size(), mismatched.size(),
-                                  ignored.size());
+                                  loaded.size(), missing.size(), unexpected.size(), mismatched.size(), ignored.size());
     auto list = [&](const char* title, const std::vector<std::string>& keys) {
       for (std::size_t i = 0; i < keys.size() && i < limit; ++i) out += fmt::format("\n  {} key: {}", title, keys[i]);
       if (keys.size() > limit) out += fmt::format("\n  ... and {} more {} keys", keys.size() - limit, title);

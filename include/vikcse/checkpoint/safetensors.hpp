@@ -9,8 +9,8 @@
 #include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/error.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -26,10 +26,10 @@ namespace vikcse {
 /// One tensor entry of a safetensors header.
 struct SafetensorsEntry {
   std::string name;
-  std::string dtype;               ///< safetensors dtype string ("F32", "BF16", ...)
+  std::string dtype;  ///< safetensors dtype string ("F32", "BF16", ...)
   std::vector<std::int64_t> shape;
-  std::uint64_t begin = 0;         ///< byte offset in the data section
-  std::uint64_t end = 0;           ///< one past the last byte
+  std::uint64_t begin = 0;  ///< byte offset in the data section
+  std::uint64_t end = 0;    ///< one past the last byte
 };
 
 namespace detail {
@@ -41,10 +41,9 @@ struct SafetensorsDtype {
 };
 
 inline constexpr SafetensorsDtype safetensors_dtypes[] = {
-    {"F64", torch::kDouble, 8},  {"F32", torch::kFloat, 4},  {"F16", torch::kHalf, 2},
-    {"BF16", torch::kBFloat16, 2}, {"I64", torch::kLong, 8}, {"I32", torch::kInt, 4},
-    {"I16", torch::kShort, 2},   {"I8", torch::kChar, 1},    {"U8", torch::kByte, 1},
-    {"BOOL", torch::kBool, 1},
+    {"F64", torch::kDouble, 8}, {"F32", torch::kFloat, 4}, {"F16", torch::kHalf, 2},  {"BF16", torch::kBFloat16, 2},
+    {"I64", torch::kLong, 8},   {"I32", torch::kInt, 4},   {"I16", torch::kShort, 2}, {"I8", torch::kChar, 1},
+    {"U8", torch::kByte, 1},    {"BOOL", torch::kBool, 1},
 };
 
 inline const SafetensorsDtype* find_dtype(const std::string& name) {
@@ -56,8 +55,7 @@ inline const SafetensorsDtype* find_dtype(const std::string& name) {
 inline const SafetensorsDtype& find_dtype(torch::ScalarType type, const std::string& tensor) {
   for (const auto& d : safetensors_dtypes)
     if (type == d.type) return d;
-  throw_error<checkpoint_error>("tensor '{}': dtype {} cannot be stored in safetensors", tensor,
-                                c10::toString(type));
+  throw_error<checkpoint_error>("tensor '{}': dtype {} cannot be stored in safetensors", tensor, c10::toString(type));
 }
 
 }  // namespace detail
@@ -88,9 +86,10 @@ public:
     std::uint64_t header_length = 0;
     for (int i = 7; i >= 0; --i) header_length = (header_length << 8) | length_bytes[i];
     if (header_length > size - 8) {
-      throw_error<checkpoint_error>("{}: header length {} is larger than the file allows ({} bytes after the "
-                                    "8-byte length)",
-                                    path.string(), header_length, size - 8);
+      throw_error<checkpoint_error>(
+          "{}: header length {} is larger than the file allows ({} bytes after the "
+          "8-byte length)",
+          path.string(), header_length, size - 8);
     }
     std::string header(header_length, '\0');
     in.read(header.data(), static_cast<std::streamsize>(header_length));
@@ -187,9 +186,10 @@ private:
     e.dtype = value["dtype"].get<std::string>();
     const auto* dtype = detail::find_dtype(e.dtype);
     if (dtype == nullptr) {
-      throw_error<checkpoint_error>("{}: tensor '{}' has unknown dtype '{}' (expected one of F64, F32, F16, BF16, "
-                                    "I64, I32, I16, I8, U8, BOOL)",
-                                    path.string(), name, e.dtype);
+      throw_error<checkpoint_error>(
+          "{}: tensor '{}' has unknown dtype '{}' (expected one of F64, F32, F16, BF16, "
+          "I64, I32, I16, I8, U8, BOOL)",
+          path.string(), name, e.dtype);
     }
     if (!value.contains("shape") || !value["shape"].is_array()) fail("missing array 'shape'");
     std::uint64_t numel = 1;
@@ -210,10 +210,10 @@ private:
                                     name, e.begin, e.end);
     }
     if (e.end - e.begin != numel * dtype->size) {
-      throw_error<checkpoint_error>("{}: tensor '{}' of dtype {} and shape {} needs {} bytes, data_offsets [{}, {}) "
-                                    "span {}",
-                                    path.string(), name, e.dtype, value["shape"].dump(), numel * dtype->size, e.begin,
-                                    e.end, e.end - e.begin);
+      throw_error<checkpoint_error>(
+          "{}: tensor '{}' of dtype {} and shape {} needs {} bytes, data_offsets [{}, {}) "
+          "span {}",
+          path.string(), name, e.dtype, value["shape"].dump(), numel * dtype->size, e.begin, e.end, e.end - e.begin);
     }
     return e;
   }
@@ -260,7 +260,8 @@ inline void save_safetensors(const std::filesystem::path& path, const std::map<s
     for (int i = 0; i < 8; ++i) length_bytes[i] = static_cast<unsigned char>((length >> (8 * i)) & 0xff);
     out.write(reinterpret_cast<const char*>(length_bytes), 8);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const auto& t : data) out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
+    for (const auto& t : data)
+      out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
   });
 }
 

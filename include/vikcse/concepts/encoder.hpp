@@ -22,16 +22,23 @@ concept TorchModuleHolder = requires(const M& m) {
   typename M::ContainedType;
   requires std::derived_from<typename M::ContainedType, torch::nn::Module>;
   { m.ptr() } -> std::convertible_to<std::shared_ptr<typename M::ContainedType>>;
-} && std::copy_constructible<M>;
+}
+&&std::copy_constructible<M>;
 
 /// An encoder policy.
 ///
 /// Requirements: `TorchModuleHolder<E>`;
 /// `e->forward(const TokenBatch&, bool output_hidden_states) -> EncoderOutput` (dropout in train
-/// mode only); `e->hidden_size() -> std::int64_t`.
+/// mode only). That is all the host calls.
 template <typename E>
 concept Encoder = TorchModuleHolder<E> && requires(E e, const TokenBatch& batch) {
   { e->forward(batch, true) } -> std::same_as<EncoderOutput>;
+};
+
+/// An encoder whose width the method recipes can read to size the heads and losses
+/// (vikcse/methods/recipes.hpp): `e->hidden_size() -> std::int64_t`.
+template <typename E>
+concept SizedEncoder = Encoder<E> && requires(E e) {
   { e->hidden_size() } -> std::convertible_to<std::int64_t>;
 };
 

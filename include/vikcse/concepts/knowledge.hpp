@@ -5,8 +5,9 @@
 /// The `KnowledgeBase` concept (what a method knows beyond the text of a batch), its context type,
 /// the `Retriever` concept inside a retrieving knowledge base, and `RetrievingKnowledgeBase`.
 
+#include <vikcse/concepts/context.hpp>
 #include <vikcse/concepts/encoder.hpp>
-#include <vikcse/model/views.hpp>
+#include <vikcse/types.hpp>
 
 #include <torch/types.h>
 
@@ -15,12 +16,6 @@
 
 namespace vikcse {
 
-/// The result of a top-k search: `[N, k]` cosine scores (descending) and `[N, k]` int64 row indices.
-struct TopK {
-  torch::Tensor scores;   ///< `[N, k]` float
-  torch::Tensor indices;  ///< `[N, k]` int64
-};
-
 /// The context type a knowledge-base policy hands to the loss for a step.
 template <typename K>
 using context_t = typename K::ContainedType::context_type;
@@ -28,13 +23,11 @@ using context_t = typename K::ContainedType::context_type;
 /// A knowledge-base policy.
 ///
 /// Requirements: `TorchModuleHolder<K>`; a nested `context_type` in the module
-/// (`context_t<K>`); `k->context(const TrainingBatch&) -> context_t<K>`;
-/// `k->feature_dim() -> std::int64_t` (0 for no knowledge).
+/// (`context_t<K>`); `k->context(const TrainingBatch&) -> context_t<K>`. That is all the host calls.
 template <typename K>
 concept KnowledgeBase = TorchModuleHolder<K> && requires(K k, const TrainingBatch& batch) {
   typename context_t<K>;
   { k->context(batch) } -> std::same_as<context_t<K>>;
-  { k->feature_dim() } -> std::convertible_to<std::int64_t>;
 };
 
 /// A nearest-neighbour search over a bank of unit-norm rows.

@@ -8,7 +8,7 @@
 
 #include <vikcse/concepts/encoder.hpp>
 #include <vikcse/concepts/knowledge.hpp>
-#include <vikcse/model/views.hpp>
+#include <vikcse/types.hpp>
 
 #include <concepts>
 
@@ -16,18 +16,17 @@ namespace vikcse {
 
 /// A contrastive-loss policy.
 ///
-/// Requirements: `TorchModuleHolder<L>`; `l->temperature() -> double`.
+/// Requirement: `TorchModuleHolder<L>`. What the host calls, `l->forward(views, context)`, depends
+/// on the knowledge policy and is checked by `ContrastiveLossFor<L, K>`.
 template <typename L>
-concept ContrastiveLoss = TorchModuleHolder<L> && requires(const L& l) {
-  { l->temperature() } -> std::convertible_to<double>;
-};
+concept ContrastiveLoss = TorchModuleHolder<L>;
 
 /// A contrastive loss usable with the knowledge base `K`:
 /// `l->forward(const ContrastiveViews&, const context_t<K>&) -> LossOutput`.
 template <typename L, typename K>
 concept ContrastiveLossFor = ContrastiveLoss<L> && KnowledgeBase<K> &&
-                             requires(L l, const ContrastiveViews& views, const context_t<K>& context) {
-                               { l->forward(views, context) } -> std::same_as<LossOutput>;
-                             };
+    requires(L l, const ContrastiveViews& views, const context_t<K>& context) {
+  { l->forward(views, context) } -> std::same_as<LossOutput>;
+};
 
 }  // namespace vikcse

@@ -27,8 +27,8 @@ using EncodeFunction = std::function<EncoderOutput(const TokenBatch&)>;
 /// `p->head(const torch::Tensor&) -> torch::Tensor` — the training head (identity when none);
 /// `p->needs_hidden_states() -> bool` — whether the encoder must return every layer.
 template <typename P>
-concept Pooler = TorchModuleHolder<P> && requires(P p, const EncoderOutput& out, const TokenBatch& batch,
-                                                  const torch::Tensor& x) {
+concept Pooler = TorchModuleHolder<P> &&
+    requires(P p, const EncoderOutput& out, const TokenBatch& batch, const torch::Tensor& x) {
   { p->forward(out, batch) } -> std::same_as<torch::Tensor>;
   { p->head(x) } -> std::same_as<torch::Tensor>;
   { p->needs_hidden_states() } -> std::convertible_to<bool>;
@@ -42,8 +42,8 @@ concept Pooler = TorchModuleHolder<P> && requires(P p, const EncoderOutput& out,
 /// minus the template bias δ of that view (or `pooled` unchanged when denoising is off);
 /// `p->mask_token_id() -> std::int64_t`.
 template <typename P>
-concept PromptPooler = Pooler<P> && requires(P p, const torch::Tensor& x, const TokenBatch& batch,
-                                             const EncodeFunction& encode) {
+concept PromptPooler = Pooler<P> &&
+    requires(P p, const torch::Tensor& x, const TokenBatch& batch, const EncodeFunction& encode) {
   { p->denoise(x, batch, std::int64_t{0}, encode) } -> std::same_as<torch::Tensor>;
   { p->mask_token_id() } -> std::convertible_to<std::int64_t>;
 };

@@ -91,9 +91,8 @@ inline std::vector<std::int64_t> gathered_rows(const ProcessGroup& group, const 
       throw_error<invalid_argument>(
           "all_gather_with_local_grad: rank {} holds a tensor of {} dims (dtype code {}, sizes after dim 0 {}), "
           "rank {} one of {} dims (dtype code {}); all but dim 0 must match",
-          r, other[0].item<std::int64_t>(), other[1].item<std::int64_t>(),
-          sizes_after_first(other),
-          group.rank(), local.dim(), static_cast<std::int64_t>(local.scalar_type()));
+          r, other[0].item<std::int64_t>(), other[1].item<std::int64_t>(), sizes_after_first(other), group.rank(),
+          local.dim(), static_cast<std::int64_t>(local.scalar_type()));
     }
     rows.push_back(other[2].item<std::int64_t>());
   }
@@ -150,8 +149,7 @@ void all_reduce_gradients(const Parameters& parameters, const ProcessGroup& grou
     if (!p.requires_grad()) continue;
     if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
     const auto& g = p.grad();
-    buckets[{static_cast<int>(g.scalar_type()), static_cast<int>(g.device().type()), g.device().index()}]
-        .push_back(g);
+    buckets[{static_cast<int>(g.scalar_type()), static_cast<int>(g.device().type()), g.device().index()}].push_back(g);
   }
   const double scale = reduction == GradientReduction::mean ? 1.0 / group.world_size() : 1.0;
   for (auto& [key, grads] : buckets) {
@@ -178,8 +176,7 @@ void broadcast_parameters(const Tensors& tensors, const ProcessGroup& group, int
   torch::NoGradGuard no_grad;
   std::map<std::tuple<int, int, int>, std::vector<torch::Tensor>> buckets;
   for (const torch::Tensor& t : tensors) {
-    buckets[{static_cast<int>(t.scalar_type()), static_cast<int>(t.device().type()), t.device().index()}].push_back(
-        t);
+    buckets[{static_cast<int>(t.scalar_type()), static_cast<int>(t.device().type()), t.device().index()}].push_back(t);
   }
   for (auto& [key, list] : buckets) {
     std::vector<torch::Tensor> flat;

@@ -184,9 +184,10 @@ private:
 ///         (world_size > 1) a build without Gloo; c10::Error when the rendezvous fails or times out.
 [[nodiscard]] inline ProcessGroup make_process_group(const ProcessGroupOptions& options) {
   if (options.world_size < 1 || options.rank < 0 || options.rank >= options.world_size) {
-    throw_error<invalid_argument>("make_process_group: rank must be in 0..world_size-1 with world_size >= 1, got "
-                                  "rank {} and world_size {}",
-                                  options.rank, options.world_size);
+    throw_error<invalid_argument>(
+        "make_process_group: rank must be in 0..world_size-1 with world_size >= 1, got "
+        "rank {} and world_size {}",
+        options.rank, options.world_size);
   }
   if (options.timeout.count() <= 0) {
     throw_error<invalid_argument>("make_process_group: timeout must be positive, got {} ms", options.timeout.count());

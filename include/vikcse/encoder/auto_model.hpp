@@ -41,8 +41,7 @@ public:
   explicit AutoModel(std::shared_ptr<BertModelImpl> module) : ModuleHolder(std::move(module)) {}
 
   /// A randomly initialised encoder of `config` (RoBERTa when config.model_type is "roberta").
-  explicit AutoModel(const BertConfig& config, BertModelOptions options = {})
-      : ModuleHolder(make(config, options)) {}
+  explicit AutoModel(const BertConfig& config, BertModelOptions options = {}) : ModuleHolder(make(config, options)) {}
 
   /// Loads `config.json` and the weights of a Hugging Face checkpoint directory. The report of
   /// the load is available from `load_report()` (strict mode throws instead of reporting gaps).

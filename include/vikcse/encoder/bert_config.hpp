@@ -73,11 +73,12 @@ struct BertConfig {
       const double p = std::string(key) == "hidden_dropout_prob" ? hidden_dropout_prob : attention_probs_dropout_prob;
       if (p < 0.0 || p >= 1.0) throw_error<config_error>("{}: '{}' must be in [0, 1), got {}", source, key, p);
     }
-    if (hidden_act != "gelu" && hidden_act != "gelu_new" && hidden_act != "gelu_pytorch_tanh" &&
-        hidden_act != "relu" && hidden_act != "silu" && hidden_act != "swish") {
-      throw_error<config_error>("{}: unsupported hidden_act '{}' (expected gelu, gelu_new, gelu_pytorch_tanh, relu "
-                                "or silu)",
-                                source, hidden_act);
+    if (hidden_act != "gelu" && hidden_act != "gelu_new" && hidden_act != "gelu_pytorch_tanh" && hidden_act != "relu" &&
+        hidden_act != "silu" && hidden_act != "swish") {
+      throw_error<config_error>(
+          "{}: unsupported hidden_act '{}' (expected gelu, gelu_new, gelu_pytorch_tanh, relu "
+          "or silu)",
+          source, hidden_act);
     }
   }
 

@@ -46,10 +46,10 @@ public:
       : config_(config), offset_positions_(offset_positions) {
     word_embeddings = register_module(
         "word_embeddings",
-        torch::nn::Embedding(torch::nn::EmbeddingOptions(config.vocab_size, config.hidden_size)
-                                 .padding_idx(config.pad_token_id)));
-    position_embeddings = register_module(
-        "position_embeddings", torch::nn::Embedding(config.max_position_embeddings, config.hidden_size));
+        torch::nn::Embedding(
+            torch::nn::EmbeddingOptions(config.vocab_size, config.hidden_size).padding_idx(config.pad_token_id)));
+    position_embeddings = register_module("position_embeddings",
+                                          torch::nn::Embedding(config.max_position_embeddings, config.hidden_size));
     token_type_embeddings =
         register_module("token_type_embeddings", torch::nn::Embedding(config.type_vocab_size, config.hidden_size));
     LayerNorm = register_module("LayerNorm", detail::make_layer_norm(config));
@@ -98,7 +98,8 @@ TORCH_MODULE(BertEmbeddings);
 class BertSelfAttentionImpl : public torch::nn::Module {
 public:
   explicit BertSelfAttentionImpl(const BertConfig& config)
-      : heads_(config.num_attention_heads), head_size_(config.head_size()),
+      : heads_(config.num_attention_heads),
+        head_size_(config.head_size()),
         dropout_(config.attention_probs_dropout_prob) {
     query = register_module("query", torch::nn::Linear(config.hidden_size, config.hidden_size));
     key = register_module("key", torch::nn::Linear(config.hidden_size, config.hidden_size));
@@ -196,11 +197,11 @@ public:
     const auto qkv_weight = torch::cat({self->query->weight, self->key->weight, self->value->weight});
     const auto qkv_bias = torch::cat({self->query->bias, self->key->bias, self->value->bias});
     return at::_transformer_encoder_layer_fwd(
-        x, x.size(-1), num_heads, qkv_weight, qkv_bias, attention->output->dense->weight, attention->output->dense->bias,
-        gelu, /*norm_first=*/false, eps, attention->output->LayerNorm->weight, attention->output->LayerNorm->bias,
-        output->LayerNorm->weight, output->LayerNorm->bias, intermediate->dense->weight, intermediate->dense->bias,
-        output->dense->weight, output->dense->bias, key_padding_mask,
-        key_padding_mask ? c10::optional<std::int64_t>(1) : c10::nullopt);
+        x, x.size(-1), num_heads, qkv_weight, qkv_bias, attention->output->dense->weight,
+        attention->output->dense->bias, gelu, /*norm_first=*/false, eps, attention->output->LayerNorm->weight,
+        attention->output->LayerNorm->bias, output->LayerNorm->weight, output->LayerNorm->bias,
+        intermediate->dense->weight, intermediate->dense->bias, output->dense->weight, output->dense->bias,
+        key_padding_mask, key_padding_mask ? c10::optional<std::int64_t>(1) : c10::nullopt);
   }
 
   BertAttention attention{nullptr};
@@ -261,9 +262,7 @@ public:
     dense = register_module("dense", torch::nn::Linear(config.hidden_size, config.hidden_size));
   }
 
-  torch::Tensor forward(const torch::Tensor& hidden) {
-    return torch::tanh(dense(hidden.select(1, 0)));
-  }
+  torch::Tensor forward(const torch::Tensor& hidden) { return torch::tanh(dense(hidden.select(1, 0))); }
 
   torch::nn::Linear dense{nullptr};
 };

@@ -65,9 +65,12 @@ class LogisticRegression {
 public:
   /// A classifier with the given options.
   explicit LogisticRegression(ClassifierOptions options = {}) : options_(options) {
-    if (options_.num_classes() < 2) throw_error<invalid_argument>("classifier: num_classes must be >= 2, got {}", options_.num_classes());
-    if (options_.batch_size() <= 0) throw_error<invalid_argument>("classifier: batch_size must be > 0, got {}", options_.batch_size());
-    if (options_.epoch_size() <= 0) throw_error<invalid_argument>("classifier: epoch_size must be > 0, got {}", options_.epoch_size());
+    if (options_.num_classes() < 2)
+      throw_error<invalid_argument>("classifier: num_classes must be >= 2, got {}", options_.num_classes());
+    if (options_.batch_size() <= 0)
+      throw_error<invalid_argument>("classifier: batch_size must be > 0, got {}", options_.batch_size());
+    if (options_.epoch_size() <= 0)
+      throw_error<invalid_argument>("classifier: epoch_size must be > 0, got {}", options_.epoch_size());
   }
 
   /// Trains on (x, y), selecting the epoch with the best accuracy on (dev_x, dev_y).
@@ -86,7 +89,8 @@ public:
     const auto n = fx.size(0);
     const auto n_dev = static_cast<std::int64_t>(validation_fraction * static_cast<double>(n));
     if (n_dev <= 0 || n_dev >= n) {
-      throw_error<invalid_argument>("classifier: validation fraction {} of {} rows leaves {} validation rows", validation_fraction, n, n_dev);
+      throw_error<invalid_argument>("classifier: validation fraction {} of {} rows leaves {} validation rows",
+                                    validation_fraction, n, n_dev);
     }
     const auto perm = torch::randperm(n, generator, torch::kLong);
     const auto dev_idx = perm.narrow(0, 0, n_dev);
@@ -129,18 +133,21 @@ private:
   }
 
   torch::Tensor labels(const torch::Tensor& y, std::int64_t n) const {
-    if (y.dim() != 1 || y.size(0) != n) throw_error<invalid_argument>("classifier: expected labels [{}], got {} dims / {} rows", n, y.dim(), y.dim() > 0 ? y.size(0) : 0);
+    if (y.dim() != 1 || y.size(0) != n)
+      throw_error<invalid_argument>("classifier: expected labels [{}], got {} dims / {} rows", n, y.dim(),
+                                    y.dim() > 0 ? y.size(0) : 0);
     auto out = y.detach().to(torch::kCPU, torch::kLong).contiguous();
     const auto lo = out.min().item<std::int64_t>();
     const auto hi = out.max().item<std::int64_t>();
     if (lo < 0 || hi >= options_.num_classes()) {
-      throw_error<invalid_argument>("classifier: labels must be in 0..{}, got range {}..{}", options_.num_classes() - 1, lo, hi);
+      throw_error<invalid_argument>("classifier: labels must be in 0..{}, got range {}..{}", options_.num_classes() - 1,
+                                    lo, hi);
     }
     return out;
   }
 
-  double fit_impl(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& dev_x, const torch::Tensor& dev_y,
-                  at::Generator& generator) {
+  double fit_impl(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& dev_x,
+                  const torch::Tensor& dev_y, at::Generator& generator) {
     torch::AutoGradMode grad_mode(true);
     const auto dim = x.size(1);
     const auto classes = options_.num_classes();
@@ -155,8 +162,8 @@ private:
       optimizer = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{weight, bias},
                                                        torch::optim::AdamOptions(1e-3).weight_decay(options_.l2()));
     } else {
-      optimizer = std::make_unique<torch::optim::RMSprop>(std::vector<torch::Tensor>{weight, bias},
-                                                          torch::optim::RMSpropOptions(1e-2).weight_decay(options_.l2()));
+      optimizer = std::make_unique<torch::optim::RMSprop>(
+          std::vector<torch::Tensor>{weight, bias}, torch::optim::RMSpropOptions(1e-2).weight_decay(options_.l2()));
     }
     const auto n = x.size(0);
     const auto bs = options_.batch_size();

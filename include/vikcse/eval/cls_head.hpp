@@ -70,8 +70,10 @@ inline ClsHead load_cls_head(const std::filesystem::path& dir) {
   // MLP of a [MASK] prompt pooler, or of another pooling kind, is not a head over [CLS].
   const auto& meta = file.metadata();
   if (const auto owner = meta.find(heads_pooler_key); owner != meta.end() && owner->second != "cls") {
-    head.description = fmt::format("BERT's pretrained pooler (pooler_output; the MLP head in {} belongs to the '{}' "
-                                   "pooler, not to cls)", path.string(), owner->second);
+    head.description = fmt::format(
+        "BERT's pretrained pooler (pooler_output; the MLP head in {} belongs to the '{}' "
+        "pooler, not to cls)",
+        path.string(), owner->second);
     return head;
   }
   if (has_weight != has_bias) {

@@ -9,6 +9,12 @@
 
 #include <vikcse/error.hpp>
 
+#include <range/v3/algorithm/stable_sort.hpp>
+#include <range/v3/range/conversion.hpp>
+#include <range/v3/view/chunk.hpp>
+#include <range/v3/view/iota.hpp>
+#include <range/v3/view/transform.hpp>
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -54,7 +60,7 @@ inline torch::Tensor checked_embeddings(const torch::Tensor& out, std::size_t n,
   return out.detach().to(torch::kCPU, torch::kFloat).contiguous();
 }
 
-}  // namespace detail
+}  // namespace detail::eval
 
 /// Encodes `sentences` with `embedder` in batches of `options.batch_size`, sorted by length when
 /// `options.sort_by_length`, and returns `[sentences.size(), D]` float32 CPU embeddings with row i
@@ -63,7 +69,8 @@ inline torch::Tensor checked_embeddings(const torch::Tensor& out, std::size_t n,
 ///         tensor of the wrong shape.
 inline torch::Tensor encode_sentences(const Embedder& embedder, const std::vector<std::string>& sentences,
                                       const EncodeOptions& options = {}) {
-  if (options.batch_size <= 0) throw_error<invalid_argument>("encode: batch_size must be > 0, got {}", options.batch_size);
+  if (options.batch_size <= 0)
+    throw_error<invalid_argument>("encode: batch_size must be > 0, got {}", options.batch_size);
   if (!embedder) throw_error<invalid_argument>("encode: the embedder callback is empty");
   // Distinct sentences (first occurrence order) and the row each input maps to.
   std::vector<std::size_t> row_of(sentences.size());
@@ -81,33 +88,33 @@ inline torch::Tensor encode_sentences(const Embedder& embedder, const std::vecto
       row_of[i] = i;
     }
   }
-  std::vector<std::size_t> order(unique.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
+  // Distinct sentences, sorted by length (stable: equal lengths keep their first-seen order), cut
+  // into batches; each batch's embeddings land in the rows of its sentences.
+  auto order = ranges::views::iota(std::size_t{0}, unique.size()) | ranges::to<std::vector>();
   if (options.sort_by_length) {
-    std::vector<std::size_t> lengths(unique.size());
-    for (std::size_t i = 0; i < unique.size(); ++i) {
-      lengths[i] = options.length ? options.length(*unique[i]) : unique[i]->size();
-    }
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
+    const auto lengths = unique | ranges::views::transform([&](const std::string* s) {
+                           return options.length ? options.length(*s) : s->size();
+                         }) |
+                         ranges::to<std::vector>();
+    ranges::stable_sort(order, std::less<>{}, [&](std::size_t i) { return lengths[i]; });
   }
   if (options.on_progress) options.on_progress(0, order.size());
   torch::Tensor encoded;  // [unique, D], rows in `unique` order
   std::int64_t dim = -1;
-  const auto batch = static_cast<std::size_t>(options.batch_size);
-  for (std::size_t start = 0; start < order.size(); start += batch) {
-    const std::size_t end = std::min(order.size(), start + batch);
-    std::vector<std::string> texts;
-    texts.reserve(end - start);
-    for (std::size_t k = start; k < end; ++k) texts.push_back(*unique[order[k]]);
+  std::size_t done = 0;
+  for (const auto batch : order | ranges::views::chunk(static_cast<std::size_t>(options.batch_size))) {
+    const auto texts =
+        batch | ranges::views::transform([&](std::size_t i) { return *unique[i]; }) | ranges::to<std::vector>();
     auto out = detail::eval::checked_embeddings(embedder(texts), texts.size(), dim);
     if (dim < 0) {
       dim = out.size(1);
       encoded = torch::empty({static_cast<std::int64_t>(unique.size()), dim}, torch::kFloat);
     }
-    std::vector<std::int64_t> rows(order.begin() + static_cast<std::ptrdiff_t>(start),
-                                   order.begin() + static_cast<std::ptrdiff_t>(end));
+    const auto rows = batch | ranges::views::transform([](std::size_t i) { return static_cast<std::int64_t>(i); }) |
+                      ranges::to<std::vector>();
     encoded.index_copy_(0, torch::tensor(rows, torch::kLong), out);
-    if (options.on_progress) options.on_progress(end, order.size());
+    done += texts.size();
+    if (options.on_progress) options.on_progress(done, order.size());
   }
   if (!encoded.defined()) return torch::empty({0, 0}, torch::kFloat);
   std::vector<std::int64_t> rows(row_of.begin(), row_of.end());

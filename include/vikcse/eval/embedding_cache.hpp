@@ -14,8 +14,8 @@
 #include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/error.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -60,16 +60,14 @@ inline std::uint64_t hash_strings(const std::vector<std::string>& parts, std::ui
 
 inline constexpr char cache_magic[9] = "VKEMB001";
 
-}  // namespace detail
+}  // namespace detail::eval
 
 /// Streaming XXH64 (Yann Collet's 64-bit xxHash, as `XXH64()` of libxxhash computes it): fast, not
 /// cryptographic; enough to tell file contents apart in a cache key.
 class Xxh64 {
 public:
   /// A hash state with `seed`.
-  explicit Xxh64(std::uint64_t seed = 0) : seed_(seed) {
-    lanes_ = {seed + p1 + p2, seed + p2, seed, seed - p1};
-  }
+  explicit Xxh64(std::uint64_t seed = 0) : seed_(seed) { lanes_ = {seed + p1 + p2, seed + p2, seed, seed - p1}; }
 
   /// Adds `size` bytes at `data`.
   void update(const void* data, std::size_t size) {
@@ -239,7 +237,8 @@ public:
   explicit EmbeddingCache(std::filesystem::path directory) : dir_(std::move(directory)) {}
 
   /// The file that holds (key, sentences).
-  [[nodiscard]] std::filesystem::path path_for(const EmbeddingCacheKey& key, const std::vector<std::string>& sentences) const {
+  [[nodiscard]] std::filesystem::path path_for(const EmbeddingCacheKey& key,
+                                               const std::vector<std::string>& sentences) const {
     std::string safe;
     for (const char c : key.dataset) safe.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_');
     return dir_ / fmt::format("{}-{:016x}.emb", safe, full_hash(key, sentences));
@@ -247,7 +246,8 @@ public:
 
   /// The cached `[sentences.size(), D]` float32 embeddings, or nullopt when not cached.
   /// @throws vikcse::data_error when the file exists but is truncated or does not match the key.
-  [[nodiscard]] std::optional<torch::Tensor> load(const EmbeddingCacheKey& key, const std::vector<std::string>& sentences) const {
+  [[nodiscard]] std::optional<torch::Tensor> load(const EmbeddingCacheKey& key,
+                                                  const std::vector<std::string>& sentences) const {
     const auto path = path_for(key, sentences);
     if (!std::filesystem::exists(path)) return std::nullopt;
     std::ifstream in(path, std::ios::binary);
@@ -257,10 +257,12 @@ public:
     in.read(magic, 8);
     in.read(reinterpret_cast<char*>(&header_size), sizeof header_size);
     if (!in || std::string_view(magic, 8) != detail::eval::cache_magic) {
-      throw_error<data_error>("{}: not an embedding cache file (expected magic '{}')", path.string(), detail::eval::cache_magic);
+      throw_error<data_error>("{}: not an embedding cache file (expected magic '{}')", path.string(),
+                              detail::eval::cache_magic);
     }
     const auto file_size = std::filesystem::file_size(path);
-    if (header_size > file_size) throw_error<data_error>("{}: header size {} exceeds file size {}", path.string(), header_size, file_size);
+    if (header_size > file_size)
+      throw_error<data_error>("{}: header size {} exceeds file size {}", path.string(), header_size, file_size);
     std::string header_text(header_size, '\0');
     in.read(header_text.data(), static_cast<std::streamsize>(header_size));
     nlohmann::json header;
@@ -287,8 +289,8 @@ public:
     const auto data_bytes = static_cast<std::uint64_t>(rows * dim) * sizeof(float);
     const auto have = file_size - 16 - header_size;
     if (have != data_bytes) {
-      throw_error<data_error>("{}: expected {} bytes of embeddings ({} x {} float32), got {}", path.string(), data_bytes,
-                              rows, dim, have);
+      throw_error<data_error>("{}: expected {} bytes of embeddings ({} x {} float32), got {}", path.string(),
+                              data_bytes, rows, dim, have);
     }
     auto out = torch::empty({rows, dim}, torch::kFloat);
     in.read(reinterpret_cast<char*>(out.data_ptr<float>()), static_cast<std::streamsize>(data_bytes));
@@ -306,14 +308,11 @@ public:
                                     embeddings.dim());
     }
     const auto data = embeddings.detach().to(torch::kCPU, torch::kFloat).contiguous();
-    const nlohmann::json header = {{"model", key.model},
-                                   {"pooler", key.pooler},
-                                   {"dataset", key.dataset},
-                                   {"sentences_hash", fmt::format("{:016x}", detail::eval::hash_strings(sentences))},
-                                   {"rows", sentences.size()},
-                                   {"dim", data.size(1)},
-                                   {"dtype", "float32"},
-                                   {"byte_order", "little"}};
+    const nlohmann::json header = {
+        {"model", key.model},       {"pooler", key.pooler},
+        {"dataset", key.dataset},   {"sentences_hash", fmt::format("{:016x}", detail::eval::hash_strings(sentences))},
+        {"rows", sentences.size()}, {"dim", data.size(1)},
+        {"dtype", "float32"},       {"byte_order", "little"}};
     const auto text = header.dump();
     const std::uint64_t size = text.size();
     std::filesystem::create_directories(dir_);

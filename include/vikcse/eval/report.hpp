@@ -44,9 +44,9 @@ inline std::string_view transfer_metric_label(TransferMetric metric) {
 
 /// Everything one evaluation run produced.
 struct EvalReport {
-  nlohmann::json metadata = nlohmann::json::object();  ///< model, pooler, mode, timings ... (free form)
-  std::vector<StsTaskResult> sts;                      ///< STS results in run order
-  std::vector<TransferTaskResult> transfer;            ///< transfer results in run order
+  nlohmann::json metadata = nlohmann::json::object();    ///< model, pooler, mode, timings ... (free form)
+  std::vector<StsTaskResult> sts;                        ///< STS results in run order
+  std::vector<TransferTaskResult> transfer;              ///< transfer results in run order
   TransferMetric transfer_metric = TransferMetric::acc;  ///< the accuracy the transfer table shows
 };
 
@@ -74,14 +74,17 @@ inline std::string format_table(const std::vector<std::string>& header, const st
   return top + "\n" + rule + "\n" + body + "\n";
 }
 
-}  // namespace detail
+}  // namespace detail::eval
 
 /// JSON form of an STS result (NaN written as null).
 inline nlohmann::json to_json(const StsTaskResult& r) {
   nlohmann::json subsets = nlohmann::json::array();
   for (const auto& s : r.subsets) {
-    subsets.push_back({{"name", s.name}, {"n", s.n}, {"pearson", detail::eval::number(s.pearson)},
-                       {"spearman", detail::eval::number(s.spearman)}, {"alignment", detail::eval::number(s.alignment)},
+    subsets.push_back({{"name", s.name},
+                       {"n", s.n},
+                       {"pearson", detail::eval::number(s.pearson)},
+                       {"spearman", detail::eval::number(s.spearman)},
+                       {"alignment", detail::eval::number(s.alignment)},
                        {"uniformity", detail::eval::number(s.uniformity)}});
   }
   return {{"name", r.name},

@@ -42,9 +42,10 @@ struct SentEvalOptions {
   TransferOptions transfer = TransferOptions::for_mode(TransferMode::test);  ///< classifier protocol
   std::optional<std::filesystem::path> cache_dir;  ///< embedding cache directory (none: no cache)
   /// Model identity for the cache key. Make it name the model's contents (e.g. with
-  /// `checkpoint_content_hash` and `tokenizer_content_hash`), not only its path, or a checkpoint rewritten in place is served stale.
+  /// `checkpoint_content_hash` and `tokenizer_content_hash`), not only its path, or a checkpoint rewritten in place
+  /// is served stale.
   std::string model_id = "model";
-  std::string pooler_id = "pooler";    ///< pooler identity (with template) for the cache key
+  std::string pooler_id = "pooler";  ///< pooler identity (with template) for the cache key
   /// Progress: (dataset being encoded, sentences done, sentences in that dataset).
   std::function<void(std::string_view, std::size_t, std::size_t)> on_progress;
 };
@@ -114,10 +115,10 @@ public:
   /// Runs one transfer task by name.
   TransferTaskResult transfer(const std::string& name) {
     const auto task = read_transfer_task(options_.senteval_dir, name);
-    return evaluate_transfer(
-        task,
-        PartEmbedder([&](const std::vector<std::string>& s, const std::string& part) { return embed(name + "-" + part, s); }),
-        options_.transfer);
+    return evaluate_transfer(task, PartEmbedder([&](const std::vector<std::string>& s, const std::string& part) {
+                               return embed(name + "-" + part, s);
+                             }),
+                             options_.transfer);
   }
 
   /// Runs the named tasks (groups expanded by `expand_task_names`) and collects the report.

@@ -26,10 +26,10 @@ namespace vikcse {
 
 /// Sentence pairs with gold similarity scores (one STS subset or one STS-B / SICK split).
 struct StsPairs {
-  std::string name;                  ///< subset name (`MSRpar`, ...) or split name (`test`)
-  std::vector<std::string> first;    ///< first sentences, whitespace tokens joined with ' '
-  std::vector<std::string> second;   ///< second sentences
-  std::vector<double> gold;          ///< gold scores (pairs with an empty score are already dropped)
+  std::string name;                 ///< subset name (`MSRpar`, ...) or split name (`test`)
+  std::vector<std::string> first;   ///< first sentences, whitespace tokens joined with ' '
+  std::vector<std::string> second;  ///< second sentences
+  std::vector<double> gold;         ///< gold scores (pairs with an empty score are already dropped)
 
   /// Number of pairs.
   [[nodiscard]] std::size_t size() const { return gold.size(); }
@@ -68,13 +68,13 @@ struct TransferSplit {
 
 /// A SentEval transfer (classification) task.
 struct TransferTaskData {
-  std::string name;                    ///< `MR`, `CR`, `SUBJ`, `MPQA`, `SST2`, `SST5`, `TREC`, `MRPC`
-  std::int64_t num_classes = 2;        ///< number of classes
+  std::string name;              ///< `MR`, `CR`, `SUBJ`, `MPQA`, `SST2`, `SST5`, `TREC`, `MRPC`
+  std::int64_t num_classes = 2;  ///< number of classes
   TransferProtocol protocol = TransferProtocol::inner_kfold;  ///< validation protocol
-  bool pairs = false;                  ///< true for MRPC (features |u-v|, u*v)
-  TransferSplit train;                 ///< all data for inner_kfold tasks
-  TransferSplit dev;                   ///< only for `split` tasks
-  TransferSplit test;                  ///< empty for inner_kfold tasks
+  bool pairs = false;                                         ///< true for MRPC (features |u-v|, u*v)
+  TransferSplit train;                                        ///< all data for inner_kfold tasks
+  TransferSplit dev;                                          ///< only for `split` tasks
+  TransferSplit test;                                         ///< empty for inner_kfold tasks
 };
 
 namespace detail::eval {
@@ -160,11 +160,11 @@ inline double parse_score(std::string_view field, const std::filesystem::path& p
   return *value;
 }
 
-}  // namespace detail
+}  // namespace detail::eval
 
 /// Names of the STS tasks in the paper's column order: STS12..STS16, STSBenchmark, SICKRelatedness.
 inline const std::vector<std::string>& sts_task_names() {
-  static const std::vector<std::string> names = {"STS12", "STS13", "STS14", "STS15",
+  static const std::vector<std::string> names = {"STS12", "STS13",        "STS14",          "STS15",
                                                  "STS16", "STSBenchmark", "SICKRelatedness"};
   return names;
 }
@@ -192,8 +192,8 @@ inline StsPairs read_sts_subset(const std::filesystem::path& year_dir, const std
   for (std::size_t i = 0; i < input.lines.size(); ++i) {
     const auto fields = detail::eval::split_on(input.lines[i], '\t');
     if (fields.size() < 2) {
-      throw_error<data_error>("{}:{}: expected two tab-separated sentences, got {} field(s)", input_path.string(), i + 1,
-                              fields.size());
+      throw_error<data_error>("{}:{}: expected two tab-separated sentences, got {} field(s)", input_path.string(),
+                              i + 1, fields.size());
     }
     if (gold.lines[i].empty()) continue;  // SentEval drops pairs without a gold score.
     pairs.gold.push_back(detail::eval::parse_score(gold.lines[i], gold_path, i + 1));
@@ -222,8 +222,8 @@ inline StsPairs read_sts_benchmark(const std::filesystem::path& senteval_dir, co
 /// skipped; id, s1, s2, relatedness, entailment).
 /// @param split `train`, `dev` (the trial file) or `test`
 inline StsPairs read_sick_relatedness(const std::filesystem::path& senteval_dir, const std::string& split) {
-  const std::string file_name = split == "train" ? "SICK_train.txt"
-                                : split == "dev" ? "SICK_trial.txt"
+  const std::string file_name = split == "train"  ? "SICK_train.txt"
+                                : split == "dev"  ? "SICK_trial.txt"
                                 : split == "test" ? "SICK_test_annotated.txt"
                                                   : "";
   if (file_name.empty()) throw_error<invalid_argument>("SICK split: expected train, dev or test, got '{}'", split);
@@ -290,7 +290,8 @@ inline TransferSplit read_sst_split(const std::filesystem::path& path, bool bina
     if (binary) {
       const auto fields = split_on(stripped, '\t');
       if (fields.size() < 2) {
-        throw_error<data_error>("{}:{}: expected 'sentence<TAB>label', got {} field(s)", path.string(), i + 1, fields.size());
+        throw_error<data_error>("{}:{}: expected 'sentence<TAB>label', got {} field(s)", path.string(), i + 1,
+                                fields.size());
       }
       text = fields[0];
       label_field = fields[1];
@@ -315,8 +316,8 @@ inline TransferSplit read_sst_split(const std::filesystem::path& path, bool bina
 
 /// TREC: `COARSE:fine sentence` per line (latin-1), six coarse classes.
 inline TransferSplit read_trec_split(const std::filesystem::path& path) {
-  static const std::map<std::string, std::int64_t, std::less<>> classes = {
-      {"ABBR", 0}, {"DESC", 1}, {"ENTY", 2}, {"HUM", 3}, {"LOC", 4}, {"NUM", 5}};
+  static const std::map<std::string, std::int64_t, std::less<>> classes = {{"ABBR", 0}, {"DESC", 1}, {"ENTY", 2},
+                                                                           {"HUM", 3},  {"LOC", 4},  {"NUM", 5}};
   const auto file = read_lines(path, LineMode::universal, /*latin1=*/true);
   TransferSplit split;
   for (std::size_t i = 0; i < file.lines.size(); ++i) {
@@ -359,7 +360,7 @@ inline TransferSplit read_mrpc_split(const std::filesystem::path& path) {
   return split;
 }
 
-}  // namespace detail
+}  // namespace detail::eval
 
 /// Reads a transfer task by name (`MR`, `CR`, `SUBJ`, `MPQA`, `SST2`, `SST5`, `TREC`, `MRPC`)
 /// from `<senteval_dir>/downstream/...`, sorted as SentEval sorts it before batching.

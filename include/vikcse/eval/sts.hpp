@@ -43,18 +43,18 @@ inline std::string_view to_string(CosinePrecision precision) {
 
 /// Options of the STS evaluation.
 struct StsEvalOptions {
-  bool alignment_uniformity = true;     ///< compute MCSE's alignment/uniformity diagnostics
-  std::int64_t diagnostic_batch_size = 128;  ///< SentEval batch size the diagnostics are averaged over
-  double positive_threshold = 4.0;      ///< pairs with gold >= this are "positive" for alignment
+  bool alignment_uniformity = true;                   ///< compute MCSE's alignment/uniformity diagnostics
+  std::int64_t diagnostic_batch_size = 128;           ///< SentEval batch size the diagnostics are averaged over
+  double positive_threshold = 4.0;                    ///< pairs with gold >= this are "positive" for alignment
   CosinePrecision cosine = CosinePrecision::float32;  ///< arithmetic of the cosine (SentEval: float32)
 };
 
 /// Result for one subset (or one split for STS-B / SICK-R).
 struct StsSubsetResult {
-  std::string name;        ///< subset name
-  std::size_t n = 0;       ///< number of pairs
-  double pearson = 0.0;    ///< Pearson of cosine vs gold
-  double spearman = 0.0;   ///< Spearman of cosine vs gold
+  std::string name;                  ///< subset name
+  std::size_t n = 0;                 ///< number of pairs
+  double pearson = 0.0;              ///< Pearson of cosine vs gold
+  double spearman = 0.0;             ///< Spearman of cosine vs gold
   double alignment = std::nan("");   ///< mean over SentEval batches (NaN when not computed)
   double uniformity = std::nan("");  ///< mean over SentEval batches (NaN when not computed)
 };
@@ -68,11 +68,11 @@ struct StsAggregate {
 
 /// Result of one STS task.
 struct StsTaskResult {
-  std::string name;                     ///< task name (`STS12`, `STSBenchmark`, ...)
-  std::size_t n = 0;                    ///< total pairs
-  std::vector<StsSubsetResult> subsets; ///< per subset, in SentEval order
-  StsAggregate pearson;                 ///< Pearson aggregates
-  StsAggregate spearman;                ///< Spearman aggregates; `spearman.all` is the paper number
+  std::string name;                      ///< task name (`STS12`, `STSBenchmark`, ...)
+  std::size_t n = 0;                     ///< total pairs
+  std::vector<StsSubsetResult> subsets;  ///< per subset, in SentEval order
+  StsAggregate pearson;                  ///< Pearson aggregates
+  StsAggregate spearman;                 ///< Spearman aggregates; `spearman.all` is the paper number
   StsAggregate alignment{std::nan(""), std::nan(""), std::nan("")};   ///< alignment aggregates
   StsAggregate uniformity{std::nan(""), std::nan(""), std::nan("")};  ///< uniformity aggregates
 };
@@ -109,7 +109,7 @@ inline StsAggregate aggregate(const std::vector<double>& values, const std::vect
   return a;
 }
 
-}  // namespace detail
+}  // namespace detail::eval
 
 /// Evaluates one STS task from precomputed embeddings: row k of `first` / `second` belongs to the
 /// k-th pair of the task's subsets concatenated in order.
@@ -124,7 +124,8 @@ inline StsTaskResult evaluate_sts(const StsTaskData& task, const torch::Tensor& 
   }
   if (task.subsets.empty()) throw_error<invalid_argument>("evaluate_sts({}): the task has no subsets", task.name);
   if (options.diagnostic_batch_size <= 0) {
-    throw_error<invalid_argument>("evaluate_sts: diagnostic_batch_size must be > 0, got {}", options.diagnostic_batch_size);
+    throw_error<invalid_argument>("evaluate_sts: diagnostic_batch_size must be > 0, got {}",
+                                  options.diagnostic_batch_size);
   }
   StsTaskResult result;
   result.name = task.name;
@@ -202,8 +203,8 @@ inline std::vector<std::string> sts_sentences(const StsTaskData& task) {
 }
 
 /// Encodes the task's sentences with `embedder` and evaluates it.
-inline StsTaskResult evaluate_sts(const StsTaskData& task, const Embedder& embedder,
-                                  const EncodeOptions& encode = {}, const StsEvalOptions& options = {}) {
+inline StsTaskResult evaluate_sts(const StsTaskData& task, const Embedder& embedder, const EncodeOptions& encode = {},
+                                  const StsEvalOptions& options = {}) {
   const auto embeddings = encode_sentences(embedder, sts_sentences(task), encode);
   const auto n = static_cast<std::int64_t>(task.size());
   return evaluate_sts(task, embeddings.narrow(0, 0, n), embeddings.narrow(0, n, n), options);

@@ -148,7 +148,8 @@ inline std::vector<std::string_view> split_lines(std::string_view text, LineMode
       } else if (c == 0xC2 && pos + 1 < text.size() && static_cast<unsigned char>(text[pos + 1]) == 0x85) {
         terminator = 2;
       } else if (c == 0xE2 && pos + 2 < text.size() && static_cast<unsigned char>(text[pos + 1]) == 0x80 &&
-                 (static_cast<unsigned char>(text[pos + 2]) == 0xA8 || static_cast<unsigned char>(text[pos + 2]) == 0xA9)) {
+                 (static_cast<unsigned char>(text[pos + 2]) == 0xA8 ||
+                  static_cast<unsigned char>(text[pos + 2]) == 0xA9)) {
         terminator = 3;
       }
     }

@@ -15,9 +15,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <functional>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -36,12 +36,12 @@ enum class TransferMode {
 
 /// Options of the transfer evaluation.
 struct TransferOptions {
-  TransferMode mode = TransferMode::test;     ///< the SentEval configuration these settings follow
-  std::int64_t kfold = 10;                    ///< folds for the k-fold protocols
-  ClassifierOptions classifier = {};          ///< classifier settings (num_classes/l2 are set per task)
+  TransferMode mode = TransferMode::test;                  ///< the SentEval configuration these settings follow
+  std::int64_t kfold = 10;                                 ///< folds for the k-fold protocols
+  ClassifierOptions classifier = {};                       ///< classifier settings (num_classes/l2 are set per task)
   std::vector<double> l2_grid = {1e-5, 1e-4, 1e-3, 1e-2};  ///< SentEval's PyTorch grid 10^-5..10^-2
-  std::uint64_t seed = 1111;                  ///< seed of the fold splits and of every classifier (SentEval's 1111)
-  double validation_fraction = 0.05;          ///< held-out share when refitting on a whole train set
+  std::uint64_t seed = 1111;          ///< seed of the fold splits and of every classifier (SentEval's 1111)
+  double validation_fraction = 0.05;  ///< held-out share when refitting on a whole train set
 
   /// SentEval's settings for `mode`.
   static TransferOptions for_mode(TransferMode mode) {
@@ -63,13 +63,13 @@ inline std::string_view to_string(TransferMode mode) { return mode == TransferMo
 
 /// Result of one transfer task.
 struct TransferTaskResult {
-  std::string name;             ///< task name
-  double devacc = 0.0;          ///< cross-validation (or dev) accuracy, percent
-  double acc = 0.0;             ///< test accuracy, percent (SimCSE's reported number)
-  std::optional<double> f1;     ///< test F1 of class 1, percent (MRPC only)
-  std::size_t ndev = 0;         ///< examples used for selection
-  std::size_t ntest = 0;        ///< test examples
-  double best_l2 = 0.0;         ///< selected L2 weight (last outer fold for inner k-fold)
+  std::string name;          ///< task name
+  double devacc = 0.0;       ///< cross-validation (or dev) accuracy, percent
+  double acc = 0.0;          ///< test accuracy, percent (SimCSE's reported number)
+  std::optional<double> f1;  ///< test F1 of class 1, percent (MRPC only)
+  std::size_t ndev = 0;      ///< examples used for selection
+  std::size_t ntest = 0;     ///< test examples
+  double best_l2 = 0.0;      ///< selected L2 weight (last outer fold for inner k-fold)
 };
 
 /// Python's `round(x, 2)` for the values SentEval rounds.
@@ -145,7 +145,7 @@ inline std::size_t argmax(const std::vector<double>& v) {
   return static_cast<std::size_t>(std::max_element(v.begin(), v.end()) - v.begin());  // first maximum, like np.argmax
 }
 
-}  // namespace detail
+}  // namespace detail::eval
 
 /// SentEval `InnerKFoldClassifier`: k outer folds; in each, an inner k-fold over the outer training
 /// part picks L2, then a classifier trained on the whole outer training part (5% held out for early
@@ -256,8 +256,8 @@ inline TransferTaskResult evaluate_transfer(const TransferTaskData& task, const 
       break;
     }
     case TransferProtocol::split:
-      r = split_evaluate(features(task.train, "train"), labels(task.train), features(task.dev, "dev"),
-                         labels(task.dev), features(task.test, "test"), labels(task.test), task.num_classes, o);
+      r = split_evaluate(features(task.train, "train"), labels(task.train), features(task.dev, "dev"), labels(task.dev),
+                         features(task.test, "test"), labels(task.test), task.num_classes, o);
       break;
   }
   r.name = task.name;
@@ -267,9 +267,10 @@ inline TransferTaskResult evaluate_transfer(const TransferTaskData& task, const 
 /// Runs one transfer task, encoding its sentences with `embedder` (batched as `encode` says).
 inline TransferTaskResult evaluate_transfer(const TransferTaskData& task, const Embedder& embedder,
                                             const EncodeOptions& encode = {}, const TransferOptions& o = {}) {
-  return evaluate_transfer(
-      task, PartEmbedder([&](const std::vector<std::string>& s, const std::string&) { return encode_sentences(embedder, s, encode); }),
-      o);
+  return evaluate_transfer(task, PartEmbedder([&](const std::vector<std::string>& s, const std::string&) {
+                             return encode_sentences(embedder, s, encode);
+                           }),
+                           o);
 }
 
 }  // namespace vikcse

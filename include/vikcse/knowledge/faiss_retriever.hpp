@@ -84,8 +84,7 @@ class FaissRetriever {
 public:
   /// A retriever with the given index options.
   /// @throws vikcse::invalid_argument when an option is out of range.
-  explicit FaissRetriever(FaissRetrieverOptions options = {})
-      : options_(options), state_(std::make_shared<State>()) {
+  explicit FaissRetriever(FaissRetrieverOptions options = {}) : options_(options), state_(std::make_shared<State>()) {
     if (options_.kind == FaissIndexKind::ivf && (options_.nlist < 1 || options_.nprobe < 1)) {
       throw_error<invalid_argument>("FaissRetriever: ivf needs nlist >= 1 and nprobe >= 1, got nlist {} nprobe {}",
                                     options_.nlist, options_.nprobe);
@@ -120,9 +119,8 @@ public:
                                     c10::toString(queries.scalar_type()), c10::toString(bank.scalar_type()));
     }
     if (queries.size(1) != bank.size(1)) {
-      throw_error<invalid_argument>(
-          "FaissRetriever: query dimension {} differs from the bank's feature dimension {}", queries.size(1),
-          bank.size(1));
+      throw_error<invalid_argument>("FaissRetriever: query dimension {} differs from the bank's feature dimension {}",
+                                    queries.size(1), bank.size(1));
     }
     if (k < 1 || k > bank.size(0)) {
       throw_error<invalid_argument>("FaissRetriever: k must be in 1..{} (bank rows), got {}", bank.size(0), k);
@@ -148,14 +146,13 @@ public:
         hnsw->hnsw.efSearch = static_cast<int>(std::max(options_.ef_search, k));
       }
       // FAISS labels are int64_t (`faiss::Index::idx_t` in 1.7.3, `faiss::idx_t` later).
-      state_->index->search(n, q.data_ptr<float>(), k, scores.data_ptr<float>(),
-                            labels.data_ptr<std::int64_t>());
+      state_->index->search(n, q.data_ptr<float>(), k, scores.data_ptr<float>(), labels.data_ptr<std::int64_t>());
     }
     // Approximate indices can return fewer than k hits (label -1): answer those rows exactly.
     const auto missing = (labels < 0).any(1).nonzero().squeeze(1);
     if (missing.numel() > 0) {
-      const auto exact = ExactCosineRetriever{}.search(q.index_select(0, missing),
-                                                       bank.detach().to(torch::kCPU, torch::kFloat), k);
+      const auto exact =
+          ExactCosineRetriever{}.search(q.index_select(0, missing), bank.detach().to(torch::kCPU, torch::kFloat), k);
       scores.index_copy_(0, missing, exact.scores);
       labels.index_copy_(0, missing, exact.indices);
     }
@@ -224,8 +221,8 @@ private:
         ivf->own_fields = true;
         ivf->nprobe = static_cast<std::size_t>(std::min(options_.nprobe, options_.nlist));
         ivf->cp.verbose = false;
-        auto train = options_.train_rows > 0 ? std::min(options_.train_rows, rows)
-                                             : std::min(rows, 64 * options_.nlist);
+        auto train =
+            options_.train_rows > 0 ? std::min(options_.train_rows, rows) : std::min(rows, 64 * options_.nlist);
         train = std::max(train, options_.nlist);
         if (train == rows) {
           ivf->train(rows, x);

@@ -61,7 +61,8 @@ inline torch::Tensor read_npy(const std::filesystem::path& path) {
   if (!in) throw_error<data_error>("{}: truncated .npy header", path.string());
   auto field = [&](const std::string& key) -> std::string {
     const auto pos = header.find("'" + key + "'");
-    if (pos == std::string::npos) throw_error<data_error>("{}: .npy header has no '{}': {}", path.string(), key, header);
+    if (pos == std::string::npos)
+      throw_error<data_error>("{}: .npy header has no '{}': {}", path.string(), key, header);
     auto start = header.find(':', pos) + 1;
     while (start < header.size() && header[start] == ' ') ++start;
     std::size_t end = start;
@@ -121,8 +122,8 @@ inline torch::Tensor read_safetensors_features(const std::filesystem::path& path
     } else if (file.contains("features")) {
       name = "features";
     } else {
-      throw_error<data_error>("{}: holds {} tensors and none is named 'features'; pass the tensor name",
-                              path.string(), file.entries().size());
+      throw_error<data_error>("{}: holds {} tensors and none is named 'features'; pass the tensor name", path.string(),
+                              file.entries().size());
     }
   }
   if (!file.contains(name)) throw_error<data_error>("{}: no tensor named '{}'", path.string(), name);
@@ -146,7 +147,8 @@ inline void validate_features(const torch::Tensor& features, const std::string& 
                             features.size(0), *options.expected_rows);
   }
   if (options.expected_dim && features.size(1) != *options.expected_dim) {
-    throw_error<data_error>("{}: feature dimension is {}, expected {}", source, features.size(1), *options.expected_dim);
+    throw_error<data_error>("{}: feature dimension is {}, expected {}", source, features.size(1),
+                            *options.expected_dim);
   }
   const auto bad = (~torch::isfinite(features)).nonzero();
   if (bad.size(0) > 0) {
@@ -159,7 +161,8 @@ inline void validate_features(const torch::Tensor& features, const std::string& 
 /// validates it (`validate_features`).
 /// @throws vikcse::data_error (or checkpoint_error for a malformed safetensors file).
 inline torch::Tensor load_features(const std::filesystem::path& path, const FeatureFileOptions& options = {}) {
-  if (!std::filesystem::is_regular_file(path)) throw_error<data_error>("{}: feature file does not exist", path.string());
+  if (!std::filesystem::is_regular_file(path))
+    throw_error<data_error>("{}: feature file does not exist", path.string());
   const auto ext = path.extension().string();
   torch::Tensor t;
   if (ext == ".npy") {
@@ -179,7 +182,8 @@ inline void save_npy(const std::filesystem::path& path, const torch::Tensor& fea
     throw_error<invalid_argument>("save_npy: {}: expected a 2-D tensor", path.string());
   }
   const auto t = features.detach().to(torch::kCPU, torch::kFloat).contiguous();
-  std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", t.size(0), t.size(1));
+  std::string header =
+      fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", t.size(0), t.size(1));
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');

@@ -20,8 +20,9 @@
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/knowledge/feature_file.hpp>
-#include <vikcse/train/data.hpp>
-#include <vikcse/train/optimizer.hpp>
+#include <vikcse/loss/info_nce.hpp>
+#include <vikcse/optim/optimizer.hpp>
+#include <vikcse/util/epoch_order.hpp>
 
 #include <torch/torch.h>
 
@@ -57,23 +58,12 @@ struct KnowledgeBaseBuilderOptions {
 
 /// The outcome of stage 1.
 struct BuiltKnowledgeBase {
-  torch::Tensor bank;               ///< `[M, D]` unit rows: the visual knowledge base
-  torch::Tensor text_bank;          ///< `[M, D]` unit rows of the (projected) captions; undefined without text
-  std::vector<double> epoch_losses; ///< mean symmetric InfoNCE per epoch (empty without projectors)
-  torch::Tensor image_projection;   ///< `[D, Di]` weight of the image projector (undefined without)
-  torch::Tensor text_projection;    ///< `[D, Dt]` weight of the text projector (undefined without)
+  torch::Tensor bank;                ///< `[M, D]` unit rows: the visual knowledge base
+  torch::Tensor text_bank;           ///< `[M, D]` unit rows of the (projected) captions; undefined without text
+  std::vector<double> epoch_losses;  ///< mean symmetric InfoNCE per epoch (empty without projectors)
+  torch::Tensor image_projection;    ///< `[D, Di]` weight of the image projector (undefined without)
+  torch::Tensor text_projection;     ///< `[D, Dt]` weight of the text projector (undefined without)
 };
-
-/// CLIP's symmetric InfoNCE of paired rows `a` `[N, D]`, `b` `[N, D]` (row i ↔ row i):
-/// `½ [CE(S, 0..N−1) + CE(Sᵀ, 0..N−1)]` with `S = â b̂ᵀ / τ`.
-inline torch::Tensor symmetric_info_nce(const torch::Tensor& a, const torch::Tensor& b, double temperature) {
-  namespace F = torch::nn::functional;
-  const auto an = F::normalize(a, F::NormalizeFuncOptions().dim(-1));
-  const auto bn = F::normalize(b, F::NormalizeFuncOptions().dim(-1));
-  const auto logits = torch::mm(an, bn.t()) / temperature;
-  const auto labels = torch::arange(a.size(0), torch::TensorOptions().dtype(torch::kLong).device(a.device()));
-  return 0.5 * (F::cross_entropy(logits, labels) + F::cross_entropy(logits.t(), labels));
-}
 
 /// Builds the knowledge base of stage 1.
 class KnowledgeBaseBuilder {
@@ -96,7 +86,8 @@ public:
                         {.key = {}, .expected_rows = image_features.size(0), .expected_dim = std::nullopt});
     }
     const auto& o = options_;
-    if (o.projection_dim() < 0) throw_error<invalid_argument>("stage 1: projection_dim must be >= 0, got {}", o.projection_dim());
+    if (o.projection_dim() < 0)
+      throw_error<invalid_argument>("stage 1: projection_dim must be >= 0, got {}", o.projection_dim());
     BuiltKnowledgeBase kb;
     const auto images = image_features.detach().to(torch::kFloat);
     if (o.projection_dim() == 0) {
@@ -105,12 +96,13 @@ public:
       return kb;
     }
     if (!has_text) {
-      throw_error<invalid_argument>("stage 1: training projectors (projection_dim {}) needs the captions' text features",
-                                    o.projection_dim());
+      throw_error<invalid_argument>(
+          "stage 1: training projectors (projection_dim {}) needs the captions' text features", o.projection_dim());
     }
     if (o.batch_size() < 2 || o.epochs() <= 0 || !(o.temperature() > 0) || !(o.learning_rate() > 0)) {
       throw_error<invalid_argument>(
-          "stage 1: need batch_size >= 2 (got {}), epochs > 0 (got {}), temperature > 0 (got {}), learning_rate > 0 (got {})",
+          "stage 1: need batch_size >= 2 (got {}), epochs > 0 (got {}), temperature > 0 (got {}), learning_rate > 0 "
+          "(got {})",
           o.batch_size(), o.epochs(), o.temperature(), o.learning_rate());
     }
     const auto texts = text_features.detach().to(torch::kFloat);
@@ -128,8 +120,8 @@ public:
         const auto idx = perm.narrow(0, s * o.batch_size(), std::min(o.batch_size(), m - s * o.batch_size()));
         if (idx.size(0) < 2) continue;  // a last batch of one pair has no negative
         optimizer->zero_grad();
-        const auto loss = symmetric_info_nce(proj.image(images.index_select(0, idx)), proj.text(texts.index_select(0, idx)),
-                                             o.temperature());
+        const auto loss = symmetric_info_nce(proj.image(images.index_select(0, idx)),
+                                             proj.text(texts.index_select(0, idx)), o.temperature());
         loss.backward();
         optimizer->step();
         sum += loss.item<double>();
@@ -179,7 +171,8 @@ inline void save_knowledge_base(const std::filesystem::path& path, const BuiltKn
     if (kb.text_projection.defined()) tensors["text_projection.weight"] = kb.text_projection.contiguous();
     save_safetensors(path, tensors);
   } else {
-    throw_error<data_error>("{}: unknown knowledge-base file type '{}' (expected .npy or .safetensors)", path.string(), ext);
+    throw_error<data_error>("{}: unknown knowledge-base file type '{}' (expected .npy or .safetensors)", path.string(),
+                            ext);
   }
 }
 

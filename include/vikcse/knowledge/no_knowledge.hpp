@@ -4,16 +4,14 @@
 /// @file no_knowledge.hpp
 /// `NoKnowledge`: the knowledge policy of text-only methods (SimCSE, PromptBERT).
 
-#include <vikcse/model/views.hpp>
+#include <vikcse/concepts/context.hpp>
+#include <vikcse/types.hpp>
 
 #include <torch/torch.h>
 
 #include <cstdint>
 
 namespace vikcse {
-
-/// The empty context of `NoKnowledge`.
-struct NoContext {};
 
 /// A knowledge base that knows nothing; its context is `NoContext`.
 class NoKnowledgeImpl : public torch::nn::Cloneable<NoKnowledgeImpl> {

@@ -5,20 +5,15 @@
 /// `PairedImageFeatures` (MCSE): the knowledge of a step is the image-feature row of each caption,
 /// supplied with the batch (`TrainingBatch::image_features`); text-only steps carry none.
 
-#include <vikcse/model/views.hpp>
+#include <vikcse/concepts/context.hpp>
 #include <vikcse/error.hpp>
+#include <vikcse/types.hpp>
 
 #include <torch/torch.h>
 
 #include <cstdint>
 
 namespace vikcse {
-
-/// The context of a step under `PairedImageFeatures`: `features` `[N, Dv]`, or undefined on a
-/// text-only step.
-struct PairedImageContext {
-  torch::Tensor features;  ///< `[N, Dv]` fixed image features of the captions in the batch
-};
 
 /// Options of `PairedImageFeatures`.
 struct PairedImageFeaturesOptions {

@@ -8,7 +8,7 @@
 #include <vikcse/concepts/knowledge.hpp>
 #include <vikcse/knowledge/feature_file.hpp>
 #include <vikcse/knowledge/retriever.hpp>
-#include <vikcse/model/views.hpp>
+#include <vikcse/types.hpp>
 
 #include <torch/torch.h>
 
@@ -17,12 +17,6 @@
 #include <utility>
 
 namespace vikcse {
-
-/// What a retrieving knowledge base hands to the loss: a search over its bank and its rows.
-struct KnowledgeRetrieval {
-  std::function<TopK(const torch::Tensor&, std::int64_t)> search;  ///< queries `[N, D]`, k -> TopK
-  torch::Tensor bank;                                             ///< `[M, D]` unit rows (a buffer; no gradient)
-};
 
 /// A dense feature bank with a retriever.
 /// @tparam RetrieverType satisfies `vikcse::Retriever` (default `ExactCosineRetriever`).
@@ -56,8 +50,13 @@ public:
     return retriever_.search(queries.detach(), bank, k);
   }
   /// The unit rows at `indices` (any shape) -> `indices.sizes() + [D]`.
-  torch::Tensor rows(const torch::Tensor& indices) { return bank.index_select(0, indices.reshape(-1)).view(
-      [&] { auto s = indices.sizes().vec(); s.push_back(bank.size(1)); return s; }()); }
+  torch::Tensor rows(const torch::Tensor& indices) {
+    return bank.index_select(0, indices.reshape(-1)).view([&] {
+      auto s = indices.sizes().vec();
+      s.push_back(bank.size(1));
+      return s;
+    }());
+  }
   /// Rows in the bank (M).
   [[nodiscard]] std::int64_t size() const { return bank.size(0); }
   /// Feature dimension (D).

@@ -3,9 +3,11 @@
 
 /// @file info_nce.hpp
 /// The InfoNCE loss every method shares (README.md#infonce): cosine logits over a temperature,
-/// cross-entropy with the diagonal as labels, one direction only, optional extra negatives.
+/// cross-entropy with the diagonal as labels, one direction only, optional extra negatives; and
+/// `InfoNCELoss`, the loss policy of the text-only methods (SimCSE, PromptBERT) built on it.
 
 #include <vikcse/error.hpp>
+#include <vikcse/types.hpp>
 
 #include <torch/torch.h>
 
@@ -25,9 +27,7 @@ struct InfoNCEOptions {
 namespace detail {
 
 /// Rows scaled to unit norm as `torch.nn.CosineSimilarity` guards them (norm clamped at 1e-8).
-inline torch::Tensor unit_rows(const torch::Tensor& x) {
-  return x / x.norm(2, -1, /*keepdim=*/true).clamp_min(1e-8);
-}
+inline torch::Tensor unit_rows(const torch::Tensor& x) { return x / x.norm(2, -1, /*keepdim=*/true).clamp_min(1e-8); }
 
 inline void check_rows(const torch::Tensor& t, const char* what, std::int64_t dim) {
   TORCH_CHECK(t.defined() && t.dim() == 2, "info_nce: ", what, " must be a [rows, dim] tensor, got ",
@@ -83,5 +83,47 @@ inline torch::Tensor info_nce(const torch::Tensor& anchors, const torch::Tensor&
   const auto labels = torch::arange(n, torch::TensorOptions().dtype(torch::kLong).device(logits.device()));
   return torch::nn::functional::cross_entropy(logits, labels);
 }
+
+/// CLIP's symmetric InfoNCE of paired rows `a` `[N, D]`, `b` `[N, D]` (row i ↔ row i):
+/// `½ [CE(S, 0..N−1) + CE(Sᵀ, 0..N−1)]` with `S = â b̂ᵀ / τ`.
+inline torch::Tensor symmetric_info_nce(const torch::Tensor& a, const torch::Tensor& b, double temperature) {
+  namespace F = torch::nn::functional;
+  const auto an = F::normalize(a, F::NormalizeFuncOptions().dim(-1));
+  const auto bn = F::normalize(b, F::NormalizeFuncOptions().dim(-1));
+  const auto logits = torch::mm(an, bn.t()) / temperature;
+  const auto labels = torch::arange(a.size(0), torch::TensorOptions().dtype(torch::kLong).device(a.device()));
+  return 0.5 * (F::cross_entropy(logits, labels) + F::cross_entropy(logits.t(), labels));
+}
+
+/// Options of `InfoNCELoss`.
+struct InfoNCELossOptions {
+  /// Temperature τ. Default: 0.05.
+  TORCH_ARG(double, temperature) = 0.05;
+  /// Logit bias on each anchor's own hard negative (supervised SimCSE). Default: 0.
+  TORCH_ARG(double, hard_negative_weight) = 0.0;
+};
+
+/// In-batch InfoNCE over the two views (plus hard negatives when the batch has them). It ignores
+/// any knowledge context, so it composes with every knowledge policy.
+class InfoNCELossImpl : public torch::nn::Cloneable<InfoNCELossImpl> {
+public:
+  explicit InfoNCELossImpl(InfoNCELossOptions options = {}) : options(options) {}
+  void reset() override {}
+
+  /// `L = InfoNCE(first.z, second.z [, hard_negative.z])`; term `text`.
+  /// @tparam Context any knowledge context (ignored).
+  template <typename Context>
+  LossOutput forward(const ContrastiveViews& views, const Context& /*context*/) {
+    auto loss = info_nce(views.first.z, views.second.z, {options.temperature(), options.hard_negative_weight()},
+                         views.hard_negative ? views.hard_negative->z : torch::Tensor{});
+    return {loss, {{"text", loss.detach()}}};
+  }
+  /// τ.
+  [[nodiscard]] double temperature() const { return options.temperature(); }
+
+  InfoNCELossOptions options;
+};
+/// Holder of `InfoNCELossImpl`.
+TORCH_MODULE(InfoNCELoss);
 
 }  // namespace vikcse

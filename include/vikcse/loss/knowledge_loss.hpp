@@ -17,11 +17,11 @@
 /// * `soft` — **extension**: the retrieved vector is the softmax(cos/τ_soft)-weighted mean of the
 ///   top `soft_top_k` rows; the weights depend on the query, so the gradient reaches the encoder.
 
+#include <vikcse/concepts/context.hpp>
 #include <vikcse/error.hpp>
-#include <vikcse/knowledge/visual_kb.hpp>
+#include <vikcse/heads/tanh_projection.hpp>
 #include <vikcse/loss/info_nce.hpp>
-#include <vikcse/model/heads.hpp>
-#include <vikcse/model/views.hpp>
+#include <vikcse/types.hpp>
 
 #include <torch/torch.h>
 
@@ -98,10 +98,10 @@ public:
     if (options.kb_grad_mode() == KbGradMode::soft && options.soft_top_k() < 2) {
       throw_error<config_error>("VIKCSE loss: kb_grad_mode soft needs soft_top_k >= 2, got {}", options.soft_top_k());
     }
-    mask_projector =
-        register_module("mask_projector", TanhProjection(TanhProjectionOptions(options.hidden_size(), options.kb_dim())));
-    cls_projector =
-        register_module("cls_projector", TanhProjection(TanhProjectionOptions(options.hidden_size(), options.kb_dim())));
+    mask_projector = register_module("mask_projector",
+                                     TanhProjection(TanhProjectionOptions(options.hidden_size(), options.kb_dim())));
+    cls_projector = register_module("cls_projector",
+                                    TanhProjection(TanhProjectionOptions(options.hidden_size(), options.kb_dim())));
   }
 
   /// Terms `text`, `vm`, `vc` (the unweighted InfoNCE values).
@@ -130,7 +130,8 @@ public:
       add_term("vm", mask_projector(raw ? views.first.h : views.first.z),
                mask_projector(raw ? views.second.h : views.second.z), options.alpha());
     }
-    if (options.cls_term()) add_term("vc", cls_projector(views.first.cls), cls_projector(views.second.cls), options.beta());
+    if (options.cls_term())
+      add_term("vc", cls_projector(views.first.cls), cls_projector(views.second.cls), options.beta());
     return out;
   }
   /// τ.

@@ -7,10 +7,10 @@
 /// with the grounding heads `g_t`, `g_v` (Linear + tanh + L2-normalise) applied to the raw [CLS]
 /// state and to the fixed image features.
 
-#include <vikcse/knowledge/paired_images.hpp>
+#include <vikcse/concepts/context.hpp>
+#include <vikcse/heads/tanh_projection.hpp>
 #include <vikcse/loss/info_nce.hpp>
-#include <vikcse/model/heads.hpp>
-#include <vikcse/model/views.hpp>
+#include <vikcse/types.hpp>
 
 #include <torch/torch.h>
 

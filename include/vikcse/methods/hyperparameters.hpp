@@ -25,9 +25,9 @@ namespace vikcse {
 
 /// What a method's `max_length` counts.
 enum class LengthLimit {
-  whole_sequence,     ///< every token, special tokens included (SimCSE, MCSE: 32)
-  sentence,           ///< the sentence's tokens only; the template comes on top (PromptBERT: 32)
-  templated_sequence, ///< the whole templated sequence (VIKCSE: 77); see `Truncation` for where it cuts
+  whole_sequence,      ///< every token, special tokens included (SimCSE, MCSE: 32)
+  sentence,            ///< the sentence's tokens only; the template comes on top (PromptBERT: 32)
+  templated_sequence,  ///< the whole templated sequence (VIKCSE: 77); see `Truncation` for where it cuts
 };
 
 /// How the model is selected during training.
@@ -38,27 +38,27 @@ enum class Selection {
 
 /// The reference setting of one (method, backbone).
 struct ReferenceSettings {
-  std::string method;              ///< simcse, promptbert, mcse, vikcse
-  std::string backbone;            ///< bert-base, bert-large, roberta-base, roberta-large
-  std::int64_t batch_size = 0;     ///< sentences per step
-  double learning_rate = 0;        ///< peak learning rate (linear decay to 0, no warm-up)
-  std::int64_t epochs = 0;         ///< passes over the corpus (MCSE: over its mixed sampling)
-  double weight_decay = 0;         ///< AdamW decay (not on biases / LayerNorm weights)
-  std::int64_t eval_steps = 0;     ///< evaluate every N steps
-  std::uint64_t seed = 0;          ///< seed of the published run
-  std::int64_t max_length = 0;     ///< token cap, counted as `length_limit` says
+  std::string method;                                      ///< simcse, promptbert, mcse, vikcse
+  std::string backbone;                                    ///< bert-base, bert-large, roberta-base, roberta-large
+  std::int64_t batch_size = 0;                             ///< sentences per step
+  double learning_rate = 0;                                ///< peak learning rate (linear decay to 0, no warm-up)
+  std::int64_t epochs = 0;                                 ///< passes over the corpus (MCSE: over its mixed sampling)
+  double weight_decay = 0;                                 ///< AdamW decay (not on biases / LayerNorm weights)
+  std::int64_t eval_steps = 0;                             ///< evaluate every N steps
+  std::uint64_t seed = 0;                                  ///< seed of the published run
+  std::int64_t max_length = 0;                             ///< token cap, counted as `length_limit` says
   LengthLimit length_limit = LengthLimit::whole_sequence;  ///< what `max_length` counts
-  bool pad_to_max_length = false;  ///< the reference pads every row to `max_length`
-  double temperature = 0.05;       ///< τ of every InfoNCE term
-  double lambda = 0;               ///< MCSE: weight of the text–image term (0: none)
-  double alpha = 0;                ///< VIKCSE: weight of the [MASK]-retrieval term (0: none)
-  double beta = 0;                 ///< VIKCSE: weight of the [CLS]-retrieval term (0: none)
-  std::vector<std::string> templates;  ///< prompt templates of view 0 and view 1 (empty: plain input)
-  bool denoise = false;            ///< PromptBERT's template denoising in training
-  std::string train_pooler;        ///< the training representation
-  std::string eval_pooler;         ///< the evaluation representation
+  bool pad_to_max_length = false;                          ///< the reference pads every row to `max_length`
+  double temperature = 0.05;                               ///< τ of every InfoNCE term
+  double lambda = 0;                                       ///< MCSE: weight of the text–image term (0: none)
+  double alpha = 0;                                        ///< VIKCSE: weight of the [MASK]-retrieval term (0: none)
+  double beta = 0;                                         ///< VIKCSE: weight of the [CLS]-retrieval term (0: none)
+  std::vector<std::string> templates;         ///< prompt templates of view 0 and view 1 (empty: plain input)
+  bool denoise = false;                       ///< PromptBERT's template denoising in training
+  std::string train_pooler;                   ///< the training representation
+  std::string eval_pooler;                    ///< the evaluation representation
   Selection selection = Selection::stsb_dev;  ///< how the published run selected its checkpoint
-  std::string source;              ///< where these values come from
+  std::string source;                         ///< where these values come from
 };
 
 /// The name of a selection mode as `vikcse_reproduce --select-on` spells it.

@@ -8,7 +8,6 @@
 /// context and hands everything to the loss. `embed` is the evaluation embedding.
 
 #include <vikcse/concepts/concepts.hpp>
-#include <vikcse/model/views.hpp>
 #include <vikcse/types.hpp>
 
 #include <torch/torch.h>
@@ -31,7 +30,8 @@ struct SentenceEmbedderOptions {
 namespace detail {
 
 /// An encoder output with `rows` applied to each of its `[N, ...]` tensors.
-inline EncoderOutput map_rows(const EncoderOutput& out, const std::function<torch::Tensor(const torch::Tensor&)>& rows) {
+inline EncoderOutput map_rows(const EncoderOutput& out,
+                              const std::function<torch::Tensor(const torch::Tensor&)>& rows) {
   EncoderOutput s;
   s.last_hidden_state = rows(out.last_hidden_state);
   if (out.pooler_output.defined()) s.pooler_output = rows(out.pooler_output);
@@ -85,15 +85,15 @@ template <typename EncoderType, typename PoolerType, typename KnowledgeType, typ
 class SentenceEmbedderImpl : public torch::nn::Module {
   static_assert(Encoder<EncoderType>,
                 "vikcse::SentenceEmbedder: EncoderType must satisfy vikcse::Encoder "
-                "(e->forward(const TokenBatch&, bool) -> EncoderOutput, e->hidden_size())");
+                "(e->forward(const TokenBatch&, bool) -> EncoderOutput)");
   static_assert(Pooler<PoolerType>,
                 "vikcse::SentenceEmbedder: PoolerType must satisfy vikcse::Pooler "
                 "(p->forward(EncoderOutput, TokenBatch), p->head(Tensor), p->needs_hidden_states())");
   static_assert(KnowledgeBase<KnowledgeType>,
                 "vikcse::SentenceEmbedder: KnowledgeType must satisfy vikcse::KnowledgeBase "
-                "(context_type, k->context(TrainingBatch), k->feature_dim())");
+                "(context_type, k->context(TrainingBatch))");
   static_assert(ContrastiveLoss<LossType>,
-                "vikcse::SentenceEmbedder: LossType must satisfy vikcse::ContrastiveLoss (l->temperature())");
+                "vikcse::SentenceEmbedder: LossType must satisfy vikcse::ContrastiveLoss (a LibTorch module holder)");
   static_assert(ContrastiveLossFor<LossType, KnowledgeType>,
                 "vikcse::SentenceEmbedder: the loss cannot use the knowledge policy's context "
                 "(e.g. a knowledge-based loss such as KnowledgeInfoNCELoss needs a retrieving knowledge base "
@@ -120,7 +120,10 @@ public:
         pooler(register_module("pooler", std::move(pooler_).ptr())),
         knowledge(register_module("knowledge", std::move(knowledge_).ptr())),
         loss(register_module("loss", std::move(loss_).ptr())) {
-    if constexpr (requires { pooler->options.position_offset(std::int64_t{0}); encoder->first_position_id(); }) {
+    if constexpr (requires {
+                    pooler->options.position_offset(std::int64_t{0});
+                    encoder->first_position_id();
+                  }) {
       if (!pooler->options.position_offset()) pooler->options.position_offset(encoder->first_position_id());
     }
   }

@@ -23,15 +23,16 @@ enum class PoolerKind { cls, cls_before_pooler, avg, avg_top2, avg_first_last, m
 
 /// Options of `pool`.
 struct PoolerOptions {
-  PoolerKind kind = PoolerKind::cls_before_pooler;  ///< which pooler
-  FirstLayer first = FirstLayer::embeddings;        ///< `avg_first_last` only
-  std::int64_t mask_token_id = -1;                  ///< `mask` only: the tokenizer's mask id
+  PoolerKind kind = PoolerKind::cls_before_pooler;          ///< which pooler
+  FirstLayer first = FirstLayer::embeddings;                ///< `avg_first_last` only
+  std::int64_t mask_token_id = -1;                          ///< `mask` only: the tokenizer's mask id
   std::function<torch::Tensor(const torch::Tensor&)> head;  ///< `cls` only: MLP head (empty: BERT pooler)
 };
 
 /// The name of a pooler kind.
 inline std::string_view to_string(PoolerKind kind) {
-  constexpr std::array<std::string_view, 6> names = {"cls", "cls_before_pooler", "avg", "avg_top2", "avg_first_last", "mask"};
+  constexpr std::array<std::string_view, 6> names = {"cls",      "cls_before_pooler", "avg",
+                                                     "avg_top2", "avg_first_last",    "mask"};
   return names[static_cast<std::size_t>(kind)];
 }
 
@@ -41,8 +42,8 @@ inline PoolerKind parse_pooler_kind(std::string_view name) {
                     PoolerKind::avg_first_last, PoolerKind::mask}) {
     if (to_string(kind) == name) return kind;
   }
-  throw_error<config_error>("unknown pooler '{}': expected cls, cls_before_pooler, avg, avg_top2, avg_first_last or mask",
-                            name);
+  throw_error<config_error>(
+      "unknown pooler '{}': expected cls, cls_before_pooler, avg, avg_top2, avg_first_last or mask", name);
 }
 
 /// True when the pooler reads intermediate layers (run the encoder with output_hidden_states).

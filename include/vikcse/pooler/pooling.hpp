@@ -56,14 +56,15 @@ inline const torch::Tensor& hidden_state(const EncoderOutput& output, std::size_
   return output.hidden_states[index];
 }
 
-}  // namespace detail
+}  // namespace detail::pooler
 
 /// Mean of `states` `[B, T, H]` over positions where `mask` `[B, T]` is 1.
 /// @throws vikcse::invalid_argument when a row has no position with mask 1.
 inline torch::Tensor masked_mean(const torch::Tensor& states, const torch::Tensor& mask) {
   const auto m = mask.to(states.dtype()).unsqueeze(-1);
   const auto counts = m.sum(1);
-  if ((counts == 0).any().item<bool>()) throw_error<invalid_argument>("masked_mean: a row has an all-zero attention mask");
+  if ((counts == 0).any().item<bool>())
+    throw_error<invalid_argument>("masked_mean: a row has an all-zero attention mask");
   return (states * m).sum(1) / counts;
 }
 

@@ -29,8 +29,8 @@ enum class TokenizerKind { wordpiece, byte_level_bpe };
 /// Either tokenizer, with the same interface as each.
 class AutoTokenizer {
 public:
-  AutoTokenizer(WordPieceTokenizer tok) : impl_(std::move(tok)) {}      // NOLINT(implicit)
-  AutoTokenizer(ByteLevelBpeTokenizer tok) : impl_(std::move(tok)) {}   // NOLINT(implicit)
+  AutoTokenizer(WordPieceTokenizer tok) : impl_(std::move(tok)) {}     // NOLINT(implicit)
+  AutoTokenizer(ByteLevelBpeTokenizer tok) : impl_(std::move(tok)) {}  // NOLINT(implicit)
 
   /// Loads `dir`, choosing by the files present:
   ///  - `tokenizer.json`: its model type, WordPiece or BPE (byte-level);
@@ -56,8 +56,8 @@ public:
     if (std::filesystem::exists(dir / "vocab.json") && std::filesystem::exists(dir / "merges.txt")) {
       return ByteLevelBpeTokenizer::from_directory(dir);
     }
-    throw_error<tokenizer_error>("'{}' holds no tokenizer: expected tokenizer.json, vocab.txt, or vocab.json + merges.txt",
-                                 dir.string());
+    throw_error<tokenizer_error>(
+        "'{}' holds no tokenizer: expected tokenizer.json, vocab.txt, or vocab.json + merges.txt", dir.string());
   }
 
   [[nodiscard]] TokenizerKind kind() const {
@@ -104,7 +104,9 @@ public:
   /// The WordPiece tokenizer, or nullptr.
   [[nodiscard]] const WordPieceTokenizer* wordpiece() const { return std::get_if<WordPieceTokenizer>(&impl_); }
   /// The byte-level BPE tokenizer, or nullptr.
-  [[nodiscard]] const ByteLevelBpeTokenizer* byte_level_bpe() const { return std::get_if<ByteLevelBpeTokenizer>(&impl_); }
+  [[nodiscard]] const ByteLevelBpeTokenizer* byte_level_bpe() const {
+    return std::get_if<ByteLevelBpeTokenizer>(&impl_);
+  }
 
 private:
   std::variant<WordPieceTokenizer, ByteLevelBpeTokenizer> impl_;

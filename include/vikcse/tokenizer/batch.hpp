@@ -2,62 +2,90 @@
 #pragma once
 
 /// @file batch.hpp
-/// Turns encoded batches into `vikcse::TokenBatch` tensors. The only tokenizer header that
+/// `pad_token_rows`, the one function that turns rows of token ids into a padded `TokenBatch`
+/// (training views, evaluation batches and the tokenizer's own batch calls all go through it), and
+/// `encode_token_batch` / `encode_token_pair_batch` on top of it. The only tokenizer header that
 /// includes torch; everything else in vikcse/tokenizer is torch-free.
 
+#include <vikcse/error.hpp>
 #include <vikcse/tokenizer/encoding.hpp>
 #include <vikcse/types.hpp>
 
 #include <torch/types.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
 namespace vikcse {
 
-namespace detail {
-
-inline torch::Tensor to_long_tensor(const std::vector<std::int64_t>& values, std::size_t rows, std::size_t cols) {
-  const auto shape = std::vector<std::int64_t>{static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)};
-  if (values.empty()) return torch::zeros(shape, torch::kLong);
-  return torch::from_blob(const_cast<std::int64_t*>(values.data()), shape, torch::kLong).clone();
+/// Pads `rows` into a `[B, T]` batch, `T` = max(longest row, `length`): `input_ids` padded with
+/// `pad_id`, `attention_mask` 1 on tokens, `token_type_ids` from `token_types` (row-aligned, each
+/// as long as its row) or 0, `position_ids` undefined (the encoder computes them).
+/// @throws vikcse::tokenizer_error when a row needs padding and `pad_id` < 0 (no pad token);
+///         vikcse::invalid_argument when `token_types` does not match `rows`.
+inline TokenBatch pad_token_rows(const std::vector<std::vector<std::int64_t>>& rows, std::int64_t pad_id,
+                                 std::int64_t length = 0,
+                                 const std::vector<std::vector<std::int64_t>>* token_types = nullptr) {
+  std::int64_t t = length;
+  for (const auto& r : rows) t = std::max<std::int64_t>(t, static_cast<std::int64_t>(r.size()));
+  const auto b = static_cast<std::int64_t>(rows.size());
+  if (token_types != nullptr && token_types->size() != rows.size()) {
+    throw_error<invalid_argument>("pad_token_rows: {} rows but {} token-type rows", rows.size(), token_types->size());
+  }
+  const bool needs_pad =
+      std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return static_cast<std::int64_t>(r.size()) < t; });
+  if (needs_pad && pad_id < 0)
+    throw_error<tokenizer_error>("padding needs a pad token, and the tokenizer's vocabulary has none");
+  auto ids = torch::full({b, t}, pad_id, torch::kLong);
+  auto mask = torch::zeros({b, t}, torch::kLong);
+  auto types = torch::zeros({b, t}, torch::kLong);
+  auto* id_data = ids.data_ptr<std::int64_t>();
+  auto* mask_data = mask.data_ptr<std::int64_t>();
+  auto* type_data = types.data_ptr<std::int64_t>();
+  for (std::int64_t i = 0; i < b; ++i) {
+    const auto& r = rows[static_cast<std::size_t>(i)];
+    std::copy(r.begin(), r.end(), id_data + i * t);
+    std::fill_n(mask_data + i * t, r.size(), std::int64_t{1});
+    if (token_types != nullptr) {
+      const auto& ty = (*token_types)[static_cast<std::size_t>(i)];
+      if (ty.size() != r.size()) {
+        throw_error<invalid_argument>("pad_token_rows: row {} has {} ids but {} token types", i, r.size(), ty.size());
+      }
+      std::copy(ty.begin(), ty.end(), type_data + i * t);
+    }
+  }
+  return {ids, mask, types, torch::Tensor()};
 }
 
-}  // namespace detail
-
-/// input_ids, attention_mask and token_type_ids of `batch` as [rows, cols] int64 CPU tensors
-/// (position_ids left undefined: the encoder computes them).
-inline TokenBatch to_token_batch(const EncodedBatch& batch) {
-  TokenBatch out;
-  out.input_ids = detail::to_long_tensor(batch.input_ids, batch.rows, batch.cols);
-  out.attention_mask = detail::to_long_tensor(batch.attention_mask, batch.rows, batch.cols);
-  out.token_type_ids = detail::to_long_tensor(batch.token_type_ids, batch.rows, batch.cols);
-  return out;
-}
-
-/// Tokenizes sentences into a padded TokenBatch (see BatchEncodingOptions).
-///
-/// Example:
-/// @code
-///   vikcse::BatchEncodingOptions o;
-///   o.max_length = 32;
-///   o.prompt_template = "This sentence : \"{sentence}\" means [MASK] .";
-///   o.truncation = vikcse::Truncation::sentence_only;  // the [MASK] always survives
-///   vikcse::TokenBatch batch = vikcse::encode_token_batch(tok, sentences, o);
-/// @endcode
-template <TextTokenizer Tok, std::ranges::random_access_range Range>
-  requires std::convertible_to<std::ranges::range_reference_t<Range>, std::string_view>
+/// Tokenizes sentences into a padded TokenBatch (truncation and special tokens as
+/// `BatchEncodingOptions` says; `Padding::max_length` pads to `max_length`).
+template <TextTokenizer Tok, TextArray Range>
 TokenBatch encode_token_batch(const Tok& tok, const Range& sentences, const BatchEncodingOptions& options = {}) {
-  return to_token_batch(encode_batch(tok, sentences, options));
+  std::vector<std::vector<std::int64_t>> rows;
+  for (const auto& s : sentences) rows.push_back(encode_truncated(tok, s, options));
+  const auto length = options.padding == Padding::max_length ? static_cast<std::int64_t>(options.max_length) : 0;
+  return pad_token_rows(rows, tok.special_tokens().pad, length);
 }
 
 /// Tokenizes sentence pairs into a padded TokenBatch with token types (0 for A, 1 for B in BERT).
-template <TextTokenizer Tok, std::ranges::random_access_range RangeA, std::ranges::random_access_range RangeB>
-  requires std::convertible_to<std::ranges::range_reference_t<RangeA>, std::string_view> &&
-           std::convertible_to<std::ranges::range_reference_t<RangeB>, std::string_view>
-TokenBatch encode_token_pair_batch(const Tok& tok, const RangeA& a, const RangeB& b, const BatchEncodingOptions& options = {}) {
-  return to_token_batch(encode_pair_batch(tok, a, b, options));
+/// @throws vikcse::invalid_argument when the two columns differ in length.
+template <TextTokenizer Tok, TextArray RangeA, TextArray RangeB>
+TokenBatch encode_token_pair_batch(const Tok& tok, const RangeA& a, const RangeB& b,
+                                   const BatchEncodingOptions& options = {}) {
+  if (std::ranges::size(a) != std::ranges::size(b)) {
+    throw_error<invalid_argument>("encode_token_pair_batch: {} first sentences but {} second", std::ranges::size(a),
+                                  std::ranges::size(b));
+  }
+  std::vector<std::vector<std::int64_t>> rows, types;
+  for (std::size_t i = 0; i < std::ranges::size(a); ++i) {
+    std::vector<std::int64_t> ty;
+    rows.push_back(encode_pair_truncated(tok, a[i], b[i], options, &ty));
+    types.push_back(std::move(ty));
+  }
+  const auto length = options.padding == Padding::max_length ? static_cast<std::int64_t>(options.max_length) : 0;
+  return pad_token_rows(rows, tok.special_tokens().pad, length, &types);
 }
 
 }  // namespace vikcse

@@ -50,7 +50,7 @@ struct ByteLevelBpeOptions {
   std::string pad_token = "<pad>";
   std::string mask_token = "<mask>";
   std::string unk_token = "<unk>";
-  bool mask_lstrip = true;         ///< the mask token swallows the whitespace on its left
+  bool mask_lstrip = true;  ///< the mask token swallows the whitespace on its left
 };
 
 namespace detail {
@@ -157,8 +157,8 @@ public:
   }
 
   /// Loads `vocab.json` + `merges.txt`.
-  static ByteLevelBpeTokenizer from_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
-                                          ByteLevelBpeOptions options = {}) {
+  static ByteLevelBpeTokenizer from_files(const std::filesystem::path& vocab_json,
+                                          const std::filesystem::path& merges_txt, ByteLevelBpeOptions options = {}) {
     const auto j = detail::read_json_file(vocab_json);
     if (!j.is_object()) throw_error<tokenizer_error>("'{}' must hold a JSON object token -> id", vocab_json.string());
     detail::TokenIdMap vocab;
@@ -318,13 +318,17 @@ public:
                           {"sep_token", options_.eos_token},
                           {"pad_token", options_.pad_token},
                           {"unk_token", options_.unk_token},
-                          {"mask_token", {{"content", options_.mask_token}, {"lstrip", options_.mask_lstrip},
-                                          {"rstrip", false}, {"single_word", false}, {"normalized", false},
-                                          {"__type", "AddedToken"}}}};
+                          {"mask_token",
+                           {{"content", options_.mask_token},
+                            {"lstrip", options_.mask_lstrip},
+                            {"rstrip", false},
+                            {"single_word", false},
+                            {"normalized", false},
+                            {"__type", "AddedToken"}}}};
     detail::write_text_atomically<tokenizer_error>(dir / "tokenizer_config.json", cfg.dump(2) + "\n");
-    nlohmann::json map = {{"bos_token", options_.bos_token}, {"eos_token", options_.eos_token},
-                          {"cls_token", options_.bos_token}, {"sep_token", options_.eos_token},
-                          {"pad_token", options_.pad_token}, {"unk_token", options_.unk_token},
+    nlohmann::json map = {{"bos_token", options_.bos_token},  {"eos_token", options_.eos_token},
+                          {"cls_token", options_.bos_token},  {"sep_token", options_.eos_token},
+                          {"pad_token", options_.pad_token},  {"unk_token", options_.unk_token},
                           {"mask_token", options_.mask_token}};
     detail::write_text_atomically<tokenizer_error>(dir / "special_tokens_map.json", map.dump(2) + "\n");
   }
@@ -380,8 +384,10 @@ private:
   }
 
   void read_token_names(const nlohmann::json& cfg) {
-    options_.bos_token = detail::config_token(cfg, "bos_token", detail::config_token(cfg, "cls_token", options_.bos_token));
-    options_.eos_token = detail::config_token(cfg, "eos_token", detail::config_token(cfg, "sep_token", options_.eos_token));
+    options_.bos_token =
+        detail::config_token(cfg, "bos_token", detail::config_token(cfg, "cls_token", options_.bos_token));
+    options_.eos_token =
+        detail::config_token(cfg, "eos_token", detail::config_token(cfg, "sep_token", options_.eos_token));
     options_.pad_token = detail::config_token(cfg, "pad_token", options_.pad_token);
     options_.mask_token = detail::config_token(cfg, "mask_token", options_.mask_token);
     options_.unk_token = detail::config_token(cfg, "unk_token", options_.unk_token);

@@ -2,7 +2,7 @@
 #pragma once
 
 /// @file encoding.hpp
-/// Truncation, prompt templates, padding and batching on top of any tokenizer, without torch:
+/// Truncation, padding and batching on top of any tokenizer, without torch:
 /// the result is row-major std::vector<std::int64_t> (batch.hpp turns it into a TokenBatch).
 
 #include <vikcse/error.hpp>
@@ -11,11 +11,11 @@
 
 #include <algorithm>
 #include <concepts>
-#include <exception>
-#include <mutex>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <iterator>
+#include <mutex>
 #include <ranges>
 #include <span>
 #include <string>
@@ -24,6 +24,15 @@
 #include <vector>
 
 namespace vikcse {
+
+/// A range of texts: anything whose elements convert to `std::string_view` (sentences, lines).
+template <typename R>
+concept TextRange =
+    std::ranges::input_range<R> && std::convertible_to<std::ranges::range_reference_t<R>, std::string_view>;
+
+/// A `TextRange` with random access (what the batch encoder splits across threads).
+template <typename R>
+concept TextArray = TextRange<R> && std::ranges::random_access_range<R>;
 
 /// What the batch encoder needs of a tokenizer; satisfied by WordPieceTokenizer,
 /// ByteLevelBpeTokenizer and AutoTokenizer.
@@ -54,19 +63,14 @@ enum class Padding {
   max_length,  ///< to max_length
 };
 
-/// Settings of the batch encoder.
-///
-/// Example (PromptBERT): `BatchEncodingOptions o; o.prompt_template = "This sentence : \"{sentence}\" means [MASK] .";
-/// o.truncation = Truncation::sentence_only;`
+/// Settings of the batch encoder. Prompt templates are not its business: a templated view is built
+/// from a `PromptLayout` (vikcse/prompt/layout.hpp), whose sentence-only truncation keeps the mask.
 struct BatchEncodingOptions {
-  std::size_t max_length = 512;                   ///< special tokens included
+  std::size_t max_length = 512;  ///< special tokens included
   Truncation truncation = Truncation::whole_sequence;
   Padding padding = Padding::longest;
   bool add_special_tokens = true;
-  /// Empty, or a text with one "{sentence}" placeholder. The parts before and after it are
-  /// encoded separately from the sentence (as PromptBERT does) and put around its ids.
-  std::string prompt_template;
-  unsigned threads = 1;                           ///< worker threads for encode_batch (0: hardware)
+  unsigned threads = 1;  ///< worker threads for encode_batch (0: hardware)
 };
 
 /// A padded batch as flat row-major arrays of rows x cols.
@@ -84,53 +88,15 @@ struct EncodedBatch {
   }
 };
 
-namespace detail {
-
-struct TemplateParts {
-  std::string_view prefix;
-  std::string_view suffix;
-  bool present = false;
-};
-
-inline TemplateParts split_template(std::string_view tmpl) {
-  if (tmpl.empty()) return {};
-  constexpr std::string_view placeholder = "{sentence}";
-  const auto pos = tmpl.find(placeholder);
-  if (pos == std::string_view::npos || tmpl.find(placeholder, pos + 1) != std::string_view::npos) {
-    throw_error<vikcse::invalid_argument>("prompt_template must contain exactly one \"{{sentence}}\", got \"{}\"", tmpl);
-  }
-  return {tmpl.substr(0, pos), tmpl.substr(pos + placeholder.size()), true};
-}
-
-}  // namespace detail
-
-/// The ids of one sentence under `options` (template, truncation, special tokens), unpadded.
+/// The ids of one sentence under `options` (truncation, special tokens), unpadded. Without a
+/// template, `sentence_only` and `whole_sequence` cut the same ids.
 template <TextTokenizer Tok>
-std::vector<std::int64_t> encode_truncated(const Tok& tok, std::string_view sentence, const BatchEncodingOptions& options) {
-  const auto parts = detail::split_template(options.prompt_template);
-  std::vector<std::int64_t> content;
-  std::vector<std::int64_t> sentence_ids = tok.encode(sentence, false);
-  std::vector<std::int64_t> prefix, suffix;
-  if (parts.present) {
-    prefix = tok.encode(parts.prefix, false);
-    suffix = tok.encode(parts.suffix, false);
-  }
+std::vector<std::int64_t> encode_truncated(const Tok& tok, std::string_view sentence,
+                                           const BatchEncodingOptions& options) {
+  std::vector<std::int64_t> content = tok.encode(sentence, false);
   const std::size_t specials = options.add_special_tokens ? tok.num_special_tokens(false) : 0;
   const std::size_t budget = options.max_length > specials ? options.max_length - specials : 0;
-  if (options.truncation == Truncation::sentence_only) {
-    const std::size_t fixed = prefix.size() + suffix.size();
-    if (fixed > budget) {
-      throw_error<vikcse::invalid_argument>(
-          "sentence_only truncation: the prompt template alone takes {} tokens, more than max_length {} minus {} "
-          "special tokens", fixed, options.max_length, specials);
-    }
-    if (sentence_ids.size() > budget - fixed) sentence_ids.resize(budget - fixed);
-  }
-  content.reserve(prefix.size() + sentence_ids.size() + suffix.size());
-  content.insert(content.end(), prefix.begin(), prefix.end());
-  content.insert(content.end(), sentence_ids.begin(), sentence_ids.end());
-  content.insert(content.end(), suffix.begin(), suffix.end());
-  if (options.truncation == Truncation::whole_sequence && content.size() > budget) content.resize(budget);
+  if (options.truncation != Truncation::none && content.size() > budget) content.resize(budget);
   if (!options.add_special_tokens) return content;
   return tok.frame(content);
 }
@@ -174,8 +140,10 @@ inline EncodedBatch pad_rows(std::vector<std::vector<std::int64_t>> rows, std::v
   for (const auto& r : rows) longest = std::max(longest, r.size());
   if (options.padding == Padding::max_length) {
     if (longest > options.max_length) {
-      throw_error<vikcse::invalid_argument>("a row has {} tokens, more than max_length {} (Padding::max_length with "
-                                            "Truncation::none)", longest, options.max_length);
+      throw_error<vikcse::invalid_argument>(
+          "a row has {} tokens, more than max_length {} (Padding::max_length with "
+          "Truncation::none)",
+          longest, options.max_length);
     }
     batch.cols = options.max_length;
   } else {
@@ -194,7 +162,8 @@ inline EncodedBatch pad_rows(std::vector<std::vector<std::int64_t>> rows, std::v
     std::copy(r.begin(), r.end(), batch.input_ids.begin() + static_cast<std::ptrdiff_t>(i * batch.cols));
     std::fill_n(batch.attention_mask.begin() + static_cast<std::ptrdiff_t>(i * batch.cols), r.size(), 1);
     if (!types.empty()) {
-      std::copy(types[i].begin(), types[i].end(), batch.token_type_ids.begin() + static_cast<std::ptrdiff_t>(i * batch.cols));
+      std::copy(types[i].begin(), types[i].end(),
+                batch.token_type_ids.begin() + static_cast<std::ptrdiff_t>(i * batch.cols));
     }
     batch.lengths[i] = r.size();
   }
@@ -233,14 +202,14 @@ void parallel_for(std::size_t n, unsigned threads, F&& f) {
 
 /// Encodes sentences under `options` (template, truncation, special tokens) on
 /// `options.threads` threads, one unpadded row of ids per sentence.
-template <TextTokenizer Tok, std::ranges::random_access_range Range>
-  requires std::convertible_to<std::ranges::range_reference_t<Range>, std::string_view>
+template <TextTokenizer Tok, TextArray Range>
 std::vector<std::vector<std::int64_t>> encode_all(const Tok& tok, const Range& sentences,
                                                   const BatchEncodingOptions& options = {}) {
   const auto n = static_cast<std::size_t>(std::ranges::size(sentences));
   std::vector<std::vector<std::int64_t>> rows(n);
   detail::parallel_for(n, options.threads, [&](std::size_t i) {
-    rows[i] = encode_truncated(tok, std::string_view(std::ranges::begin(sentences)[static_cast<std::ptrdiff_t>(i)]), options);
+    rows[i] =
+        encode_truncated(tok, std::string_view(std::ranges::begin(sentences)[static_cast<std::ptrdiff_t>(i)]), options);
   });
   return rows;
 }
@@ -248,17 +217,15 @@ std::vector<std::vector<std::int64_t>> encode_all(const Tok& tok, const Range& s
 /// Encodes sentences into a padded batch.
 ///
 /// Example: `auto batch = vikcse::encode_batch(tok, std::vector<std::string>{"a b", "c"}, {});`
-template <TextTokenizer Tok, std::ranges::random_access_range Range>
-  requires std::convertible_to<std::ranges::range_reference_t<Range>, std::string_view>
+template <TextTokenizer Tok, TextArray Range>
 EncodedBatch encode_batch(const Tok& tok, const Range& sentences, const BatchEncodingOptions& options = {}) {
   return detail::pad_rows(encode_all(tok, sentences, options), {}, options, tok.special_tokens().pad);
 }
 
 /// Encodes sentence pairs (a[i], b[i]) into a padded batch with token types.
-template <TextTokenizer Tok, std::ranges::random_access_range RangeA, std::ranges::random_access_range RangeB>
-  requires std::convertible_to<std::ranges::range_reference_t<RangeA>, std::string_view> &&
-           std::convertible_to<std::ranges::range_reference_t<RangeB>, std::string_view>
-EncodedBatch encode_pair_batch(const Tok& tok, const RangeA& a, const RangeB& b, const BatchEncodingOptions& options = {}) {
+template <TextTokenizer Tok, TextArray RangeA, TextArray RangeB>
+EncodedBatch encode_pair_batch(const Tok& tok, const RangeA& a, const RangeB& b,
+                               const BatchEncodingOptions& options = {}) {
   const auto n = static_cast<std::size_t>(std::ranges::size(a));
   if (static_cast<std::size_t>(std::ranges::size(b)) != n) {
     throw_error<vikcse::invalid_argument>("encode_pair_batch: {} first sentences but {} second ones", n,

@@ -46,10 +46,10 @@ namespace vikcse {
 ///
 /// Example: `WordPieceOptions cased; cased.lowercase = false;` (bert-base-cased)
 struct WordPieceOptions {
-  bool lowercase = true;                    ///< `do_lower_case`
-  std::optional<bool> strip_accents;        ///< NFD + drop Mn; default (nullopt): same as lowercase
-  bool clean_text = true;                   ///< drop control characters, normalise whitespace
-  bool handle_chinese_chars = true;         ///< `tokenize_chinese_chars`
+  bool lowercase = true;              ///< `do_lower_case`
+  std::optional<bool> strip_accents;  ///< NFD + drop Mn; default (nullopt): same as lowercase
+  bool clean_text = true;             ///< drop control characters, normalise whitespace
+  bool handle_chinese_chars = true;   ///< `tokenize_chinese_chars`
   std::string unk_token = "[UNK]";
   std::string cls_token = "[CLS]";
   std::string sep_token = "[SEP]";
@@ -57,7 +57,7 @@ struct WordPieceOptions {
   std::string mask_token = "[MASK]";
   std::string continuing_subword_prefix = "##";
   std::size_t max_input_chars_per_word = 100;
-  bool decode_cleanup = true;               ///< decode: remove spaces before . , ! ? etc.
+  bool decode_cleanup = true;  ///< decode: remove spaces before . , ! ? etc.
 };
 
 /// BERT's WordPiece tokenizer, identical to Hugging Face's `BertTokenizerFast`.
@@ -75,8 +75,8 @@ public:
       core_.vocab.insert_or_assign(vocab[i], static_cast<std::int64_t>(i));  // HF: a repeated token keeps its last id
     }
     core_.id_to_token = std::move(vocab);
-    for (const auto* s : {&options_.pad_token, &options_.unk_token, &options_.cls_token, &options_.sep_token,
-                          &options_.mask_token}) {
+    for (const auto* s :
+         {&options_.pad_token, &options_.unk_token, &options_.cls_token, &options_.sep_token, &options_.mask_token}) {
       if (!s->empty() && core_.vocab.contains(*s)) core_.add_token({*s, {}, -1, true, false, false, false, false});
     }
     finish_setup("vocabulary", /*template_from_json=*/false);
@@ -124,13 +124,17 @@ public:
           tok.options_.strip_accents = norm["strip_accents"].get<bool>();
         }
       } else {
-        throw_error<tokenizer_error>("{}: normalizer '{}' is not supported by WordPieceTokenizer (expected "
-                                     "BertNormalizer or null)", src, norm.at("type").get<std::string>());
+        throw_error<tokenizer_error>(
+            "{}: normalizer '{}' is not supported by WordPieceTokenizer (expected "
+            "BertNormalizer or null)",
+            src, norm.at("type").get<std::string>());
       }
       if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null() &&
           j["pre_tokenizer"].at("type").get<std::string>() != "BertPreTokenizer") {
-        throw_error<tokenizer_error>("{}: pre_tokenizer '{}' is not supported by WordPieceTokenizer (expected "
-                                     "BertPreTokenizer)", src, j["pre_tokenizer"]["type"].get<std::string>());
+        throw_error<tokenizer_error>(
+            "{}: pre_tokenizer '{}' is not supported by WordPieceTokenizer (expected "
+            "BertPreTokenizer)",
+            src, j["pre_tokenizer"]["type"].get<std::string>());
       }
       if (j.contains("decoder") && j["decoder"].is_object()) {
         tok.options_.decode_cleanup = j["decoder"].value("cleanup", true);
@@ -165,8 +169,10 @@ public:
   static WordPieceOptions options_from_config(const nlohmann::json& cfg) {
     WordPieceOptions o;
     if (!cfg.is_object()) return o;
-    if (cfg.contains("do_lower_case") && cfg["do_lower_case"].is_boolean()) o.lowercase = cfg["do_lower_case"].get<bool>();
-    if (cfg.contains("strip_accents") && cfg["strip_accents"].is_boolean()) o.strip_accents = cfg["strip_accents"].get<bool>();
+    if (cfg.contains("do_lower_case") && cfg["do_lower_case"].is_boolean())
+      o.lowercase = cfg["do_lower_case"].get<bool>();
+    if (cfg.contains("strip_accents") && cfg["strip_accents"].is_boolean())
+      o.strip_accents = cfg["strip_accents"].get<bool>();
     if (cfg.contains("tokenize_chinese_chars") && cfg["tokenize_chinese_chars"].is_boolean()) {
       o.handle_chinese_chars = cfg["tokenize_chinese_chars"].get<bool>();
     }
@@ -232,7 +238,8 @@ public:
     detail::ensure_directory(dir);
     std::string vocab;
     for (const auto& t : core_.id_to_token) {
-      if (t.find('\n') != std::string::npos) throw_error<tokenizer_error>("token '{}' contains a newline; vocab.txt cannot hold it", t);
+      if (t.find('\n') != std::string::npos)
+        throw_error<tokenizer_error>("token '{}' contains a newline; vocab.txt cannot hold it", t);
       vocab += t;
       vocab += '\n';
     }
@@ -247,8 +254,10 @@ public:
                           {"mask_token", options_.mask_token}};
     cfg["strip_accents"] = options_.strip_accents ? nlohmann::json(*options_.strip_accents) : nlohmann::json(nullptr);
     detail::write_text_atomically<tokenizer_error>(dir / "tokenizer_config.json", cfg.dump(2) + "\n");
-    nlohmann::json map = {{"unk_token", options_.unk_token}, {"cls_token", options_.cls_token},
-                          {"sep_token", options_.sep_token}, {"pad_token", options_.pad_token},
+    nlohmann::json map = {{"unk_token", options_.unk_token},
+                          {"cls_token", options_.cls_token},
+                          {"sep_token", options_.sep_token},
+                          {"pad_token", options_.pad_token},
                           {"mask_token", options_.mask_token}};
     detail::write_text_atomically<tokenizer_error>(dir / "special_tokens_map.json", map.dump(2) + "\n");
   }
@@ -415,13 +424,14 @@ private:
   }
 
   void push_unk(std::vector<std::int64_t>& ids) const {
-    if (unk_id_ < 0) throw_error<tokenizer_error>("a word needs '{}', which is not in the vocabulary", options_.unk_token);
+    if (unk_id_ < 0)
+      throw_error<tokenizer_error>("a word needs '{}', which is not in the vocabulary", options_.unk_token);
     ids.push_back(unk_id_);
   }
 
   static void cleanup(std::string& s) {
     static constexpr std::pair<std::string_view, std::string_view> rules[] = {
-        {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"},
+        {" .", "."},   {" ?", "?"},           {" !", "!"},   {" ,", ","},     {" ' ", "'"},   {" n't", "n't"},
         {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
     for (const auto& [from, to] : rules) {
       std::size_t pos = 0;

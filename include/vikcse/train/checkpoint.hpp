@@ -13,8 +13,8 @@
 #include <vikcse/error.hpp>
 #include <vikcse/pooler/pooler.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <map>
@@ -55,7 +55,9 @@ void save_model_checkpoint(Host& host, const std::filesystem::path& dir, const S
   if (!heads.empty()) save_safetensors(dir / heads_file_name, heads, metadata);
   for (const auto& file : options.tokenizer_files) {
     std::filesystem::copy_file(file, dir / file.filename(), std::filesystem::copy_options::overwrite_existing, ec);
-    if (ec) throw_error<checkpoint_error>("{}: cannot copy tokenizer file into {}: {}", file.string(), dir.string(), ec.message());
+    if (ec)
+      throw_error<checkpoint_error>("{}: cannot copy tokenizer file into {}: {}", file.string(), dir.string(),
+                                    ec.message());
   }
   if (!options.sentence_transformers_pooling.empty()) {
     const bool cls = options.sentence_transformers_pooling == "cls";
@@ -80,9 +82,10 @@ void save_model_checkpoint(Host& host, const std::filesystem::path& dir, const S
 template <typename Host>
 void load_model_checkpoint(Host& host, const std::filesystem::path& dir) {
   const auto tensors = read_checkpoint_tensors(dir);
-  load_state_dict(*host.encoder, tensors, [&](const std::string& key) {
-    return map_bert_family_key(key, host.encoder->config().model_type);
-  }, /*strict=*/true, dir.string());
+  load_state_dict(
+      *host.encoder, tensors,
+      [&](const std::string& key) { return map_bert_family_key(key, host.encoder->config().model_type); },
+      /*strict=*/true, dir.string());
   const auto heads_path = dir / heads_file_name;
   if (std::filesystem::exists(heads_path)) {
     const auto heads = SafetensorsFile::open(heads_path).load_all();
@@ -92,8 +95,9 @@ void load_model_checkpoint(Host& host, const std::filesystem::path& dir) {
       auto* p = params.find(key);
       if (p == nullptr) throw_error<checkpoint_error>("{}: unexpected head tensor '{}'", heads_path.string(), key);
       if (p->sizes() != t.sizes()) {
-        throw_error<checkpoint_error>("{}: head tensor '{}' has shape [{}], the model expects [{}]", heads_path.string(),
-                                      key, fmt::join(t.sizes(), ", "), fmt::join(p->sizes(), ", "));
+        throw_error<checkpoint_error>("{}: head tensor '{}' has shape [{}], the model expects [{}]",
+                                      heads_path.string(), key, fmt::join(t.sizes(), ", "),
+                                      fmt::join(p->sizes(), ", "));
       }
       p->copy_(t);
     }

@@ -8,9 +8,11 @@
 /// can encode them in one pass.
 
 #include <vikcse/error.hpp>
-#include <vikcse/model/prompt_layout.hpp>
-#include <vikcse/model/views.hpp>
-#include <vikcse/tokenizer/encoding.hpp>
+#include <vikcse/prompt/view_format.hpp>
+#include <vikcse/tokenizer/batch.hpp>
+#include <vikcse/tokenizer/special_tokens.hpp>
+#include <vikcse/tokenizer/tokenize_function.hpp>
+#include <vikcse/types.hpp>
 
 #include <torch/torch.h>
 
@@ -22,43 +24,16 @@
 
 namespace vikcse {
 
-/// How the token ids of one view are built.
-struct ViewFormat {
-  /// Template layout; nullopt: plain `[CLS] sentence [SEP]`.
-  std::optional<PromptLayout> layout;
-  /// Plain views: total length cap including [CLS]/[SEP] (SimCSE/MCSE 32). Prompt views: cap on the
-  /// sentence tokens only (PromptBERT 32) under `Truncation::sentence_only`, on the whole sequence
-  /// under `Truncation::whole_sequence`. 0: no cap.
-  std::int64_t max_length = 32;
-  /// Prompt views: what `max_length` cuts. `sentence_only` (default): the sentence's tokens, so the
-  /// template and its mask always survive (PromptBERT; the library's rule for VIKCSE too).
-  /// `whole_sequence`: the whole templated sequence, special tokens included, as a tokenizer with
-  /// `truncation=True, max_length=...` does (VIKCSE's reference code): a long sentence loses the
-  /// template's tail and its mask, and the batch records which rows kept it
-  /// (`TrainingBatch::mask_rows`). `none`: never cut.
-  Truncation truncation = Truncation::sentence_only;
-  /// Pad every row to the longest possible row (`max_length`, plus the template under sentence
-  /// truncation) instead of the longest row of the batch (VIKCSE's reference pads to 77). Attention
-  /// masks make both give the same vectors up to float rounding. Default: false.
-  bool pad_to_max_length = false;
-
-  /// The padded length of a batch in this format when `pad_to_max_length`, else 0 (the longest row).
-  [[nodiscard]] std::int64_t padded_length() const {
-    if (!pad_to_max_length || max_length <= 0) return 0;
-    return layout && truncation == Truncation::sentence_only ? max_length + layout->size() : max_length;
-  }
-};
-
 /// Options of a `Collator`.
 struct CollatorOptions {
-  SpecialIds specials;  ///< special-token ids
-  ViewFormat first;     ///< view 0 (and the hard negative)
-  ViewFormat second;    ///< view 1
+  SpecialTokens specials;  ///< special tokens (cls, sep, pad; the mask id comes with a prompt layout)
+  ViewFormat first;        ///< view 0 (and the hard negative)
+  ViewFormat second;       ///< view 1
 };
 
 /// Builds training batches from sentences with a tokenizer callback.
 ///
-/// Example: `Collator c(tokenize, {.specials = ids});  TrainingBatch b = c.unsupervised(sentences);`
+/// Example: `Collator c(tokenize, {.specials = tokenizer.special_tokens()});  TrainingBatch b = c.unsupervised(s);`
 class Collator {
 public:
   /// @param tokenize ids without special tokens; @param options view formats and special ids.
@@ -67,65 +42,23 @@ public:
     if (!tokenize_) throw_error<invalid_argument>("Collator: the tokenize callback is empty");
   }
 
-  /// The ids of one row of a view. @throws vikcse::data_error for an empty sentence.
+  /// The ids of one row of a view (see `view_ids`).
   [[nodiscard]] std::vector<std::int64_t> row(const std::string& sentence, const ViewFormat& format) const {
-    auto ids = format.layout && format.layout->sentence_space ? tokenize_(" " + sentence) : tokenize_(sentence);
-    const auto& sp = options_.specials;
-    std::vector<std::int64_t> out;
-    if (format.layout) {
-      const bool whole = format.truncation == Truncation::whole_sequence;
-      const bool cut = format.truncation == Truncation::sentence_only;
-      if (cut && format.max_length > 0 && static_cast<std::int64_t>(ids.size()) > format.max_length) {
-        ids.resize(static_cast<std::size_t>(format.max_length));
-      }
-      out = format.layout->prefix;
-      out.insert(out.end(), ids.begin(), ids.end());
-      out.insert(out.end(), format.layout->suffix.begin(), format.layout->suffix.end());
-      if (whole && format.max_length >= 2 && static_cast<std::int64_t>(out.size()) > format.max_length) {
-        out.resize(static_cast<std::size_t>(format.max_length - 1));  // keep [CLS] + the first max_length-2 ...
-        out.push_back(sp.sep);                                         // ... then close with [SEP]
-      }
-    } else {
-      if (format.max_length > 0 && static_cast<std::int64_t>(ids.size()) > format.max_length - 2) {
-        ids.resize(static_cast<std::size_t>(std::max<std::int64_t>(format.max_length - 2, 0)));
-      }
-      out.push_back(sp.cls);
-      out.insert(out.end(), ids.begin(), ids.end());
-      out.push_back(sp.sep);
-    }
-    return out;
+    return view_ids(tokenize_, options_.specials, sentence, format);
   }
 
-  /// Pads rows to one length `[B, T]` (attention mask 1 on tokens, token types 0).
-  [[nodiscard]] TokenBatch pad(const std::vector<std::vector<std::int64_t>>& rows, std::int64_t length = 0) const {
-    std::int64_t t = length;
-    for (const auto& r : rows) t = std::max<std::int64_t>(t, static_cast<std::int64_t>(r.size()));
-    const auto b = static_cast<std::int64_t>(rows.size());
-    auto ids = torch::full({b, t}, options_.specials.pad, torch::kLong);
-    auto mask = torch::zeros({b, t}, torch::kLong);
-    auto ids_a = ids.accessor<std::int64_t, 2>();
-    auto mask_a = mask.accessor<std::int64_t, 2>();
-    for (std::int64_t i = 0; i < b; ++i) {
-      for (std::size_t j = 0; j < rows[i].size(); ++j) {
-        ids_a[i][static_cast<std::int64_t>(j)] = rows[i][j];
-        mask_a[i][static_cast<std::int64_t>(j)] = 1;
-      }
-    }
-    return {ids, mask, torch::zeros({b, t}, torch::kLong), {}};
-  }
-
-  /// One view of `sentences` in `format`.
-  [[nodiscard]] TokenBatch view(const std::vector<std::string>& sentences, const ViewFormat& format,
-                                std::int64_t length = 0) const {
-    std::vector<std::vector<std::int64_t>> rows;
-    rows.reserve(sentences.size());
+  /// The rows of one view of `sentences` in `format`. @throws vikcse::data_error for an empty sentence.
+  [[nodiscard]] std::vector<std::vector<std::int64_t>> rows(const std::vector<std::string>& sentences,
+                                                            const ViewFormat& format) const {
+    std::vector<std::vector<std::int64_t>> out;
+    out.reserve(sentences.size());
     for (std::size_t i = 0; i < sentences.size(); ++i) {
       if (sentences[i].find_first_not_of(" \t\r\n") == std::string::npos) {
         throw_error<data_error>("collator: sentence {} of the batch is empty", i);
       }
-      rows.push_back(row(sentences[i], format));
+      out.push_back(row(sentences[i], format));
     }
-    return pad(rows, std::max(length, format.padded_length()));
+    return out;
   }
 
   /// Unsupervised step: the same sentences in both views (each view in its format), padded jointly.
@@ -140,16 +73,19 @@ public:
       throw_error<invalid_argument>("collator: column sizes differ ({}, {}, {})", first.size(), second.size(),
                                     hard.size());
     }
-    auto a = view(first, options_.first);
-    auto b = view(second, options_.second);
-    std::optional<TokenBatch> c;
-    if (!hard.empty()) c = view(hard, options_.first);
-    auto t = std::max(a.input_ids.size(1), b.input_ids.size(1));
-    if (c) t = std::max(t, c->input_ids.size(1));
+    const auto a = rows(first, options_.first);
+    const auto b = rows(second, options_.second);
+    const auto c = hard.empty() ? std::vector<std::vector<std::int64_t>>{} : rows(hard, options_.first);
+    // All views of a step share one padded length, so the host can encode them in one pass.
+    std::int64_t t = std::max(options_.first.padded_length(), options_.second.padded_length());
+    for (const auto* view : {&a, &b, &c}) {
+      for (const auto& r : *view) t = std::max<std::int64_t>(t, static_cast<std::int64_t>(r.size()));
+    }
+    const auto pad = options_.specials.pad;
     TrainingBatch out;
-    out.first = widen(a, t);
-    out.second = widen(b, t);
-    if (c) out.hard_negative = widen(*c, t);
+    out.first = pad_token_rows(a, pad, t);
+    out.second = pad_token_rows(b, pad, t);
+    if (!hard.empty()) out.hard_negative = pad_token_rows(c, pad, t);
     out.mask_rows = rows_with_mask(out);
     return out;
   }
@@ -172,19 +108,12 @@ private:
     if (batch.hard_negative) require(*batch.hard_negative, options_.first);
     if (keep.all().item<bool>()) return {};
     if (!keep.any().item<bool>()) {
-      throw_error<data_error>("collator: whole-sequence truncation to {} tokens cut the mask token from every row "
-                              "of the batch", options_.first.max_length);
+      throw_error<data_error>(
+          "collator: whole-sequence truncation to {} tokens cut the mask token from every row "
+          "of the batch",
+          options_.first.max_length);
     }
     return keep.nonzero().squeeze(1);
-  }
-
-  [[nodiscard]] TokenBatch widen(const TokenBatch& b, std::int64_t t) const {
-    const auto extra = t - b.input_ids.size(1);
-    if (extra == 0) return b;
-    namespace F = torch::nn::functional;
-    return {F::pad(b.input_ids, F::PadFuncOptions({0, extra}).value(static_cast<double>(options_.specials.pad))),
-            F::pad(b.attention_mask, F::PadFuncOptions({0, extra})), F::pad(b.token_type_ids, F::PadFuncOptions({0, extra})),
-            {}};
   }
 
   TokenizeFunction tokenize_;

@@ -3,11 +3,17 @@
 
 /// @file data.hpp
 /// Training data: the corpus reader (one sentence per line, as SimCSE's `datasets` loader),
-/// supervised CSV triples (`sent0,sent1,hard_neg`), caption files, and the seeded shuffling
-/// batch source of a step loop.
+/// supervised CSV triples (`sent0,sent1,hard_neg`), and the seeded shuffling batch source of a
+/// step loop.
 
 #include <vikcse/error.hpp>
-#include <vikcse/model/views.hpp>
+#include <vikcse/types.hpp>
+#include <vikcse/util/epoch_order.hpp>
+
+#include <range/v3/range/conversion.hpp>
+#include <range/v3/view/drop.hpp>
+#include <range/v3/view/take.hpp>
+#include <range/v3/view/transform.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -69,7 +75,10 @@ inline std::vector<std::string> read_corpus_csv_compatible(const std::filesystem
   std::vector<std::string> row;
   std::string field;
   State state = State::start_record;
-  auto end_field = [&] { row.push_back(std::move(field)); field.clear(); };
+  auto end_field = [&] {
+    row.push_back(std::move(field));
+    field.clear();
+  };
   auto end_record = [&] {
     if (!row.empty()) out.push_back(row.front().empty() ? std::string(" ") : std::move(row.front()));
     row.clear();
@@ -82,25 +91,49 @@ inline std::vector<std::string> read_corpus_csv_compatible(const std::filesystem
         if (newline) break;  // a blank line (or the second half of CR LF) gives no row
         [[fallthrough]];
       case State::start_field:
-        if (newline) { end_field(); end_record(); }
-        else if (c == '"') state = State::in_quoted;
-        else if (c == '\t') { end_field(); state = State::start_field; }
-        else { field.push_back(c); state = State::in_field; }
+        if (newline) {
+          end_field();
+          end_record();
+        } else if (c == '"')
+          state = State::in_quoted;
+        else if (c == '\t') {
+          end_field();
+          state = State::start_field;
+        } else {
+          field.push_back(c);
+          state = State::in_field;
+        }
         break;
       case State::in_field:
-        if (newline) { end_field(); end_record(); }
-        else if (c == '\t') { end_field(); state = State::start_field; }
-        else field.push_back(c);
+        if (newline) {
+          end_field();
+          end_record();
+        } else if (c == '\t') {
+          end_field();
+          state = State::start_field;
+        } else
+          field.push_back(c);
         break;
       case State::in_quoted:
-        if (c == '"') state = State::quote_in_quoted;
-        else field.push_back(c);
+        if (c == '"')
+          state = State::quote_in_quoted;
+        else
+          field.push_back(c);
         break;
       case State::quote_in_quoted:
-        if (c == '"') { field.push_back('"'); state = State::in_quoted; }
-        else if (c == '\t') { end_field(); state = State::start_field; }
-        else if (newline) { end_field(); end_record(); }
-        else { field.push_back(c); state = State::in_field; }
+        if (c == '"') {
+          field.push_back('"');
+          state = State::in_quoted;
+        } else if (c == '\t') {
+          end_field();
+          state = State::start_field;
+        } else if (newline) {
+          end_field();
+          end_record();
+        } else {
+          field.push_back(c);
+          state = State::in_field;
+        }
         break;
     }
   }
@@ -161,11 +194,13 @@ inline SupervisedTriples read_supervised_csv(const std::filesystem::path& path) 
   if (!in) throw_error<data_error>("{}: cannot open supervised CSV", path.string());
   std::string line;
   std::size_t line_no = 0;
-  if (!std::getline(in, line)) throw_error<data_error>("{}: empty file (expected a header sent0,sent1[,hard_neg])", path.string());
+  if (!std::getline(in, line))
+    throw_error<data_error>("{}: empty file (expected a header sent0,sent1[,hard_neg])", path.string());
   ++line_no;
   const auto header = detail::csv_record(in, line, line_no);
   if (header.size() != 2 && header.size() != 3) {
-    throw_error<data_error>("{}:1: expected 2 or 3 columns (sent0,sent1[,hard_neg]), got {}", path.string(), header.size());
+    throw_error<data_error>("{}:1: expected 2 or 3 columns (sent0,sent1[,hard_neg]), got {}", path.string(),
+                            header.size());
   }
   SupervisedTriples out;
   while (std::getline(in, line)) {
@@ -192,37 +227,29 @@ inline SupervisedTriples read_supervised_csv(const std::filesystem::path& path) 
 /// Where the steps of training come from: `steps_per_epoch` and the batch of (epoch, index).
 /// Batches must be a pure function of (epoch, index) so that resuming continues the same order.
 struct BatchSource {
-  std::int64_t steps_per_epoch = 0;                                  ///< batches per epoch
+  std::int64_t steps_per_epoch = 0;                                ///< batches per epoch
   std::function<TrainingBatch(std::int64_t, std::int64_t)> batch;  ///< (epoch, index) -> batch
 };
-
-/// The permutation of `n` items for `epoch` (seeded: `seed + epoch`).
-inline std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, std::int64_t epoch) {
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::mt19937_64 rng(seed + static_cast<std::uint64_t>(epoch));
-  std::shuffle(order.begin(), order.end(), rng);
-  return order;
-}
 
 /// Shuffled mini-batches of `items` (last partial batch kept), made into steps by `make`.
 /// @tparam Item the element type of the data (a sentence, a triple index, ...).
 template <typename Item>
-BatchSource shuffled_batches(std::shared_ptr<const std::vector<Item>> items, std::int64_t batch_size, std::uint64_t seed,
-                             std::function<TrainingBatch(const std::vector<Item>&)> make) {
+BatchSource shuffled_batches(std::shared_ptr<const std::vector<Item>> items, std::int64_t batch_size,
+                             std::uint64_t seed, std::function<TrainingBatch(const std::vector<Item>&)> make) {
   if (batch_size <= 0) throw_error<invalid_argument>("batch_size must be > 0, got {}", batch_size);
   if (!items || items->empty()) throw_error<invalid_argument>("no training items");
   const auto n = static_cast<std::int64_t>(items->size());
   BatchSource source;
   source.steps_per_epoch = (n + batch_size - 1) / batch_size;
   auto cache = std::make_shared<std::pair<std::int64_t, std::vector<std::size_t>>>(-1, std::vector<std::size_t>{});
-  source.batch = [items, batch_size, seed, make, cache, n](std::int64_t epoch, std::int64_t index) {
+  source.batch = [items, batch_size, seed, make, cache](std::int64_t epoch, std::int64_t index) {
     if (cache->first != epoch) *cache = {epoch, epoch_order(items->size(), seed, epoch)};
-    std::vector<Item> chunk;
-    for (std::int64_t i = index * batch_size; i < std::min(n, (index + 1) * batch_size); ++i) {
-      chunk.push_back((*items)[cache->second[static_cast<std::size_t>(i)]]);
-    }
-    return make(chunk);
+    // Batch `index` of the epoch's order: its items, in that order (the last batch may be short).
+    const auto batch = cache->second | ranges::views::drop(static_cast<std::size_t>(index * batch_size)) |
+                       ranges::views::take(static_cast<std::size_t>(batch_size)) |
+                       ranges::views::transform([&](std::size_t i) { return (*items)[i]; }) |
+                       ranges::to<std::vector<Item>>();
+    return make(batch);
   };
   return source;
 }

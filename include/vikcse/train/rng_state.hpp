@@ -23,7 +23,8 @@ inline std::vector<at::Generator> default_generators() {
   std::vector<at::Generator> generators{at::detail::getDefaultCPUGenerator()};
   if (torch::cuda::is_available()) {
     for (std::size_t i = 0; i < torch::cuda::device_count(); ++i) {
-      generators.push_back(at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(i))));
+      generators.push_back(
+          at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(i))));
     }
   }
   return generators;
@@ -53,15 +54,17 @@ inline void load_rng_state(const std::filesystem::path& path) {
   }
   auto generators = detail::default_generators();
   if (states.size() != generators.size()) {
-    throw_error<checkpoint_error>("{}: holds {} random-generator states, this process has {} generators (CPU + CUDA devices)",
-                                  path.string(), states.size(), generators.size());
+    throw_error<checkpoint_error>(
+        "{}: holds {} random-generator states, this process has {} generators (CPU + CUDA devices)", path.string(),
+        states.size(), generators.size());
   }
   for (std::size_t i = 0; i < states.size(); ++i) {
     std::lock_guard<std::mutex> lock(generators[i].mutex());
     try {
       generators[i].set_state(states[i]);
     } catch (const std::exception& e) {
-      throw_error<checkpoint_error>("{}: random-generator state {} does not fit this generator: {}", path.string(), i, e.what());
+      throw_error<checkpoint_error>("{}: random-generator state {} does not fit this generator: {}", path.string(), i,
+                                    e.what());
     }
   }
 }

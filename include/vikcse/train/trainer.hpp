@@ -8,13 +8,13 @@
 
 #include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/error.hpp>
+#include <vikcse/optim/optimizer.hpp>
 #include <vikcse/train/checkpoint.hpp>
 #include <vikcse/train/data.hpp>
-#include <vikcse/train/optimizer.hpp>
 #include <vikcse/train/rng_state.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -71,21 +71,21 @@ struct TrainerOptions {
 
 /// One progress report, given to the progress callback after every step.
 struct TrainProgress {
-  std::int64_t step = 0;        ///< steps done
-  std::int64_t total = 0;       ///< steps in all
-  double loss = 0.0;            ///< loss of this step
-  double learning_rate = 0.0;   ///< learning rate used in this step
-  double elapsed_seconds = 0.0; ///< since the start of `fit` (this process)
-  double eta_seconds = 0.0;     ///< estimated time left
+  std::int64_t step = 0;         ///< steps done
+  std::int64_t total = 0;        ///< steps in all
+  double loss = 0.0;             ///< loss of this step
+  double learning_rate = 0.0;    ///< learning rate used in this step
+  double elapsed_seconds = 0.0;  ///< since the start of `fit` (this process)
+  double eta_seconds = 0.0;      ///< estimated time left
 };
 
 /// The outcome of `fit`.
 struct TrainResult {
-  std::int64_t steps = 0;                                      ///< steps done (including resumed ones)
+  std::int64_t steps = 0;                                        ///< steps done (including resumed ones)
   double best_score = -std::numeric_limits<double>::infinity();  ///< best evaluation score
-  std::int64_t best_step = -1;                                 ///< step of the best score (-1: never evaluated)
-  double initial_score = std::nan("");                         ///< score before training (when evaluated)
-  double final_loss = std::nan("");                            ///< loss of the last step
+  std::int64_t best_step = -1;                                   ///< step of the best score (-1: never evaluated)
+  double initial_score = std::nan("");                           ///< score before training (when evaluated)
+  double final_loss = std::nan("");                              ///< loss of the last step
 };
 
 /// Trains a host (`SentenceEmbedder<...>` holder) on a batch source.
@@ -113,8 +113,10 @@ public:
   /// `evaluate_initial`, the untrained model is scored first (`TrainResult::initial_score`).
   /// @tparam Holder a `SentenceEmbedder<...>` holder.
   template <typename Holder>
-  TrainResult fit(Holder& model, const BatchSource& source, const Evaluator& evaluate = {}, bool evaluate_initial = false) {
-    if (source.steps_per_epoch <= 0 || !source.batch) throw_error<invalid_argument>("Trainer: the batch source is empty");
+  TrainResult fit(Holder& model, const BatchSource& source, const Evaluator& evaluate = {},
+                  bool evaluate_initial = false) {
+    if (source.steps_per_epoch <= 0 || !source.batch)
+      throw_error<invalid_argument>("Trainer: the batch source is empty");
     if (options_.epochs() <= 0 && options_.max_steps() <= 0) {
       throw_error<invalid_argument>("Trainer: epochs ({}) or max_steps ({}) must be positive", options_.epochs(),
                                     options_.max_steps());
@@ -123,64 +125,29 @@ public:
     torch::manual_seed(options_.seed());
     auto optimizer = make_adamw(*model, {options_.learning_rate(), options_.weight_decay()});
     TrainResult result;
-    std::int64_t step = 0;
+    auto step = start(model, *optimizer, evaluate, evaluate_initial, result);
     const auto& out_dir = options_.output_dir();
-    if (!out_dir.empty()) std::filesystem::create_directories(out_dir);
-    if (options_.select_on() == SelectOn::test) {
-      emit({{"warning", "model selection on a TEST set (select_on=test): scores are optimistic; use only to "
-                        "reproduce the VIKCSE reference protocol"}});
-    }
-    if (!options_.resume_from().empty()) step = resume(*model, *optimizer, result);
-    if (evaluate && evaluate_initial && step == 0) {
-      result.initial_score = score(model, evaluate);
-      emit({{"step", 0}, {"eval", result.initial_score}});
-    }
     model->train();
-    const auto start = std::chrono::steady_clock::now();
+    const auto started = std::chrono::steady_clock::now();
     const auto first_step = step;
     while (step < total) {
-      const auto epoch = step / source.steps_per_epoch;
-      const auto index = step % source.steps_per_epoch;
       const auto lr = linear_lr(options_.learning_rate(), step, total, options_.warmup_steps());
-      set_learning_rate(*optimizer, lr);
-      const auto batch = source.batch(epoch, index);
-      optimizer->zero_grad();
-      auto out = model->forward(batch);
-      if (!std::isfinite(out.total.template item<double>())) {
-        throw_error<error>("Trainer: the loss became non-finite ({}) at step {}", out.total.template item<double>(), step + 1);
-      }
-      out.total.backward();
-      double grad_norm = std::nan("");
-      if (options_.max_grad_norm() > 0) {
-        grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options_.max_grad_norm());
-      }
-      optimizer->step();
+      auto record = train_step(model, *optimizer,
+                               source.batch(step / source.steps_per_epoch, step % source.steps_per_epoch), lr, step);
       ++step;
-      result.final_loss = out.total.template item<double>();
-      nlohmann::json record = {{"step", step}, {"epoch", static_cast<double>(step) / source.steps_per_epoch},
-                               {"loss", result.final_loss}, {"lr", lr}};
-      if (std::isfinite(grad_norm)) record["grad_norm"] = grad_norm;
-      for (const auto& [name, value] : out.terms) record["loss_" + name] = value.template item<double>();
+      result.final_loss = record["loss"].template get<double>();
+      record["epoch"] = static_cast<double>(step) / static_cast<double>(source.steps_per_epoch);
       const bool do_eval = evaluate && (options_.eval_steps() > 0 ? step % options_.eval_steps() == 0 : step == total);
-      if (do_eval) {
-        const auto s = score(model, evaluate);
-        record["eval"] = s;
-        if (s > result.best_score) {
-          result.best_score = s;
-          result.best_step = step;
-          record["best"] = true;
-          if (!out_dir.empty()) save_model_checkpoint(*model, out_dir / "best", options_.save());
-        }
-        model->train();
-      }
+      if (do_eval) evaluate_and_keep_best(model, evaluate, step, result, record);
       emit(record);
       if (!out_dir.empty() && options_.save_steps() > 0 && step % options_.save_steps() == 0 && step < total) {
         save_state(*model, *optimizer, step, result);
       }
       if (progress_) {
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         const auto done = static_cast<double>(step - first_step);
-        progress_({step, total, result.final_loss, lr, elapsed, done > 0 ? elapsed / done * static_cast<double>(total - step) : 0.0});
+        progress_({step, total, result.final_loss, lr, elapsed,
+                   done > 0 ? elapsed / done * static_cast<double>(total - step) : 0.0});
       }
     }
     result.steps = step;
@@ -192,6 +159,65 @@ public:
   [[nodiscard]] const TrainerOptions& options() const { return options_; }
 
 private:
+  /// Before the first step: the output directory, the test-selection warning, the resumed state
+  /// and the untrained score. Returns the step to start from.
+  template <typename Holder>
+  std::int64_t start(Holder& model, torch::optim::Optimizer& optimizer, const Evaluator& evaluate,
+                     bool evaluate_initial, TrainResult& result) {
+    std::int64_t step = 0;
+    if (!options_.output_dir().empty()) std::filesystem::create_directories(options_.output_dir());
+    if (options_.select_on() == SelectOn::test) {
+      emit({{"warning",
+             "model selection on a TEST set (select_on=test): scores are optimistic; use only to "
+             "reproduce the VIKCSE reference protocol"}});
+    }
+    if (!options_.resume_from().empty()) step = resume(*model, optimizer, result);
+    if (evaluate && evaluate_initial && step == 0) {
+      result.initial_score = score(model, evaluate);
+      emit({{"step", 0}, {"eval", result.initial_score}});
+    }
+    return step;
+  }
+
+  /// One optimisation step on `batch` at learning rate `lr` (the step's number is `step` + 1);
+  /// returns its metrics record (step, loss, lr, grad_norm, loss terms).
+  /// @throws vikcse::error when the loss is not finite.
+  template <typename Holder>
+  nlohmann::json train_step(Holder& model, torch::optim::Optimizer& optimizer, const TrainingBatch& batch, double lr,
+                            std::int64_t step) {
+    set_learning_rate(optimizer, lr);
+    optimizer.zero_grad();
+    auto out = model->forward(batch);
+    const auto loss = out.total.template item<double>();
+    if (!std::isfinite(loss)) throw_error<error>("Trainer: the loss became non-finite ({}) at step {}", loss, step + 1);
+    out.total.backward();
+    double grad_norm = std::nan("");
+    if (options_.max_grad_norm() > 0) {
+      grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options_.max_grad_norm());
+    }
+    optimizer.step();
+    nlohmann::json record = {{"step", step + 1}, {"loss", loss}, {"lr", lr}};
+    if (std::isfinite(grad_norm)) record["grad_norm"] = grad_norm;
+    for (const auto& [name, value] : out.terms) record["loss_" + name] = value.template item<double>();
+    return record;
+  }
+
+  /// Scores the model after `step`, records it, and saves the `best` checkpoint when it improves.
+  template <typename Holder>
+  void evaluate_and_keep_best(Holder& model, const Evaluator& evaluate, std::int64_t step, TrainResult& result,
+                              nlohmann::json& record) {
+    const auto s = score(model, evaluate);
+    record["eval"] = s;
+    if (s > result.best_score) {
+      result.best_score = s;
+      result.best_step = step;
+      record["best"] = true;
+      if (!options_.output_dir().empty())
+        save_model_checkpoint(*model, options_.output_dir() / "best", options_.save());
+    }
+    model->train();
+  }
+
   template <typename Holder>
   double score(Holder& model, const Evaluator& evaluate) {
     model->eval();
@@ -212,10 +238,14 @@ private:
   void save_state(Impl& model, torch::optim::Optimizer& optimizer, std::int64_t step, const TrainResult& result) {
     const auto dir = options_.output_dir() / "last";
     save_model_checkpoint(model, dir, options_.save());
-    detail::write_file_atomically<checkpoint_error>(dir / "optimizer.pt", [&](std::ofstream& out) { torch::save(optimizer, out); });
+    detail::write_file_atomically<checkpoint_error>(dir / "optimizer.pt",
+                                                    [&](std::ofstream& out) { torch::save(optimizer, out); });
     save_rng_state(dir / "rng_state.pt");
-    nlohmann::json state = {{"step", step}, {"seed", options_.seed()}, {"best_step", result.best_step},
-                            {"best_score", std::isfinite(result.best_score) ? nlohmann::json(result.best_score) : nlohmann::json(nullptr)}};
+    nlohmann::json state = {
+        {"step", step},
+        {"seed", options_.seed()},
+        {"best_step", result.best_step},
+        {"best_score", std::isfinite(result.best_score) ? nlohmann::json(result.best_score) : nlohmann::json(nullptr)}};
     detail::write_text_atomically<checkpoint_error>(dir / "trainer_state.json", state.dump(2) + "\n");
   }
 
@@ -235,7 +265,8 @@ private:
     torch::load(optimizer, (dir / "optimizer.pt").string());
     const auto step = state.at("step").get<std::int64_t>();
     result.best_step = state.value("best_step", std::int64_t{-1});
-    if (state.contains("best_score") && !state["best_score"].is_null()) result.best_score = state["best_score"].get<double>();
+    if (state.contains("best_score") && !state["best_score"].is_null())
+      result.best_score = state["best_score"].get<double>();
     if (std::filesystem::exists(dir / "rng_state.pt")) {
       load_rng_state(dir / "rng_state.pt");  // the dropout stream continues where it stopped
     } else {

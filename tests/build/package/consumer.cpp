@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Builds against the installed package only: a random tiny encoder, two inputs, one cosine.
+// Builds against vikcse as a consumer does (installed package, build tree or add_subdirectory; see
+// CMakeLists.txt beside it): a random tiny encoder, two inputs, one cosine.
 #include <vikcse/vikcse.hpp>
 
 #include <fmt/format.h>

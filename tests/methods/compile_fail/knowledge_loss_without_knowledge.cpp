@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Must NOT compile: VIKCSE's knowledge-based loss composed with NoKnowledge.
-#include <vikcse/methods.hpp>
+#include <vikcse/methods/aliases.hpp>
 
 using Broken = vikcse::SentenceEmbedder<vikcse::BertModel, vikcse::MaskPromptPooler, vikcse::NoKnowledge,
                                         vikcse::KnowledgeInfoNCELoss>;

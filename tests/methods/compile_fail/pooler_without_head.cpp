@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Must NOT compile: a pooler policy without the required head().
-#include <vikcse/methods.hpp>
+#include <vikcse/methods/aliases.hpp>
 
 struct HeadlessImpl : torch::nn::Module {
   torch::Tensor forward(const vikcse::EncoderOutput& o, const vikcse::TokenBatch&) { return o.last_hidden_state; }

@@ -18,14 +18,14 @@ namespace vikcse::detail {
 
 /// One entry of tokenizer.json's "added_tokens".
 struct AddedToken {
-  std::string content;        ///< UTF-8
-  std::u32string content32;   ///< the same, as code points
+  std::string content;       ///< UTF-8
+  std::u32string content32;  ///< the same, as code points
   std::int64_t id = -1;
-  bool special = true;        ///< skipped by decode(skip_special_tokens = true)
-  bool single_word = false;   ///< match only as a whole word
-  bool lstrip = false;        ///< swallow whitespace on the left
-  bool rstrip = false;        ///< swallow whitespace on the right
-  bool normalized = false;    ///< matched in the normalized text (true) or the raw text (false)
+  bool special = true;       ///< skipped by decode(skip_special_tokens = true)
+  bool single_word = false;  ///< match only as a whole word
+  bool lstrip = false;       ///< swallow whitespace on the left
+  bool rstrip = false;       ///< swallow whitespace on the right
+  bool normalized = false;   ///< matched in the normalized text (true) or the raw text (false)
 };
 
 /// A piece of a text: either a run of ordinary text [begin, end) or one added token.
@@ -38,8 +38,8 @@ struct Segment {
 /// Splits `text` around the matches of `tokens` (those whose `normalized` equals
 /// `normalized`). Matching follows Aho-Corasick leftmost-longest: the match that starts first
 /// wins, the longest at that start. Empty text runs are not returned.
-inline void split_on_added_tokens(std::u32string_view text, const std::vector<AddedToken>& tokens,
-                                  bool normalized, std::vector<Segment>& out) {
+inline void split_on_added_tokens(std::u32string_view text, const std::vector<AddedToken>& tokens, bool normalized,
+                                  std::vector<Segment>& out) {
   out.clear();
   bool any = false;
   for (const auto& t : tokens) any = any || (t.normalized == normalized && !t.content32.empty());

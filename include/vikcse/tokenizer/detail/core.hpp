@@ -28,9 +28,9 @@ namespace vikcse::detail {
 
 /// One item of a post-processing template: a special token or one of the input sequences.
 struct TemplatePiece {
-  int sequence = -1;                 ///< 0 = first sequence (A), 1 = second (B), -1 = special token
-  std::vector<std::int64_t> ids;     ///< the special token's ids (when sequence == -1)
-  std::int64_t type_id = 0;          ///< token type id given to every id of this piece
+  int sequence = -1;              ///< 0 = first sequence (A), 1 = second (B), -1 = special token
+  std::vector<std::int64_t> ids;  ///< the special token's ids (when sequence == -1)
+  std::int64_t type_id = 0;       ///< token type id given to every id of this piece
 };
 
 /// A post-processing template for single sequences and for pairs.
@@ -48,8 +48,8 @@ struct PostTemplate {
   }
 
   /// Frames `a` (and `b` when given) into `ids`, and their token types into `types` when given.
-  void apply(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>* b,
-             std::vector<std::int64_t>& ids, std::vector<std::int64_t>* types) const {
+  void apply(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>* b, std::vector<std::int64_t>& ids,
+             std::vector<std::int64_t>* types) const {
     ids.clear();
     if (types != nullptr) types->clear();
     for (const auto& p : b != nullptr ? pair : single) {
@@ -63,11 +63,11 @@ struct PostTemplate {
 /// Vocabulary, added tokens, special tokens and template of a tokenizer.
 class TokenizerCore {
 public:
-  TokenIdMap vocab;                        ///< the model's vocabulary
-  std::vector<std::string> id_to_token;    ///< inverse of vocab, then of the added tokens
-  std::vector<AddedToken> added;           ///< tokens matched before the model runs
-  PostTemplate post;                       ///< framing with special tokens
-  SpecialTokens special;                   ///< resolved ids
+  TokenIdMap vocab;                      ///< the model's vocabulary
+  std::vector<std::string> id_to_token;  ///< inverse of vocab, then of the added tokens
+  std::vector<AddedToken> added;         ///< tokens matched before the model runs
+  PostTemplate post;                     ///< framing with special tokens
+  SpecialTokens special;                 ///< resolved ids
 
   /// Fills id_to_token from vocab; throws on duplicate or negative ids.
   void index_vocab(std::string_view source) {
@@ -228,8 +228,10 @@ public:
         post.single = read(pp.at("single"));
         post.pair = read(pp.at("pair"));
       } else {
-        throw_error<tokenizer_error>("{}: post_processor type '{}' is not supported (expected TemplateProcessing, "
-                                     "BertProcessing or RobertaProcessing)", source, type);
+        throw_error<tokenizer_error>(
+            "{}: post_processor type '{}' is not supported (expected TemplateProcessing, "
+            "BertProcessing or RobertaProcessing)",
+            source, type);
       }
     } catch (const nlohmann::json::exception& e) {
       throw_error<tokenizer_error>("{}: malformed 'post_processor': {}", source, e.what());

@@ -45,8 +45,8 @@ public:
       if (seg.token_id >= 0) {
         ids.push_back(seg.token_id);
       } else {
-        static_cast<const Derived&>(*this).encode_text(std::u32string_view(chars).substr(seg.begin, seg.end - seg.begin),
-                                                       ids, limit);
+        static_cast<const Derived&>(*this).encode_text(
+            std::u32string_view(chars).substr(seg.begin, seg.end - seg.begin), ids, limit);
       }
     }
   }
@@ -72,7 +72,9 @@ public:
   }
 
   /// The id of a token string (added tokens first, then the vocabulary), if any.
-  [[nodiscard]] std::optional<std::int64_t> token_to_id(std::string_view token) const { return core_.token_to_id(token); }
+  [[nodiscard]] std::optional<std::int64_t> token_to_id(std::string_view token) const {
+    return core_.token_to_id(token);
+  }
   /// The string of a token id; throws tokenizer_error when the id is out of range.
   [[nodiscard]] const std::string& id_to_token(std::int64_t id) const { return core_.id_to_token_checked(id); }
   /// Number of ids (vocabulary plus added tokens).

@@ -128,9 +128,7 @@ inline std::u32string to_u32(std::string_view bytes) {
 }
 
 /// The general category of a code point, from utf8proc.
-inline utf8proc_category_t category(char32_t cp) {
-  return utf8proc_category(static_cast<utf8proc_int32_t>(cp));
-}
+inline utf8proc_category_t category(char32_t cp) { return utf8proc_category(static_cast<utf8proc_int32_t>(cp)); }
 
 /// The Unicode White_Space property: U+0009..U+000D, U+0085 and the categories Zs, Zl, Zp.
 /// (Rust's `char::is_whitespace` and Oniguruma's `\s`, which the reference uses, are this set.)
@@ -157,8 +155,7 @@ inline bool is_bert_control(char32_t cp) {
 /// Unicode files as symbols) or a code point of a P* category.
 inline bool is_bert_punctuation(char32_t cp) {
   if (cp < 0x80) {
-    return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
-           (cp >= 123 && cp <= 126);
+    return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
   }
   const auto c = category(cp);
   return c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_PO;
@@ -167,16 +164,13 @@ inline bool is_bert_punctuation(char32_t cp) {
 /// CJK ideographs that BERT surrounds with spaces: the code-point blocks of Hugging Face's
 /// `is_chinese_char` (these are block ranges, not a property, so they are listed here).
 inline bool is_chinese_char(char32_t cp) {
-  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-         (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
-         (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x20000 && cp <= 0x2A6DF) ||
+         (cp >= 0x2A700 && cp <= 0x2B73F) || (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
          (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
 /// General category Mn (non-spacing mark), what strip_accents removes after NFD.
-inline bool is_mark_nonspacing(char32_t cp) {
-  return cp >= 0x300 && category(cp) == UTF8PROC_CATEGORY_MN;
-}
+inline bool is_mark_nonspacing(char32_t cp) { return cp >= 0x300 && category(cp) == UTF8PROC_CATEGORY_MN; }
 
 /// \p{L}: any letter (Lu, Ll, Lt, Lm, Lo).
 inline bool is_letter(char32_t cp) {
@@ -223,8 +217,8 @@ inline void nfd(std::u32string& text) {
       continue;
     }
     int boundclass = 0;
-    const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), buffer, 32,
-                                           UTF8PROC_DECOMPOSE, &boundclass);
+    const auto n =
+        utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), buffer, 32, UTF8PROC_DECOMPOSE, &boundclass);
     if (n <= 0 || n > 32) {  // cannot happen for a valid code point; keep it unchanged
       out.push_back(cp);
       continue;

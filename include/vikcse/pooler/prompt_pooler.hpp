@@ -8,9 +8,9 @@
 
 #include <vikcse/concepts/pooler.hpp>
 #include <vikcse/error.hpp>
-#include <vikcse/model/heads.hpp>
-#include <vikcse/model/prompt_layout.hpp>
+#include <vikcse/heads/tanh_projection.hpp>
 #include <vikcse/pooler/pooling.hpp>
+#include <vikcse/prompt/layout.hpp>
 #include <vikcse/types.hpp>
 
 #include <torch/torch.h>

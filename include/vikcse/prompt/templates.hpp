@@ -15,7 +15,7 @@
 /// ```
 
 #include <vikcse/error.hpp>
-#include <vikcse/pooler/prompt_template.hpp>
+#include <vikcse/prompt/template.hpp>
 
 #include <array>
 #include <cstddef>
@@ -45,32 +45,47 @@ struct TemplateEntry {
 /// reference puts inside the quotes of idx 13, 14, 16 and 22–25, and the literal square brackets
 /// around the sentence in idx 0–12 (`"[[S]]"` wraps the sentence in `[` `]`).
 inline constexpr std::array<TemplateEntry, 26> vikcse_templates{{
-    {"vikcse-0", R"(This sentence : "[ [S] ]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
-    {"vikcse-1", R"(This sentence : "[[S]]" means <mask> !)", "[S]", "<mask>", TemplateFamily::roberta, "template study (RoBERTa)"},
+    {"vikcse-0", R"(This sentence : "[ [S] ]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "template study"},
+    {"vikcse-1", R"(This sentence : "[[S]]" means <mask> !)", "[S]", "<mask>", TemplateFamily::roberta,
+     "template study (RoBERTa)"},
     {"vikcse-2", R"("[[S]]" is [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study: X is [MASK]"},
     {"vikcse-3", R"("[[S]]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study: X means [MASK]"},
-    {"vikcse-4", R"("[[S]]" represents [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study: X represents [MASK]"},
-    {"vikcse-5", R"("[[S]]" stands for [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study: X stands for [MASK]"},
+    {"vikcse-4", R"("[[S]]" represents [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "template study: X represents [MASK]"},
+    {"vikcse-5", R"("[[S]]" stands for [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "template study: X stands for [MASK]"},
     {"vikcse-6", R"(Text : "[[S]]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
     {"vikcse-7", R"(Sentence : "[[S]]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
     {"vikcse-8", R"(Statement : "[[S]]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
     {"vikcse-9", R"(The statement : "[[S]]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
     {"vikcse-10", R"(The sentence : "[[S]]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
-    {"vikcse-11", R"(This statement : "[[S]]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
+    {"vikcse-11", R"(This statement : "[[S]]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "template study"},
     {"vikcse-12", R"(This sentence : "[[S]]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
-    {"vikcse-13", R"(This sentence : " [S] " means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study (BERT)"},
-    {"vikcse-14", R"(This sentence of " [S] " means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study (BERT)"},
+    {"vikcse-13", R"(This sentence : " [S] " means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "template study (BERT)"},
+    {"vikcse-14", R"(This sentence of " [S] " means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "template study (BERT)"},
     {"vikcse-15", R"(This sentence "[S]" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
     {"vikcse-16", R"(This sentence : " [S] " means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
-    {"vikcse-17", R"(This sentence [ [S] ] means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study: brackets"},
-    {"vikcse-18", R"(This sentence ( [S] ) means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study: parentheses"},
-    {"vikcse-19", R"(This sentence { [S] } means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study: braces"},
+    {"vikcse-17", R"(This sentence [ [S] ] means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "template study: brackets"},
+    {"vikcse-18", R"(This sentence ( [S] ) means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "template study: parentheses"},
+    {"vikcse-19", R"(This sentence { [S] } means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "template study: braces"},
     {"vikcse-20", R"(This sentence "{ [S] }" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
-    {"vikcse-21", R"(This sentence : "{ [S] }" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "template study"},
-    {"vikcse-22", R"(This sentence : " [S] " means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "ending punctuation study (BERT)"},
-    {"vikcse-23", R"(This sentence of " [S] " means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert, "VIKCSE BERT runs"},
-    {"vikcse-24", R"(This sentence : ' [S] ' means <mask> !)", "[S]", "<mask>", TemplateFamily::roberta, "template study (RoBERTa)"},
-    {"vikcse-25", R"(The sentence : ' [S] ' means <mask> !)", "[S]", "<mask>", TemplateFamily::roberta, "VIKCSE RoBERTa runs"},
+    {"vikcse-21", R"(This sentence : "{ [S] }" means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "template study"},
+    {"vikcse-22", R"(This sentence : " [S] " means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "ending punctuation study (BERT)"},
+    {"vikcse-23", R"(This sentence of " [S] " means [MASK] !)", "[S]", "[MASK]", TemplateFamily::bert,
+     "VIKCSE BERT runs"},
+    {"vikcse-24", R"(This sentence : ' [S] ' means <mask> !)", "[S]", "<mask>", TemplateFamily::roberta,
+     "template study (RoBERTa)"},
+    {"vikcse-25", R"(The sentence : ' [S] ' means <mask> !)", "[S]", "<mask>", TemplateFamily::roberta,
+     "VIKCSE RoBERTa runs"},
 }};
 
 /// The PromptBERT templates of `run.sh` (README.md#promptbert): T1 (view 1 and evaluation), T2 (view 2),
@@ -80,10 +95,12 @@ inline constexpr std::array<TemplateEntry, 26> vikcse_templates{{
 inline constexpr std::array<TemplateEntry, 5> promptbert_templates{{
     {"promptbert-bert-t1", R"(This sentence of "[X]" means [MASK].)", "[X]", "[MASK]", TemplateFamily::bert,
      "unsup view 1, supervised, evaluation"},
-    {"promptbert-bert-t2", R"(This sentence : "[X]" means [MASK].)", "[X]", "[MASK]", TemplateFamily::bert, "unsup view 2"},
+    {"promptbert-bert-t2", R"(This sentence : "[X]" means [MASK].)", "[X]", "[MASK]", TemplateFamily::bert,
+     "unsup view 2"},
     {"promptbert-roberta-t1", R"(This sentence : ' [X] ' means <mask>.)", "[X]", "<mask>", TemplateFamily::roberta,
      "unsup view 1, supervised, evaluation"},
-    {"promptbert-roberta-t2", R"(The sentence : ' [X] ' means <mask>.)", "[X]", "<mask>", TemplateFamily::roberta, "unsup view 2"},
+    {"promptbert-roberta-t2", R"(The sentence : ' [X] ' means <mask>.)", "[X]", "<mask>", TemplateFamily::roberta,
+     "unsup view 2"},
     {"promptbert-bert-baseline", R"(This sentence : "[X]" means [MASK].)", "[X]", "[MASK]", TemplateFamily::bert,
      "no-training baseline (bert-prompt)"},
 }};
@@ -91,7 +108,8 @@ inline constexpr std::array<TemplateEntry, 5> promptbert_templates{{
 /// VIKCSE template `idx` (0–25). @throws vikcse::config_error for another index.
 inline const TemplateEntry& vikcse_template(std::size_t idx) {
   if (idx >= vikcse_templates.size()) {
-    throw_error<config_error>("VIKCSE template index {} does not exist (expected 0..{})", idx, vikcse_templates.size() - 1);
+    throw_error<config_error>("VIKCSE template index {} does not exist (expected 0..{})", idx,
+                              vikcse_templates.size() - 1);
   }
   return vikcse_templates[idx];
 }
@@ -105,9 +123,10 @@ inline const TemplateEntry& find_template(std::string_view name) {
   for (const auto& t : promptbert_templates) {
     if (t.name == name) return t;
   }
-  throw_error<config_error>("unknown prompt template '{}' (expected vikcse-0..vikcse-25 or promptbert-bert-t1/t2, "
-                            "promptbert-roberta-t1/t2, promptbert-bert-baseline)",
-                            name);
+  throw_error<config_error>(
+      "unknown prompt template '{}' (expected vikcse-0..vikcse-25 or promptbert-bert-t1/t2, "
+      "promptbert-roberta-t1/t2, promptbert-bert-baseline)",
+      name);
 }
 
 /// A `PromptTemplate` of `entry` for a tokenizer whose mask token is `mask_token` (`[MASK]` or
@@ -115,13 +134,9 @@ inline const TemplateEntry& find_template(std::string_view name) {
 /// @throws vikcse::config_error (see `PromptTemplate`).
 inline PromptTemplate make_template(const TemplateEntry& entry, const std::string& mask_token,
                                     PromptTemplateOptions options = {}) {
-  std::string text(entry.text);
-  if (entry.mask_token != mask_token) {
-    const auto at = text.find(entry.mask_token);
-    if (at != std::string::npos) text.replace(at, entry.mask_token.size(), mask_token);
-  }
   options.placeholder = std::string(entry.placeholder);
-  return PromptTemplate(std::move(text), mask_token, std::move(options));
+  options.written_mask_token = std::string(entry.mask_token);
+  return PromptTemplate(std::string(entry.text), mask_token, std::move(options));
 }
 
 }  // namespace vikcse

@@ -11,12 +11,12 @@
 #include <vikcse/knowledge/paired_images.hpp>
 #include <vikcse/knowledge/retriever.hpp>
 #include <vikcse/knowledge/visual_kb.hpp>
+#include <vikcse/loss/info_nce.hpp>
 #include <vikcse/loss/knowledge_loss.hpp>
 #include <vikcse/loss/multimodal_loss.hpp>
-#include <vikcse/loss/simcse_loss.hpp>
-#include <vikcse/model/cls_pooler.hpp>
-#include <vikcse/model/prompt_pooler.hpp>
 #include <vikcse/model/sentence_embedder.hpp>
+#include <vikcse/pooler/cls_pooler.hpp>
+#include <vikcse/pooler/prompt_pooler.hpp>
 
 namespace vikcse {
 
@@ -31,8 +31,8 @@ using RobertaSimCSE = BasicSimCSE<RobertaModel>;  ///< SimCSE over RoBERTa
 /// @tparam EncoderType satisfies `vikcse::Encoder`
 template <Encoder EncoderType = BertModel>
 using BasicPromptBERT = SentenceEmbedder<EncoderType, MaskPromptPooler, NoKnowledge, InfoNCELoss>;
-using PromptBERT = BasicPromptBERT<BertModel>;            ///< PromptBERT over BERT
-using PromptRoBERTa = BasicPromptBERT<RobertaModel>;      ///< PromptBERT over RoBERTa
+using PromptBERT = BasicPromptBERT<BertModel>;        ///< PromptBERT over BERT
+using PromptRoBERTa = BasicPromptBERT<RobertaModel>;  ///< PromptBERT over RoBERTa
 
 /// MCSE (Zhang et al., 2022): SimCSE + λ-weighted text→image InfoNCE on paired image features.
 /// @tparam EncoderType satisfies `vikcse::Encoder`

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// @file prompt_layout.hpp
+/// @file layout.hpp
 /// A prompt template as token ids: the prefix (from [CLS]) and the suffix (through [SEP]) around
 /// the sentence tokens. Built once from a `PromptTemplate` and a tokenizer; used to collate
 /// training batches with sentence-only truncation (the mask always survives) and by template
 /// denoising.
 
 #include <vikcse/error.hpp>
-#include <vikcse/pooler/prompt_template.hpp>
+#include <vikcse/prompt/template.hpp>
+#include <vikcse/tokenizer/special_tokens.hpp>
+#include <vikcse/tokenizer/tokenize_function.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -19,23 +21,12 @@
 
 namespace vikcse {
 
-/// The special-token ids a collator needs (resolved from the tokenizer's vocabulary).
-struct SpecialIds {
-  std::int64_t cls = 101;   ///< [CLS] / <s>
-  std::int64_t sep = 102;   ///< [SEP] / </s>
-  std::int64_t pad = 0;     ///< [PAD] / <pad>
-  std::int64_t mask = 103;  ///< [MASK] / <mask>
-};
-
-/// Tokenises text into ids without special tokens.
-using TokenizeFunction = std::function<std::vector<std::int64_t>(std::string_view)>;
-
 /// Token ids of a template: `prefix` starts with [CLS], `suffix` ends with [SEP] and holds the
 /// only mask token.
 struct PromptLayout {
   std::vector<std::int64_t> prefix;  ///< `[CLS] this sentence of "`
   std::vector<std::int64_t> suffix;  ///< `" means [MASK] . [SEP]`
-  std::int64_t mask_id = 103;        ///< the mask id
+  std::int64_t mask_id = -1;         ///< the mask id
   /// The template has whitespace before the sentence (`" [X] "`): the sentence is tokenised with a
   /// leading space, as in the whole templated string (byte-level BPE: the first token gets its
   /// `Ġ`; WordPiece ignores it). The prefix ids then hold no token for that space.
@@ -54,9 +45,14 @@ struct PromptLayout {
 /// whitespace right before the mask token is absorbed by it (RoBERTa's `<mask>` lstrip; WordPiece
 /// drops whitespace anyway), so that byte-level BPE gives the ids of the whole templated string
 /// (e.g. `The sentence : ' [X] ' means <mask> !` -> `<s> The Ġsentence Ġ: Ġ'` + `Ġ' Ġmeans <mask> Ġ! </s>`).
-/// @throws vikcse::config_error when the prefix or the rest of the suffix tokenises to a mask id.
+/// @throws vikcse::config_error when `specials` has no cls, sep or mask id, or when the prefix or
+///         the rest of the suffix tokenises to a mask id.
 inline PromptLayout make_prompt_layout(const PromptTemplate& tpl, const TokenizeFunction& tokenize,
-                                       const SpecialIds& specials) {
+                                       const SpecialTokens& specials) {
+  if (specials.cls < 0 || specials.sep < 0 || specials.mask < 0) {
+    throw_error<config_error>("prompt template '{}': the tokenizer lacks a cls, sep or mask token (ids {}, {}, {})",
+                              tpl.text(), specials.cls, specials.sep, specials.mask);
+  }
   PromptLayout layout;
   layout.mask_id = specials.mask;
   constexpr std::string_view space = " \t\n\r\f\v";

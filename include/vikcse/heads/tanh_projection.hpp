@@ -41,7 +41,8 @@ public:
   /// `[N, in] -> [N, out]`.
   torch::Tensor forward(const torch::Tensor& x) {
     auto y = torch::tanh(dense(x));
-    if (options.normalize()) y = torch::nn::functional::normalize(y, torch::nn::functional::NormalizeFuncOptions().dim(-1));
+    if (options.normalize())
+      y = torch::nn::functional::normalize(y, torch::nn::functional::NormalizeFuncOptions().dim(-1));
     return y;
   }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-/// @file prompt_template.hpp
+/// @file template.hpp
 /// Prompt templates for `[MASK]` pooling (PromptBERT, VIKCSE; README.md#poolers-and-heads, #promptbert): a string with
 /// one sentence placeholder (`[X]`) and exactly one mask token, e.g.
 /// `This sentence : "[X]" means [MASK] .`. Torch-free.
@@ -19,6 +19,10 @@ namespace vikcse {
 struct PromptTemplateOptions {
   /// The sentence placeholder in the template text. Default: `[X]`.
   std::string placeholder = "[X]";
+  /// The mask token as the template text writes it. When the tokenizer's differs (RoBERTa's
+  /// `<mask>` for a template written with `[MASK]`, or the reverse), it is replaced by the
+  /// tokenizer's. Default: `[MASK]`.
+  std::string written_mask_token = "[MASK]";
   /// Append '.' to a non-empty sentence that does not end with `.`, `?`, `"` or `'` before
   /// templating (PromptBERT's evaluation batcher, README.md#promptbert). Default: false (training form).
   bool append_period = false;
@@ -39,7 +43,8 @@ inline std::string lowercase_text(std::string_view text) {
 inline std::size_t count_occurrences(std::string_view text, std::string_view needle) {
   if (needle.empty()) return 0;
   std::size_t n = 0;
-  for (std::size_t pos = text.find(needle); pos != std::string_view::npos; pos = text.find(needle, pos + needle.size())) ++n;
+  for (std::size_t pos = text.find(needle); pos != std::string_view::npos; pos = text.find(needle, pos + needle.size()))
+    ++n;
   return n;
 }
 
@@ -62,15 +67,17 @@ inline std::string append_period_if_missing(std::string sentence) {
 class PromptTemplate {
 public:
   /// Validates `text`: exactly one placeholder and exactly one `mask_token`. When the tokenizer's
-  /// mask token is not `[MASK]` (RoBERTa: `<mask>`), a `[MASK]` written in the template is replaced
-  /// by it, so one template string serves both families.
+  /// mask token differs from the one the text is written with (`options.written_mask_token`,
+  /// `[MASK]` by default; RoBERTa's is `<mask>`), the written one is replaced by it, so one template
+  /// string serves both families. This is the only place where a mask token is substituted.
   /// @throws vikcse::config_error naming the template and the counts found.
   PromptTemplate(std::string text, std::string mask_token, PromptTemplateOptions options = {})
       : text_(std::move(text)), mask_token_(std::move(mask_token)), options_(std::move(options)) {
     if (mask_token_.empty()) throw_error<config_error>("prompt template '{}': the mask token is empty", text_);
-    if (mask_token_ != "[MASK]" && count_occurrences(text_, mask_token_) == 0 &&
-        count_occurrences(text_, "[MASK]") == 1) {
-      text_.replace(text_.find("[MASK]"), 6, mask_token_);
+    const auto& written = options_.written_mask_token;
+    if (!written.empty() && mask_token_ != written && count_occurrences(text_, mask_token_) == 0 &&
+        count_occurrences(text_, written) == 1) {
+      text_.replace(text_.find(written), written.size(), mask_token_);
     }
     const auto placeholders = count_occurrences(text_, options_.placeholder);
     if (placeholders != 1) {

@@ -8,7 +8,7 @@
 /// other kinds have no head), used in training only (`mlp_only_train`) unless told otherwise.
 
 #include <vikcse/error.hpp>
-#include <vikcse/model/heads.hpp>
+#include <vikcse/heads/tanh_projection.hpp>
 #include <vikcse/pooler/pooler.hpp>
 #include <vikcse/types.hpp>
 

@@ -38,7 +38,8 @@ inline std::unique_ptr<torch::optim::AdamW> make_adamw(torch::nn::Module& module
   if (!(config.learning_rate > 0.0)) {
     throw_error<invalid_argument>("AdamW: learning_rate must be > 0, got {}", config.learning_rate);
   }
-  if (config.weight_decay < 0.0) throw_error<invalid_argument>("AdamW: weight_decay must be >= 0, got {}", config.weight_decay);
+  if (config.weight_decay < 0.0)
+    throw_error<invalid_argument>("AdamW: weight_decay must be >= 0, got {}", config.weight_decay);
   std::vector<torch::Tensor> decay;
   std::vector<torch::Tensor> no_decay;
   for (const auto& item : module.named_parameters()) {
@@ -60,7 +61,8 @@ inline std::unique_ptr<torch::optim::AdamW> make_adamw(torch::nn::Module& module
 /// Linear schedule: warm-up from 0 over `warmup` steps, then linear decay to 0 at `total`.
 inline double linear_lr(double peak, std::int64_t step, std::int64_t total, std::int64_t warmup = 0) {
   if (step < warmup) return peak * static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, warmup));
-  return peak * std::max(0.0, static_cast<double>(total - step) / static_cast<double>(std::max<std::int64_t>(1, total - warmup)));
+  return peak * std::max(0.0, static_cast<double>(total - step) /
+                                  static_cast<double>(std::max<std::int64_t>(1, total - warmup)));
 }
 
 /// Sets every group's learning rate.

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file cli_checks.hpp
+/// The checks every program (examples and benchmarks) puts on its CLI11 options, with messages
+/// that say what was expected: `--iters: expected an integer >= 1, got '0'`.
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <utility>
+
+namespace vikcse::cli {
+
+// CLI::PositiveNumber would print the range of a double in its message, which reads badly for a count.
+
+/// CLI11 check: an integer in [min, max]. `description` is what --help shows after the type.
+inline CLI::Validator integer_in(long long min, long long max, std::string description) {
+  return CLI::Validator(
+      [min, max](std::string& input) -> std::string {
+        long long value = 0;
+        if (CLI::detail::lexical_cast(input, value) && value >= min && value <= max) return {};
+        if (max == std::numeric_limits<long long>::max()) {
+          return fmt::format("expected an integer >= {}, got '{}'", min, input);
+        }
+        return fmt::format("expected an integer in [{}, {}], got '{}'", min, max, input);
+      },
+      std::move(description));
+}
+/// CLI11 check: an integer >= 1 (counts, sizes).
+inline CLI::Validator positive_integer() { return integer_in(1, std::numeric_limits<long long>::max(), "POSITIVE"); }
+/// CLI11 check: an integer >= 0 (where 0 means "the default", e.g. --threads 0: hardware).
+inline CLI::Validator non_negative_integer() {
+  return integer_in(0, std::numeric_limits<long long>::max(), "NONNEGATIVE");
+}
+/// CLI11 check: a real number > 0 (rates, scales).
+inline CLI::Validator positive_real() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        double value = 0;
+        if (CLI::detail::lexical_cast(input, value) && value > 0) return {};
+        return fmt::format("expected a number > 0, got '{}'", input);
+      },
+      "POSITIVE");
+}
+/// CLI11 check: a real number >= 0.
+inline CLI::Validator non_negative_real() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        double value = 0;
+        if (CLI::detail::lexical_cast(input, value) && value >= 0) return {};
+        return fmt::format("expected a number >= 0, got '{}'", input);
+      },
+      "NONNEGATIVE");
+}
+/// CLI11 check: a file that can be created or replaced: not a directory, in a directory that exists
+/// (so that a --json FILE typo fails at once, not after the measurements).
+inline CLI::Validator writable_file() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        const std::filesystem::path path(input);
+        if (input.empty()) return "expected a file name";
+        if (std::filesystem::is_directory(path)) return fmt::format("'{}' is a directory", input);
+        const auto parent = path.parent_path();
+        if (!parent.empty() && !std::filesystem::is_directory(parent)) {
+          return fmt::format("directory '{}' does not exist", parent.string());
+        }
+        return {};
+      },
+      "");
+}
+
+/// Applies `check` to `value` (an option's default, or a check that depends on other options) and
+/// throws CLI11's ValidationError naming `option`, so that `app.exit(e)` reports it as CLI11 does.
+inline void validate(const CLI::Option* option, std::string value, const CLI::Validator& check) {
+  if (auto message = check(value); !message.empty()) throw CLI::ValidationError(option->get_name(), message);
+}
+
+}  // namespace vikcse::cli

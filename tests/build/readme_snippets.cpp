@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// The C++ snippets of README.md, line for line (check_readme_snippets.py fails when a README line
+// is missing here or out of order), wrapped in just enough declarations to compile. The build of
+// this file is the check that they compile; nothing here runs. Not clang-formatted: the lines are
+// the README's.
+
+// clang-format off
+
+#include <vikcse/vikcse.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace readme {
+
+// "Methods: one host, four aliases"
+namespace aliases {
+using namespace vikcse;
+using SimCSE     = SentenceEmbedder<BertModel, ClsPooler,        NoKnowledge,                  InfoNCELoss>;
+using PromptBERT = SentenceEmbedder<BertModel, MaskPromptPooler, NoKnowledge,                  InfoNCELoss>;
+using MCSE       = SentenceEmbedder<BertModel, ClsPooler,        PairedImageFeatures,          MultimodalInfoNCELoss>;
+using VIKCSE     = SentenceEmbedder<BertModel, MaskPromptPooler, VisualKnowledgeBase<ExactCosineRetriever>,
+                                    KnowledgeInfoNCELoss>;
+static_assert(std::is_same_v<SimCSE, vikcse::SimCSE> && std::is_same_v<PromptBERT, vikcse::PromptBERT> &&
+              std::is_same_v<MCSE, vikcse::MCSE> && std::is_same_v<VIKCSE, vikcse::VIKCSE>);
+}  // namespace aliases
+
+// "The recipes"
+template <vikcse::Encoder E>  // an ablation: VIKCSE's knowledge terms on SimCSE's [CLS] pooler
+using NoPrompt = vikcse::SentenceEmbedder<E, vikcse::ClsPooler, vikcse::VisualKnowledgeBase<>,
+                                          vikcse::KnowledgeInfoNCELoss>;
+
+// "Using the library"
+[[maybe_unused]] void using_the_library(const vikcse::TokenBatch& batch) {
+  vikcse::configure_threads();  // LibTorch may start with 1 intra-op thread: use the hardware
+  auto model = vikcse::AutoModel::from_pretrained("bert-base-uncased/");  // config.json + weights
+  model->eval();
+  vikcse::EncoderOutput out = model->forward(batch, /*output_hidden_states=*/true);
+  model.save_pretrained("out/");         // config.json + model.safetensors, loadable by transformers
+  (void)out;
+}
+
+[[maybe_unused]] void recipes(const std::filesystem::path& dir, const torch::Tensor& kb,
+                              const std::vector<std::string>& sentences) {
+  auto tokenizer = std::make_shared<const vikcse::AutoTokenizer>(vikcse::load_tokenizer(dir));
+  auto vikcse_run = vikcse::make_vikcse(vikcse::AutoModel::from_pretrained(dir), tokenizer, kb);
+  vikcse::TrainingBatch step = vikcse_run.collator->unsupervised(sentences);
+  vikcse::Embedder embed = vikcse_run.embedder();  // the evaluation input that matches training
+  auto ablation = vikcse::make_method<NoPrompt<vikcse::AutoModel>>(vikcse::AutoModel::from_pretrained(dir), tokenizer,
+                                                                   vikcse::recipe_options("simcse", *tokenizer), kb);
+  (void)step;
+  (void)embed;
+  (void)ablation;
+}
+
+}  // namespace readme
+// clang-format on
