@@ -90,15 +90,23 @@ int main(int argc, char** argv) {
     vikcse::AutoModel model(config);
     vikcse::EmbedderOptions embed_options;
     embed_options.pooler.kind = vikcse::PoolerKind::cls_before_pooler;
-    const auto embed = vikcse::make_embedder(model, vikcse::tokenize_function(tokenizer),
-                                             vikcse::require_special_tokens(*tokenizer), embed_options);
-    // Padded tokens of each batch: rows x the longest row (what the embedder pads to).
+    // Padded tokens of each batch: rows x the longest row (what the embedder pads to), taken from
+    // the embedder's own tokenize calls, so the timed run tokenises each sentence once.
+    std::size_t longest = 0;
+    const auto cap = static_cast<std::size_t>(embed_options.max_length);
+    const vikcse::TokenizeFunction tokenize = [&longest, tokenizer, cap](std::string_view text) {
+      auto ids = tokenizer->encode(text, /*add_special_tokens=*/false);
+      longest = std::max(longest, std::min(ids.size() + 2, cap));  // + [CLS] and [SEP], cut as the embedder cuts
+      return ids;
+    };
+    const auto embed =
+        vikcse::make_embedder(model, tokenize, vikcse::require_special_tokens(*tokenizer), embed_options);
     std::int64_t padded_tokens = 0;
     const vikcse::Embedder embedder = [&](const std::vector<std::string>& s) {
-      std::size_t longest = 0;
-      for (const auto& x : s) longest = std::max(longest, tokenizer->encode(x).size());
+      longest = 0;
+      auto out = embed(s);
       padded_tokens += static_cast<std::int64_t>(s.size() * longest);
-      return embed(s);
+      return out;
     };
 
     auto time_run = [&](const char* label, const vikcse::EncodeOptions& base) {

@@ -63,10 +63,8 @@ inline TokenBatch pad_token_rows(const std::vector<std::vector<std::int64_t>>& r
 /// `BatchEncodingOptions` says; `Padding::max_length` pads to `max_length`).
 template <TextTokenizer Tok, TextArray Range>
 TokenBatch encode_token_batch(const Tok& tok, const Range& sentences, const BatchEncodingOptions& options = {}) {
-  std::vector<std::vector<std::int64_t>> rows;
-  for (const auto& s : sentences) rows.push_back(encode_truncated(tok, s, options));
   const auto length = options.padding == Padding::max_length ? static_cast<std::int64_t>(options.max_length) : 0;
-  return pad_token_rows(rows, tok.special_tokens().pad, length);
+  return pad_token_rows(encode_all(tok, sentences, options), tok.special_tokens().pad, length);
 }
 
 /// Tokenizes sentence pairs into a padded TokenBatch with token types (0 for A, 1 for B in BERT).
@@ -74,16 +72,7 @@ TokenBatch encode_token_batch(const Tok& tok, const Range& sentences, const Batc
 template <TextTokenizer Tok, TextArray RangeA, TextArray RangeB>
 TokenBatch encode_token_pair_batch(const Tok& tok, const RangeA& a, const RangeB& b,
                                    const BatchEncodingOptions& options = {}) {
-  if (std::ranges::size(a) != std::ranges::size(b)) {
-    throw_error<invalid_argument>("encode_token_pair_batch: {} first sentences but {} second", std::ranges::size(a),
-                                  std::ranges::size(b));
-  }
-  std::vector<std::vector<std::int64_t>> rows, types;
-  for (std::size_t i = 0; i < std::ranges::size(a); ++i) {
-    std::vector<std::int64_t> ty;
-    rows.push_back(encode_pair_truncated(tok, a[i], b[i], options, &ty));
-    types.push_back(std::move(ty));
-  }
+  const auto [rows, types] = encode_pair_all(tok, a, b, options);
   const auto length = options.padding == Padding::max_length ? static_cast<std::int64_t>(options.max_length) : 0;
   return pad_token_rows(rows, tok.special_tokens().pad, length, &types);
 }

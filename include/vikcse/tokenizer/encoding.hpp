@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace vikcse {
@@ -222,10 +223,12 @@ EncodedBatch encode_batch(const Tok& tok, const Range& sentences, const BatchEnc
   return detail::pad_rows(encode_all(tok, sentences, options), {}, options, tok.special_tokens().pad);
 }
 
-/// Encodes sentence pairs (a[i], b[i]) into a padded batch with token types.
+/// The ids and token types of each pair (a[i], b[i]) under `options`, unpadded, on
+/// `options.threads` workers.
+/// @throws vikcse::invalid_argument when the two columns differ in length.
 template <TextTokenizer Tok, TextArray RangeA, TextArray RangeB>
-EncodedBatch encode_pair_batch(const Tok& tok, const RangeA& a, const RangeB& b,
-                               const BatchEncodingOptions& options = {}) {
+std::pair<std::vector<std::vector<std::int64_t>>, std::vector<std::vector<std::int64_t>>> encode_pair_all(
+    const Tok& tok, const RangeA& a, const RangeB& b, const BatchEncodingOptions& options = {}) {
   const auto n = static_cast<std::size_t>(std::ranges::size(a));
   if (static_cast<std::size_t>(std::ranges::size(b)) != n) {
     throw_error<vikcse::invalid_argument>("encode_pair_batch: {} first sentences but {} second ones", n,
@@ -237,6 +240,14 @@ EncodedBatch encode_pair_batch(const Tok& tok, const RangeA& a, const RangeB& b,
                                     std::string_view(std::ranges::begin(b)[static_cast<std::ptrdiff_t>(i)]), options,
                                     &types[i]);
   });
+  return {std::move(rows), std::move(types)};
+}
+
+/// Encodes sentence pairs (a[i], b[i]) into a padded batch with token types.
+template <TextTokenizer Tok, TextArray RangeA, TextArray RangeB>
+EncodedBatch encode_pair_batch(const Tok& tok, const RangeA& a, const RangeB& b,
+                               const BatchEncodingOptions& options = {}) {
+  auto [rows, types] = encode_pair_all(tok, a, b, options);
   return detail::pad_rows(std::move(rows), std::move(types), options, tok.special_tokens().pad);
 }
 
