@@ -5,7 +5,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libtorch-dev librange-v3-dev libfmt-dev libboost-test-dev
           nlohmann-json3-dev libutf8proc-dev libopenblas0-openmp python3-torch python3-scipy python3-numpy
-          libfaiss-dev libgloo-dev libcli11-dev)
+          libfaiss-dev libgloo-dev libcli11-dev gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

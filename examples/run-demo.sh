@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The main job: install the dependencies, build ONLY vikcse_demo in build/ and run it on the DEMO
-# DATA it makes itself (synthetic corpus, scored sentence pairs and visual feature bank; a
-# WordPiece vocabulary trained on that corpus; a small random encoder). It prints the STS table of
-# the untrained encoder and of the VIKCSE-trained one. Extra arguments go to vikcse_demo (e.g.
-# --steps 100, or the real-data flags --model DIR --corpus FILE --kb FILE --senteval DIR).
+# The main job: install the dependencies, build ONLY vikcse_demo in build/ and run it: every method
+# of the library trained on the small world it makes itself (README.md, "The demo"), over 3 seeds;
+# it prints the comparison table, the criteria with whether this run met them, and the paths of a
+# picture and a JSON file. Extra arguments go to vikcse_demo (e.g. --seeds 1 --steps 100, or
+# --methods simcse,mcse; vikcse_demo --help lists all).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 start=$(date +%s)
@@ -20,12 +20,7 @@ end=$(date +%s)
 cat <<EOF
 
 run-demo.sh: build $((built - start)) s, demo run $((end - built)) s.
-The numbers above come from DEMO DATA (synthetic; see the header of the output).
-The same job on real data (a Hugging Face BERT/RoBERTa checkpoint, wiki1m_for_simcse.txt, a CLIP
-image-feature knowledge base, SentEval's data directory):
-
-  $root/build/examples/vikcse_demo --model DIR --corpus FILE --kb FILE --senteval DIR
-
-The paper-table programs (SimCSE, PromptBERT, MCSE, VIKCSE with the reference hyper-parameters,
-our row beside the paper's): build target vikcse_reproduce, see vikcse_reproduce --help.
+The numbers above come from the DEMO WORLD the program made (README.md, "The demo").
+The paper-table programs on real data (SimCSE, PromptBERT, MCSE, VIKCSE with the reference
+hyper-parameters, our row beside the paper's): build target vikcse_reproduce, see vikcse_reproduce --help.
 EOF

@@ -1,48 +1,52 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file vikcse_demo.cpp
-/// `vikcse_demo`: the main job. Trains VIKCSE and prints the STS table.
+/// `vikcse_demo`: the main job. Trains every method of the library on a small world made in the
+/// open (`demo/world.hpp`), over several seeds, and prints the comparison table (mean ± sd over
+/// seeds), the criteria the world is meant to show with whether this run met them, the path of a
+/// picture of the dev curves, and the same as JSON. Each method is built through its alias and
+/// recipe (`vikcse::make_simcse`, `make_promptbert`, `make_mcse`, `make_vikcse`).
 ///
-/// Without data arguments it runs on DEMO DATA it makes itself (a synthetic corpus from a small
-/// grammar, scored sentence pairs, a synthetic visual feature bank), a WordPiece vocabulary trained
-/// on that corpus and a small random encoder (about a minute on 2 cores). It prints the test table
-/// of the untrained encoder and of the VIKCSE-trained one (checkpoint selected on the demo dev
-/// pairs). A random-init encoder already behaves like a bag of words, which is close to the best a
-/// lexical model can do on these pairs; the defaults (4 layers, init std 0.5) start from a more
-/// chaotic encoder that contrastive training can improve. Batches hold minimal-pair families
-/// (`--family 4`: sentences that differ in one slot), so in-batch negatives force every slot into
-/// the vector. The gain is small and depends on the seed and on the CPU's rounding (it can be
-/// negative); the numbers say nothing about the method.
+/// Rows: the untrained encoder read as each method reads it ([CLS]; [MASK] in PromptBERT's first
+/// template; [MASK] in VIKCSE's template), SimCSE, PromptBERT, MCSE (trained on the image–caption
+/// pairs, mixed sampling), VIKCSE as the reference code behaves (`kb_grad_mode none`), its text-only
+/// ablation (the same alias and recipe with `knowledge_terms = false`), and VIKCSE with a gradient
+/// extension of this library (`--extension straight_through|soft`).
 ///
-/// On real data:
-///   vikcse_demo --model bert-base-uncased/ --corpus wiki1m_for_simcse.txt
-///               --kb flickr30k_clip_image_features.npy --senteval SentEval/data
+/// Real data: `vikcse_reproduce` trains one method with the reference settings on a Hugging Face
+/// checkpoint and SentEval.
 
+#include "demo/plot.hpp"
+#include "demo/summary.hpp"
+#include "demo/world.hpp"
 #include "support/cli_checks.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/encoder/auto_model.hpp>
-#include <vikcse/eval/model_embedder.hpp>
-#include <vikcse/eval/report.hpp>
-#include <vikcse/eval/senteval_data.hpp>
 #include <vikcse/eval/sts.hpp>
-#include <vikcse/knowledge/feature_file.hpp>
 #include <vikcse/methods/aliases.hpp>
-#include <vikcse/methods/hyperparameters.hpp>
-#include <vikcse/methods/paper_results.hpp>
 #include <vikcse/methods/recipes.hpp>
 #include <vikcse/threads.hpp>
 #include <vikcse/tokenizer/auto_tokenizer.hpp>
 #include <vikcse/tokenizer/trainer.hpp>
+#include <vikcse/train/checkpoint.hpp>
+#include <vikcse/train/data.hpp>
 #include <vikcse/train/trainer.hpp>
 #include <vikcse/util/progress.hpp>
 
 #include <fmt/format.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <random>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -50,277 +54,303 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// The trained methods, in table order.
+struct MethodInfo {
+  const char* key;      ///< --methods name
+  const char* label;    ///< table row
+  const char* reading;  ///< how its embedding reads the encoder (the untrained row it is compared with)
+};
+const std::vector<MethodInfo>& methods() {
+  static const std::vector<MethodInfo> m = {
+      {"simcse", "SimCSE", "cls"},
+      {"promptbert", "PromptBERT", "promptbert"},
+      {"mcse", "MCSE", "cls"},
+      {"vikcse", "VIKCSE (reference: kb_grad_mode none)", "vikcse"},
+      {"vikcse-text", "VIKCSE without knowledge terms", "vikcse"},
+      {"vikcse-ext", "VIKCSE + gradient extension (ours)", "vikcse"},
+  };
+  return m;
+}
+const std::map<std::string, std::string>& readings() {
+  static const std::map<std::string, std::string> r = {
+      {"cls", "untrained ([CLS])"},
+      {"promptbert", "untrained ([MASK], PromptBERT T1)"},
+      {"vikcse", "untrained ([MASK], VIKCSE template)"},
+  };
+  return r;
+}
+
 struct Args {
   fs::path out = "vikcse-demo-out";
-  fs::path model, corpus, kb, senteval;
-  std::int64_t steps = -1, batch_size = -1, seed = 42, eval_steps = -1, family = -1, synonyms = 0, layers = 4;
-  double init_std = 0.5;
-  double lr = -1;
-  std::string kb_grad_mode = "none";
+  std::int64_t seeds = 3, first_seed = 1, steps = 200, batch_size = 32, eval_steps = 25, layers = 2, hidden = 32;
+  double lr = 3e-4, init_std = 0.02, mcse_lambda = 1.0;
+  std::vector<std::string> methods = {"simcse", "promptbert", "mcse", "vikcse", "vikcse-ext"};
+  bool require_criteria = false;
+  std::string extension = "straight_through";
 };
 
-/// The command line (CLI11: --help, typed options, checks, errors naming the option).
 void add_options(CLI::App& app, Args& a) {
   app.description(
-      "vikcse_demo: train VIKCSE and print the STS table (demo data made by the program unless "
-      "--model, --corpus, --kb and --senteval are given)");
-  app.add_option("--out", a.out, "output directory (checkpoints, metrics.jsonl, demo data)")->capture_default_str();
-  const auto* real = "Real data (all four, or none for the demo data)";
-  auto* model = app.add_option("--model", a.model,
-                               "Hugging Face BERT/RoBERTa checkpoint directory (config.json, "
-                               "weights, tokenizer files)")
-                    ->check(CLI::ExistingDirectory)
-                    ->group(real);
-  auto* corpus = app.add_option("--corpus", a.corpus, "training sentences, one per line (e.g. wiki1m_for_simcse.txt)")
-                     ->check(CLI::ExistingFile)
-                     ->group(real);
-  auto* kb = app.add_option("--kb", a.kb,
-                            "knowledge-base features [M, D] (.npy or .safetensors; e.g. CLIP image "
-                            "embeddings)")
-                 ->check(CLI::ExistingFile)
-                 ->group(real);
-  auto* senteval = app.add_option("--senteval", a.senteval, "SentEval data directory (holds downstream/)")
-                       ->check(CLI::ExistingDirectory)
-                       ->group(real);
-  for (auto* o : {model, corpus, kb, senteval}) {
-    for (auto* other : {model, corpus, kb, senteval}) {
-      if (o != other) o->needs(other);
-    }
-  }
-  app.add_option("--steps", a.steps, "training steps (demo default 600; real data default: 2 epochs)")
-      ->check(vikcse::cli::positive_integer());
-  app.add_option("--batch-size", a.batch_size, "sentences per step (demo 32; real 128)")
-      ->check(vikcse::cli::positive_integer());
-  app.add_option("--lr", a.lr, "learning rate (demo 3e-4; real 3e-6, the VIKCSE reference)")
-      ->check(vikcse::cli::positive_integer());
-  app.add_option("--kb-grad-mode", a.kb_grad_mode, "none (reference) | straight_through | soft (extensions)")
-      ->check(CLI::IsMember({"none", "straight_through", "soft"}))
+      "vikcse_demo: train every method of the library on a small world built so that they differ (synonyms whose "
+      "kinship only images show), over several seeds; print the comparison table (mean ± sd over seeds), the "
+      "criteria the world was built to show and whether this run met them, and the path of a picture of the dev "
+      "curves. All data is made by the program (see the header of its output).");
+  app.add_option("--out", a.out, "output directory (runs, results.json, dev-curves.png, demo data)")
       ->capture_default_str();
-  app.add_option("--seed", a.seed, "seed")->check(vikcse::cli::non_negative_integer())->capture_default_str();
-  app.add_option("--eval-steps", a.eval_steps, "evaluate on the dev set every N steps (demo 100; real 50)")
-      ->check(vikcse::cli::positive_integer());
-  const auto* demo = "Demo data only";
-  app.add_option("--family", a.family,
-                 "sentences per minimal-pair family in a batch (default 4; 1: plain shuffled batches, whose gain over "
-                 "the untrained encoder is within the seed-to-seed spread)")
+  app.add_option("--seeds", a.seeds, "training seeds per method (each cell is mean ± sd over them)")
       ->check(vikcse::cli::positive_integer())
-      ->group(demo);
-  app.add_option("--synonyms", a.synonyms, "1 = each concept has two surface forms picked at random")
-      ->check(vikcse::cli::integer_in(0, 1, "0|1"))
-      ->capture_default_str()
-      ->group(demo);
+      ->capture_default_str();
+  app.add_option("--first-seed", a.first_seed, "the first seed (the seeds are first, first+1, ...)")
+      ->check(vikcse::cli::non_negative_integer())
+      ->capture_default_str();
+  app.add_option("--steps", a.steps, "training steps of every run")
+      ->check(vikcse::cli::positive_integer())
+      ->capture_default_str();
+  app.add_option("--methods", a.methods,
+                 "methods to train, comma-separated: simcse, promptbert, mcse, vikcse (also trains its text-only "
+                 "ablation), vikcse-ext")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"simcse", "promptbert", "mcse", "vikcse", "vikcse-ext"}))
+      ->capture_default_str();
+  app.add_option("--batch-size", a.batch_size, "sentences per step")
+      ->check(vikcse::cli::positive_integer())
+      ->capture_default_str();
+  app.add_option("--eval-steps", a.eval_steps, "evaluate on the dev pairs every N steps")
+      ->check(vikcse::cli::positive_integer())
+      ->capture_default_str();
+  app.add_option("--lr", a.lr, "learning rate of every method")
+      ->check(vikcse::cli::positive_real())
+      ->capture_default_str();
+  app.add_option("--mcse-lambda", a.mcse_lambda, "MCSE's weight of the text–image term")
+      ->check(vikcse::cli::positive_real())
+      ->capture_default_str();
+  app.add_option("--layers", a.layers, "encoder layers")->check(vikcse::cli::positive_integer())->capture_default_str();
+  app.add_option("--hidden", a.hidden, "encoder width")->check(vikcse::cli::positive_integer())->capture_default_str();
   app.add_option("--init-std", a.init_std, "std of the random encoder's initial weights")
       ->check(vikcse::cli::positive_real())
-      ->capture_default_str()
-      ->group(demo);
-  app.add_option("--layers", a.layers, "encoder layers")
-      ->check(vikcse::cli::positive_integer())
-      ->capture_default_str()
-      ->group(demo);
+      ->capture_default_str();
+  app.add_option("--extension", a.extension, "kb_grad_mode of the vikcse-ext row (extensions of this library)")
+      ->check(CLI::IsMember({"straight_through", "soft"}))
+      ->capture_default_str();
+  app.add_flag("--require-criteria", a.require_criteria, "exit with status 3 when a criterion is not met");
 }
 
-// ----------------------------------------------------------------------------- demo data
-// A tiny world: a sentence states (subject, action, object, place); each slot has two surface
-// forms (synonyms). Pair similarity = shared slots; an "image" of a state = the sum of its
-// concepts' vectors plus noise.
-struct World {
-  std::vector<std::vector<std::vector<std::string>>> slots = {{{"man", "guy"},
-                                                               {"woman", "lady"},
-                                                               {"dog", "puppy"},
-                                                               {"cat", "kitten"},
-                                                               {"child", "kid"},
-                                                               {"chef", "cook"},
-                                                               {"farmer", "grower"},
-                                                               {"student", "pupil"}},
-                                                              {{"eats", "consumes"},
-                                                               {"carries", "holds"},
-                                                               {"looks at", "watches"},
-                                                               {"throws", "tosses"},
-                                                               {"buys", "purchases"},
-                                                               {"paints", "draws"}},
-                                                              {{"an apple", "a fruit"},
-                                                               {"a ball", "a sphere"},
-                                                               {"a car", "a vehicle"},
-                                                               {"a guitar", "an instrument"},
-                                                               {"a book", "a novel"},
-                                                               {"a box", "a crate"}},
-                                                              {{"in the park", "at the park"},
-                                                               {"on the street", "on the road"},
-                                                               {"at home", "in the house"},
-                                                               {"near the river", "by the river"},
-                                                               {"in the kitchen", "by the stove"}}};
-  std::mt19937_64 rng;
-  bool synonyms = false;
-  explicit World(std::uint64_t seed, bool synonyms) : rng(seed), synonyms(synonyms) {}
-  std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); }
-  std::vector<std::size_t> state() {
-    std::vector<std::size_t> s;
-    for (const auto& slot : slots) s.push_back(pick(slot.size()));
-    return s;
-  }
-  std::vector<std::size_t> forms() {
-    std::vector<std::size_t> f;
-    for (std::size_t i = 0; i < slots.size(); ++i) f.push_back(synonyms ? pick(2) : 0);
-    return f;
-  }
-  std::string say(const std::vector<std::size_t>& s, const std::vector<std::size_t>& f) {
-    std::string out = "a";
-    for (std::size_t i = 0; i < s.size(); ++i) out += " " + slots[i][s[i]][f[i]];
-    return out;
-  }
-  std::string say(const std::vector<std::size_t>& s) { return say(s, forms()); }
-  /// A minimal-pair family: a state and n-1 variants that each change one slot's concept (the
-  /// other words stay the same).
-  std::vector<std::string> family(std::size_t n) {
-    const auto s = state();
-    const auto f = forms();
-    std::vector<std::string> out{say(s, f)};
-    for (std::size_t k = 1; k < n; ++k) {
-      auto v = s;
-      const auto slot = pick(slots.size());
-      v[slot] = (s[slot] + 1 + pick(slots[slot].size() - 1)) % slots[slot].size();
-      out.push_back(say(v, f));
-    }
-    return out;
-  }
-};
-
-vikcse::StsTaskData make_pairs(World& w, const std::string& name, std::size_t n) {
-  vikcse::StsPairs pairs{name, {}, {}, {}};
-  for (std::size_t i = 0; i < n; ++i) {
-    auto a = w.state();
-    auto b = a;
-    const auto changes = w.pick(5);  // 0..4 slots differ
-    std::vector<std::size_t> order{0, 1, 2, 3};
-    std::shuffle(order.begin(), order.end(), w.rng);
-    for (std::size_t c = 0; c < changes; ++c) {
-      const auto slot = order[c];
-      b[slot] = (a[slot] + 1 + w.pick(w.slots[slot].size() - 1)) % w.slots[slot].size();
-    }
-    pairs.first.push_back(w.say(a));
-    pairs.second.push_back(w.say(b));
-    pairs.gold.push_back(5.0 * static_cast<double>(4 - changes) / 4.0);
-  }
-  return {name, {pairs}};
-}
-
-torch::Tensor make_kb(World& w, std::int64_t rows, std::int64_t dim) {
-  std::vector<torch::Tensor> concept_vectors;
-  auto gen = torch::make_generator<at::CPUGeneratorImpl>(1234);
-  for (const auto& slot : w.slots)
-    concept_vectors.push_back(torch::randn({static_cast<std::int64_t>(slot.size()), dim}, gen));
-  auto kb = torch::zeros({rows, dim});
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const auto s = w.state();
-    for (std::size_t i = 0; i < s.size(); ++i) kb[r] += concept_vectors[i][static_cast<std::int64_t>(s[i])];
-  }
-  return kb + 0.3 * torch::randn({rows, dim}, gen);
-}
-
-void write_lines(const fs::path& path, const std::vector<std::string>& lines) {
-  std::ofstream out(path);
-  for (const auto& l : lines) out << l << '\n';
-}
-
-// ----------------------------------------------------------------------------- training
+/// The vocabulary and encoder shared by every run.
 struct Setup {
-  vikcse::AutoModel encoder{nullptr};
+  demo::DemoData data;
   std::shared_ptr<const vikcse::AutoTokenizer> tokenizer;
-  std::vector<std::string> corpus;
-  std::int64_t family = 1;  ///< demo: consecutive corpus lines form families batched together
-  torch::Tensor kb;
-  std::vector<vikcse::StsTaskData> dev, test;
-  std::string template_text;
-  std::int64_t steps, batch_size;
-  double lr;
-  std::int64_t eval_steps;
-  std::vector<fs::path> tokenizer_files;
+  vikcse::BertConfig config;
 };
 
-Setup demo_setup(const Args& a) {
+Setup make_setup(const Args& a) {
   Setup s;
-  const auto data = a.out / "demo-data";
-  fs::create_directories(data);
-  World w(static_cast<std::uint64_t>(a.seed), a.synonyms != 0);
-  s.family = a.family > 0 ? a.family : 4;
-  while (s.corpus.size() < 8000) {
-    for (auto& line : w.family(static_cast<std::size_t>(s.family))) s.corpus.push_back(std::move(line));
+  demo::World world({});
+  s.data = world.make();
+  const auto dir = a.out / "demo-data";
+  fs::create_directories(dir);
+  std::string corpus;
+  for (const auto& f : s.data.families) {
+    for (const auto& line : f) corpus += line + "\n";
   }
-  s.dev = {make_pairs(w, "demo STS dev", 2000)};
-  s.test = {make_pairs(w, "demo STS test", 3000)};
-  s.kb = make_kb(w, 1000, 32);
-  s.template_text = "This sentence of \" [X] \" means [MASK] !";  // VIKCSE BERT template idx 23
-  write_lines(data / "corpus.txt", s.corpus);
-  vikcse::save_npy(data / "kb.npy", s.kb);
-  // A WordPiece vocabulary trained on the demo corpus (+ the template's words).
-  auto lines = s.corpus;
-  lines.emplace_back("this sentence of \" \" means !");
-  auto tok = vikcse::train_wordpiece(lines, {.vocab_size = 300, .min_frequency = 2});
+  vikcse::detail::write_text_atomically(dir / "corpus.txt", corpus);
+  std::string captions;
+  for (const auto& c : s.data.captions) captions += c + "\n";
+  vikcse::detail::write_text_atomically(dir / "captions.txt", captions);
+  vikcse::save_npy(dir / "images.npy", s.data.images);
+  // The vocabulary: the world's words and the templates' words, each kept whole.
+  auto lines = demo::World::all_words();
+  lines.emplace_back("this sentence of \" \" means ! : .");
+  auto tok = vikcse::train_wordpiece(lines, {.vocab_size = 200, .min_frequency = 1});
   tok.save(a.out / "tokenizer");
   s.tokenizer = std::make_shared<const vikcse::AutoTokenizer>(vikcse::load_tokenizer(a.out / "tokenizer"));
-  for (const auto& e : fs::directory_iterator(a.out / "tokenizer")) s.tokenizer_files.push_back(e.path());
-  vikcse::BertConfig c;
+  auto& c = s.config;
   c.vocab_size = s.tokenizer->vocab_size();
-  c.hidden_size = 64;
+  c.hidden_size = a.hidden;
   c.num_hidden_layers = a.layers;
   c.num_attention_heads = 2;
-  c.intermediate_size = 128;
+  c.intermediate_size = 2 * a.hidden;
   c.max_position_embeddings = 64;
   c.initializer_range = a.init_std;
-  torch::manual_seed(a.seed);
-  s.encoder = vikcse::AutoModel(c);
-  s.steps = a.steps > 0 ? a.steps : 600;
-  s.batch_size = a.batch_size > 0 ? a.batch_size : 32;
-  s.lr = a.lr > 0 ? a.lr : 3e-4;
-  s.eval_steps = a.eval_steps > 0 ? a.eval_steps : 100;
   return s;
 }
 
-Setup real_setup(const Args& a) {
-  Setup s;
-  s.encoder = vikcse::AutoModel::from_pretrained(a.model);
-  s.tokenizer = std::make_shared<const vikcse::AutoTokenizer>(vikcse::load_tokenizer(a.model));
-  s.corpus = vikcse::read_corpus(a.corpus, /*skip_empty=*/true);
-  s.kb = vikcse::load_features(a.kb);
-  s.dev = {vikcse::read_sts_task(a.senteval, "STSBenchmark-dev")};
-  for (const auto* t : {"STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelatedness"}) {
-    s.test.push_back(vikcse::read_sts_task(a.senteval, t));
-  }
-  s.template_text = s.encoder.config().model_type == "roberta" ? "The sentence : ' [X] ' means [MASK] !"
-                                                               : "This sentence of \" [X] \" means [MASK] !";
-  s.batch_size = a.batch_size > 0 ? a.batch_size : 128;
-  const auto per_epoch = (static_cast<std::int64_t>(s.corpus.size()) + s.batch_size - 1) / s.batch_size;
-  s.steps = a.steps > 0 ? a.steps : 2 * per_epoch;
-  s.lr = a.lr > 0 ? a.lr : 3e-6;
-  s.eval_steps = a.eval_steps > 0 ? a.eval_steps : 50;
-  for (const auto* f : {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
-                        "special_tokens_map.json"}) {
-    if (fs::exists(a.model / f)) s.tokenizer_files.push_back(a.model / f);
-  }
-  return s;
+/// What one run of one method on one seed measured.
+struct RunResult {
+  double test = 0, grounded = 0, alignment = 0, uniformity = 0;
+  std::vector<std::pair<std::int64_t, double>> curve;  ///< (step, dev Spearman)
+  std::vector<torch::Tensor> parameters;               ///< final trained parameters (VIKCSE and its ablation)
+};
+
+struct Scores {
+  double test, grounded, alignment, uniformity;
+};
+
+Scores score(const Setup& s, const vikcse::Embedder& e) {
+  // Alignment over the grounded pairs of gold 5 (the same meaning in other words); uniformity over
+  // the STS test's sentences.
+  const auto t = vikcse::evaluate_sts(s.data.test, e);
+  const auto g = vikcse::evaluate_sts(s.data.grounded, e);
+  return {t.spearman.all, g.spearman.all, g.alignment.all, t.uniformity.all};
 }
 
-std::vector<vikcse::StsTaskResult> evaluate(const std::vector<vikcse::StsTaskData>& tasks, const vikcse::Embedder& e) {
-  std::vector<vikcse::StsTaskResult> out;
-  for (const auto& t : tasks) out.push_back(vikcse::evaluate_sts(t, e, {}, {.alignment_uniformity = false}));
-  return out;
-}
-
-std::string table(const std::vector<std::pair<std::string, std::vector<vikcse::StsTaskResult>>>& rows) {
-  std::string out = fmt::format("| {:<28} |", "model");
-  for (const auto& r : rows.front().second) out += fmt::format(" {:>14} |", vikcse::sts_column_name(r.name));
-  out += fmt::format(" {:>6} |\n", "Avg.");
-  for (const auto& [name, results] : rows) {
-    out += fmt::format("| {:<28} |", name);
-    double sum = 0;
-    for (const auto& r : results) {
-      const auto cell = std::stod(fmt::format("{:.2f}", 100.0 * r.spearman.all));
-      sum += cell;
-      out += fmt::format(" {:>14.2f} |", cell);
+/// Progress over all runs: a bar on a terminal, a line per evaluation otherwise.
+class Progress {
+public:
+  Progress(std::size_t total_steps) : total_(total_steps), start_(std::chrono::steady_clock::now()) {}
+  void begin(const std::string& run) {
+    run_ = run;
+    if (interactive_) bar_.emplace(std::cerr, total_, vikcse::ProgressBarOptions{.label = "train", .unit = "step"});
+    if (bar_) bar_->set(done_, run_);
+  }
+  void step(std::int64_t step, double loss) {
+    if (bar_) bar_->set(done_ + static_cast<std::size_t>(step), fmt::format("{} loss {:.3f}", run_, loss));
+  }
+  void evaluated(std::int64_t step, double dev) {
+    if (bar_) return;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const vikcse::ProgressState state{done_ + static_cast<std::size_t>(step),
+                                      total_,
+                                      elapsed,
+                                      "train",
+                                      "step",
+                                      fmt::format("{} step {} dev {:.4f}", run_, step, dev)};
+    std::cerr << vikcse::format_progress(state) << '\n';
+  }
+  void end(std::int64_t steps) {
+    done_ += static_cast<std::size_t>(steps);
+    if (bar_) {
+      bar_->set(done_, run_);
+      bar_.reset();
     }
-    out += fmt::format(" {:>6.2f} |\n", sum / static_cast<double>(results.size()));
   }
-  return out;
+
+private:
+  bool interactive_ = ::isatty(::fileno(stderr)) != 0;
+  std::size_t total_, done_ = 0;
+  std::string run_;
+  std::chrono::steady_clock::time_point start_;
+  std::optional<vikcse::ProgressBar> bar_;
+};
+
+/// Trains `recipe.model` and reports its scores at the checkpoint the dev pairs select.
+template <typename Recipe>
+RunResult train(const Recipe& recipe, const vikcse::BatchSource& source, const Setup& s, const Args& a,
+                std::uint64_t seed, const fs::path& dir, bool keep_parameters, Progress& progress) {
+  RunResult r;
+  auto model = recipe.model;
+  const auto embedder = recipe.embedder();
+  vikcse::Trainer trainer(vikcse::TrainerOptions()
+                              .learning_rate(a.lr)
+                              .max_steps(a.steps)
+                              .eval_steps(a.eval_steps)
+                              .seed(seed)
+                              .output_dir(dir));
+  trainer.on_progress([&](const vikcse::TrainProgress& p) { progress.step(p.step, p.loss); });
+  trainer.on_record([&](const nlohmann::json& rec) {
+    if (!rec.contains("eval")) return;
+    r.curve.emplace_back(rec["step"].get<std::int64_t>(), rec["eval"].get<double>());
+    progress.evaluated(r.curve.back().first, r.curve.back().second);
+  });
+  const auto dev = [&] {
+    return vikcse::evaluate_sts(s.data.dev, embedder, {}, {.alignment_uniformity = false}).spearman.all;
+  };
+  trainer.fit(model, source, dev, /*evaluate_initial=*/true);
+  if (keep_parameters) {
+    for (const auto& p : model->encoder->parameters()) r.parameters.push_back(p.detach().clone());
+    for (const auto& p : model->pooler->parameters()) r.parameters.push_back(p.detach().clone());
+  }
+  vikcse::load_model_checkpoint(*model, dir / "best");
+  const auto sc = score(s, embedder);
+  r.test = sc.test;
+  r.grounded = sc.grounded;
+  r.alignment = sc.alignment;
+  r.uniformity = sc.uniformity;
+  return r;
+}
+
+/// Everything one seed needs: the batch sources and the runs.
+struct Runner {
+  const Setup& s;
+  const Args& a;
+  Progress& progress;
+  std::map<std::string, RunResult> results;  ///< by method key
+  std::map<std::string, Scores> untrained;   ///< by reading
+
+  vikcse::BatchSource text_source(const std::shared_ptr<const vikcse::Collator>& collator, std::uint64_t seed) const {
+    auto families = std::make_shared<const std::vector<std::vector<std::string>>>(s.data.families);
+    const auto per_batch =
+        std::max<std::int64_t>(1, a.batch_size / static_cast<std::int64_t>(s.data.families[0].size()));
+    return vikcse::shuffled_batches<std::vector<std::string>>(
+        families, per_batch, seed, [collator](const std::vector<std::vector<std::string>>& b) {
+          std::vector<std::string> flat;
+          for (const auto& f : b) flat.insert(flat.end(), f.begin(), f.end());
+          return collator->unsupervised(flat);
+        });
+  }
+  vikcse::BatchSource paired_source(const std::shared_ptr<const vikcse::Collator>& collator, std::uint64_t seed) const {
+    std::vector<std::int64_t> rows(s.data.captions.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
+    auto captions = std::make_shared<const std::vector<std::string>>(s.data.captions);
+    const auto images = s.data.images;
+    return vikcse::shuffled_batches<std::int64_t>(
+        std::make_shared<const std::vector<std::int64_t>>(rows), a.batch_size, seed,
+        [collator, captions, images](const std::vector<std::int64_t>& idx) {
+          std::vector<std::string> text;
+          for (auto i : idx) text.push_back((*captions)[static_cast<std::size_t>(i)]);
+          auto b = collator->unsupervised(text);
+          b.image_features = images.index_select(0, torch::tensor(idx, torch::kLong));
+          return b;
+        });
+  }
+
+  template <typename Recipe>
+  void note_untrained(const std::string& reading, const Recipe& recipe) {
+    if (!untrained.count(reading)) untrained[reading] = score(s, recipe.embedder());
+  }
+
+  void run(const std::string& key, std::uint64_t seed) {
+    const auto dir = a.out / "runs" / fmt::format("{}-seed{}", key, seed);
+    fs::remove_all(dir);  // an earlier demo's checkpoints are not this run's
+    progress.begin(fmt::format("{} seed {}", key, seed));
+    torch::manual_seed(seed);  // the same initial encoder for every method of a seed
+    vikcse::AutoModel encoder(s.config);
+    const auto& tok = s.tokenizer;
+    if (key == "simcse") {
+      const auto r = vikcse::make_simcse(encoder, tok);
+      note_untrained("cls", r);
+      results[key] = train(r, text_source(r.collator, seed), s, a, seed, dir, false, progress);
+    } else if (key == "promptbert") {
+      const auto r = vikcse::make_promptbert(encoder, tok);
+      note_untrained("promptbert", r);
+      results[key] = train(r, text_source(r.collator, seed), s, a, seed, dir, false, progress);
+    } else if (key == "mcse") {
+      auto o = vikcse::recipe_options("mcse", *tok);
+      o.lambda = a.mcse_lambda;
+      const auto r = vikcse::make_mcse(encoder, tok, s.data.images, o);
+      note_untrained("cls", r);
+      results[key] = train(r, vikcse::mixed_batches(text_source(r.collator, seed), paired_source(r.collator, seed)), s,
+                           a, seed, dir, false, progress);
+    } else {  // vikcse, vikcse-text, vikcse-ext: the knowledge base is the images of the pairs
+      auto o = vikcse::recipe_options("vikcse", *tok);
+      o.knowledge_terms = key != "vikcse-text";
+      if (key == "vikcse-ext") o.kb_grad_mode = vikcse::parse_kb_grad_mode(a.extension);
+      const auto r = vikcse::make_vikcse(encoder, tok, s.data.images, o);
+      note_untrained("vikcse", r);
+      results[key] = train(r, text_source(r.collator, seed), s, a, seed, dir, key != "vikcse-ext", progress);
+    }
+    progress.end(a.steps);
+  }
+};
+
+double max_abs_difference(const std::vector<torch::Tensor>& x, const std::vector<torch::Tensor>& y) {
+  double m = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, (x[i] - y[i]).abs().max().item<double>());
+  return m;
+}
+double max_abs(const std::vector<torch::Tensor>& x) {
+  double m = 0;
+  for (const auto& t : x) m = std::max(m, t.abs().max().item<double>());
+  return m;
 }
 
 }  // namespace
@@ -331,99 +361,194 @@ int main(int argc, char** argv) try {
   add_options(app, args);
   CLI11_PARSE(app, argc, argv);
   vikcse::configure_threads();
-  const bool demo = args.model.empty();
-  if (demo) {
-    std::cout << "vikcse_demo: DEMO DATA. The corpus (8000 sentences from a 4-slot grammar), the scored sentence\n"
-                 "pairs (gold = share of slots two sentences agree on; 2000 dev, 3000 test) and the visual feature\n"
-                 "bank are synthetic, made by this program; the vocabulary is trained on that corpus; the encoder is\n"
-                 "small and random (4 layers, init std 0.5, so its untrained vectors mix the words chaotically);\n"
-                 "batches hold minimal-pair families of 4 sentences (--family).\n"
-                 "The numbers show the pipeline running, untrained vs trained on the same pairs; they say nothing\n"
-                 "about VIKCSE on real data.\n"
-                 "Real data: vikcse_demo --model DIR --corpus FILE --kb FILE --senteval DIR\n\n";
+  const auto has = [&](const std::string& m) {
+    return std::find(args.methods.begin(), args.methods.end(), m) != args.methods.end();
+  };
+  std::vector<std::string> keys;
+  for (const auto& m : methods()) {
+    if (has(m.key) || (std::string(m.key) == "vikcse-text" && has("vikcse"))) keys.emplace_back(m.key);
   }
   fs::create_directories(args.out);
-  auto s = demo ? demo_setup(args) : real_setup(args);
-  // The recipe derives the sizes, the mask id, the template layout (vikcse-23 for BERT, vikcse-25
-  // for RoBERTa), VIKCSE's 77-token cap (the sentence is cut, never the template) and the two passes.
-  auto options = vikcse::recipe_options("vikcse", *s.tokenizer);
-  options.kb_grad_mode = vikcse::parse_kb_grad_mode(args.kb_grad_mode);
-  torch::manual_seed(args.seed);
-  const auto recipe = vikcse::make_vikcse(s.encoder, s.tokenizer, s.kb, options);
-  auto model = recipe.model;  // a holder: shares the module
-  const auto collator = recipe.collator;
-  const auto hidden = s.encoder.config().hidden_size;
-  const auto n_sentences = s.corpus.size();
-  // Batches of whole families (demo: minimal pairs land in one batch as each other's negatives);
-  // family 1 is plain shuffled sentences.
-  std::vector<std::vector<std::string>> groups;
-  for (std::size_t i = 0; i < s.corpus.size(); i += static_cast<std::size_t>(s.family)) {
-    groups.emplace_back(s.corpus.begin() + static_cast<std::ptrdiff_t>(i),
-                        s.corpus.begin() + static_cast<std::ptrdiff_t>(
-                                               std::min(s.corpus.size(), i + static_cast<std::size_t>(s.family))));
-  }
-  auto corpus = std::make_shared<const std::vector<std::vector<std::string>>>(std::move(groups));
-  const auto source = vikcse::shuffled_batches<std::vector<std::string>>(
-      corpus, std::max<std::int64_t>(1, s.batch_size / s.family), static_cast<std::uint64_t>(args.seed),
-      [collator](const std::vector<std::vector<std::string>>& b) {
-        std::vector<std::string> flat;
-        for (const auto& g : b) flat.insert(flat.end(), g.begin(), g.end());
-        return collator->unsupervised(flat);
-      });
-  const auto embedder = recipe.embedder();
-
+  const auto started = std::chrono::steady_clock::now();
+  const auto s = make_setup(args);
   std::cout << fmt::format(
-      "VIKCSE: {} sentences, knowledge base [{}, {}], encoder H={} L={}, {} steps of {}, lr {}, "
-      "kb_grad_mode {}\n",
-      n_sentences, s.kb.size(0), s.kb.size(1), hidden, s.encoder.config().num_hidden_layers, s.steps, s.batch_size,
-      s.lr, args.kb_grad_mode);
-  const auto before = evaluate(s.test, embedder);
+      "vikcse_demo: DEMO DATA, made by this program (examples/demo/world.hpp), written to {}.\n"
+      "  A sentence states four concepts (\"a dog eats the apple in the park\"); every concept has two synonymous\n"
+      "  forms (dog/puppy) that never occur in one sentence, so text alone cannot tell they mean the same. An image\n"
+      "  feature is a sum of one random vector per concept plus noise: images show the kinship.\n"
+      "  Text corpus: {} sentences in minimal-pair families of {}. Image-caption pairs: {} (MCSE trains on them;\n"
+      "  VIKCSE's knowledge base is their images). Gold = share of concepts two sentences agree on (0-5).\n"
+      "  STS test: {} pairs, forms kept. Grounded: {} pairs with at least one shared concept in its other form.\n"
+      "  Encoder: random BERT, {} layers, width {}, init std {}; vocabulary trained on the world's words.\n"
+      "  Every run: {} steps of {} sentences, lr {}, seeds {}..{}; checkpoint chosen on {} dev pairs.\n\n",
+      (args.out / "demo-data").string(), s.data.families.size() * s.data.families[0].size(), s.data.families[0].size(),
+      s.data.captions.size(), s.data.test.size(), s.data.grounded.size(), args.layers, args.hidden, args.init_std,
+      args.steps, args.batch_size, args.lr, args.first_seed, args.first_seed + args.seeds - 1, s.data.dev.size());
 
-  vikcse::Trainer trainer(vikcse::TrainerOptions()
-                              .learning_rate(s.lr)
-                              .weight_decay(demo ? 0.0 : 1e-6)
-                              .max_steps(s.steps)
-                              .eval_steps(s.eval_steps)
-                              .seed(static_cast<std::uint64_t>(args.seed))
-                              .output_dir(args.out / "run")
-                              .save(vikcse::SaveOptions{"cls", s.tokenizer_files}));
-  vikcse::ProgressBar bar(std::cerr, static_cast<std::size_t>(s.steps), {.label = "train", .unit = "step"});
-  trainer.on_progress([&](const vikcse::TrainProgress& p) {
-    bar.set(static_cast<std::size_t>(p.step), fmt::format("loss {:.4f} lr {:.2e}", p.loss, p.learning_rate));
-  });
-  std::vector<std::string> dev_log;
-  trainer.on_record([&](const nlohmann::json& r) {
-    if (r.contains("eval"))
-      dev_log.push_back(
-          fmt::format("step {}: dev Spearman {:.4f}", r["step"].get<std::int64_t>(), r["eval"].get<double>()));
-  });
-  const auto dev_score = [&] {
-    double sum = 0;
-    for (const auto& t : s.dev)
-      sum += vikcse::evaluate_sts(t, embedder, {}, {.alignment_uniformity = false}).spearman.all;
-    return sum / static_cast<double>(s.dev.size());
-  };
-  const auto result = trainer.fit(model, source, dev_score, /*evaluate_initial=*/true);
-  bar.finish();
-  // Report the checkpoint selected on the dev set.
-  vikcse::load_model_checkpoint(*model, args.out / "run" / "best");
-  const auto after = evaluate(s.test, embedder);
+  Progress progress(keys.size() * static_cast<std::size_t>(args.seeds * args.steps));
+  std::vector<Runner> per_seed;
+  for (std::int64_t k = 0; k < args.seeds; ++k) {
+    const auto seed = static_cast<std::uint64_t>(args.first_seed + k);
+    per_seed.push_back(Runner{s, args, progress, {}, {}});
+    for (const auto& key : keys) per_seed.back().run(key, seed);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  for (const auto& line : dev_log) std::cout << line << '\n';
-  std::cout << fmt::format("\ndev Spearman: untrained {:.4f}, best {:.4f} at step {} (checkpoint {})\n\n",
-                           result.initial_score, result.best_score, result.best_step,
-                           (args.out / "run" / "best").string());
-  std::cout << table({{"untrained", before}, {"VIKCSE (ours)", after}});
-  auto mean = [](const std::vector<vikcse::StsTaskResult>& r) {
-    double sum = 0;
-    for (const auto& t : r) sum += 100.0 * t.spearman.all;
-    return sum / static_cast<double>(r.size());
+  // ---------------------------------------------------------------- the table
+  struct Row {
+    std::string key, label;
+    demo::Stat test, grounded, average, alignment, uniformity;
+    std::vector<double> test_by_seed, grounded_by_seed;
   };
-  std::cout << fmt::format("\nVIKCSE - untrained (Avg.): {:+.2f} points\n", mean(after) - mean(before));
-  if (!demo) {
-    if (const auto paper = vikcse::find_paper_row("vikcse", "bert-base", "wiki+flickr")) {
-      std::cout << fmt::format("\nPaper ({}): STS Avg. {:.2f}\n", paper->source, paper->scores[7]);
+  std::vector<Row> rows;
+  auto add_row = [&](const std::string& key, const std::string& label, auto get) {
+    std::vector<double> t, g, av, al, un;
+    for (const auto& r : per_seed) {
+      const auto sc = get(r);
+      t.push_back(sc.test);
+      g.push_back(sc.grounded);
+      av.push_back((sc.test + sc.grounded) / 2);
+      al.push_back(sc.alignment);
+      un.push_back(sc.uniformity);
     }
+    rows.push_back({key, label, demo::stat(t), demo::stat(g), demo::stat(av), demo::stat(al), demo::stat(un), t, g});
+  };
+  for (const auto& [reading, label] : readings()) {
+    if (per_seed.front().untrained.count(reading)) {
+      add_row("untrained-" + reading, label, [&](const Runner& r) { return r.untrained.at(reading); });
+    }
+  }
+  for (const auto& key : keys) {
+    const auto& info = *std::find_if(methods().begin(), methods().end(), [&](const auto& m) { return m.key == key; });
+    add_row(key, info.label, [&](const Runner& r) {
+      const auto& x = r.results.at(key);
+      return Scores{x.test, x.grounded, x.alignment, x.uniformity};
+    });
+  }
+  auto row = [&](const std::string& key) -> const Row* {
+    for (const auto& r : rows) {
+      if (r.key == key) return &r;
+    }
+    return nullptr;
+  };
+  std::cout << fmt::format(
+      "Spearman x 100 on the test pairs, mean ± sd over {} seed(s); alignment and uniformity "
+      "(MCSE's diagnostics, lower is better) on the STS test\n\n",
+      args.seeds);
+  std::cout << fmt::format("| {:<37} | {:>15} | {:>15} | {:>15} | {:>13} | {:>13} |\n", "model", "STS test", "grounded",
+                           "Avg.", "alignment", "uniformity");
+  std::cout << fmt::format("|{:-<39}|{:-<17}|{:-<17}|{:-<17}|{:-<15}|{:-<15}|\n", "", "", "", "", "", "");
+  for (const auto& r : rows) {
+    std::cout << fmt::format("| {:<37} | {:>15} | {:>15} | {:>15} | {:>13} | {:>13} |\n", r.label, demo::cell(r.test),
+                             demo::cell(r.grounded), demo::cell(r.average), demo::cell(r.alignment, 1.0, 3),
+                             demo::cell(r.uniformity, 1.0, 3));
+  }
+
+  // ---------------------------------------------------------------- the criteria
+  std::vector<demo::Criterion> criteria;
+  for (const auto& key : keys) {
+    const auto& info = *std::find_if(methods().begin(), methods().end(), [&](const auto& m) { return m.key == key; });
+    const auto* base = row(std::string("untrained-") + info.reading);
+    criteria.push_back(
+        demo::beats(fmt::format("{} beats {} on the STS test by 3 sd", info.label, readings().at(info.reading)),
+                    row(key)->test_by_seed, base->test_by_seed));
+  }
+  for (const char* better : {"mcse", "vikcse-ext"}) {
+    for (const char* worse : {"simcse", "promptbert"}) {
+      if (row(better) && row(worse)) {
+        criteria.push_back(
+            demo::beats(fmt::format("{} beats {} on the grounded pairs by 3 sd", row(better)->label, row(worse)->label),
+                        row(better)->grounded_by_seed, row(worse)->grounded_by_seed));
+      }
+    }
+  }
+  nlohmann::json parameter_checks = nlohmann::json::array();
+  if (has("vikcse")) {
+    double worst = 0, tolerance = 0;
+    for (std::size_t k = 0; k < per_seed.size(); ++k) {
+      const auto& ref = per_seed[k].results.at("vikcse").parameters;
+      const auto& text = per_seed[k].results.at("vikcse-text").parameters;
+      const double d = max_abs_difference(ref, text);
+      // Float tolerance: a relative 1e-6 of the largest parameter; one differing step would move the
+      // parameters by about lr = 3e-4 or more.
+      const double tol = 1e-6 * max_abs(ref);
+      worst = std::max(worst, d);
+      tolerance = std::max(tolerance, tol);
+      parameter_checks.push_back(
+          {{"seed", args.first_seed + static_cast<std::int64_t>(k)}, {"max_abs_difference", d}, {"tolerance", tol}});
+    }
+    criteria.push_back({"VIKCSE with kb_grad_mode none trains the same parameters as its text-only ablation",
+                        worst <= tolerance,
+                        fmt::format("max |difference| over {} encoder and head tensors and {} seed(s): {:.3g} "
+                                    "(tolerance {:.3g}){}",
+                                    per_seed.front().results.at("vikcse").parameters.size(), per_seed.size(), worst,
+                                    tolerance, worst == 0 ? ", bitwise equal" : "")});
+  }
+  bool all_met = true;
+  std::cout << "\nCriteria (matched runs: seed k of every method starts from the same encoder, data and order; a "
+               "difference must be at least 3 times its standard deviation over the seeds):\n";
+  for (const auto& c : criteria) {
+    all_met = all_met && c.met;
+    std::cout << fmt::format("  [{}] {}: {}\n", c.met ? "met" : "NOT MET", c.claim, c.detail);
+  }
+  if (has("vikcse")) {
+    std::cout << "  Why: VIKCSE's reference code retrieves knowledge-base rows without gradient and divides by a\n"
+                 "  detached scale, so its visual terms are constants; every gradient is the text term's.\n";
+  }
+  std::cout << fmt::format("\n{} of {} criteria met.\n",
+                           std::count_if(criteria.begin(), criteria.end(), [](const auto& c) { return c.met; }),
+                           criteria.size());
+
+  // ---------------------------------------------------------------- picture and JSON
+  std::vector<demo::Curves> curves;
+  for (const auto& key : keys) {
+    demo::Curves c{row(key)->label, {}};
+    for (const auto& r : per_seed) c.seeds.push_back(r.results.at(key).curve);
+    curves.push_back(std::move(c));
+  }
+  const auto plot = demo::write_plot(args.out, "dev-curves", curves);
+  if (plot.drawn) {
+    std::cout << fmt::format("Picture of the dev curves: {}\n", fs::absolute(plot.image).string());
+  } else {
+    std::cout << fmt::format(
+        "gnuplot is not installed (Debian: apt install gnuplot-nox): no picture. Data: {}, "
+        "script: {}\n",
+        plot.data.string(), plot.script.string());
+  }
+  nlohmann::json j;
+  j["seeds"] = args.seeds;
+  j["first_seed"] = args.first_seed;
+  j["steps"] = args.steps;
+  j["seconds"] = seconds;
+  for (const auto& r : rows) {
+    auto& x = j["rows"][r.key];
+    x["label"] = r.label;
+    x["test_by_seed"] = r.test_by_seed;
+    x["grounded_by_seed"] = r.grounded_by_seed;
+    for (const auto& [name, st] :
+         {std::pair{"test", r.test}, std::pair{"grounded", r.grounded}, std::pair{"average", r.average},
+          std::pair{"alignment", r.alignment}, std::pair{"uniformity", r.uniformity}}) {
+      x[name] = {{"mean", st.mean}, {"sd", st.sd}};
+    }
+  }
+  for (std::size_t k = 0; k < per_seed.size(); ++k) {
+    for (const auto& [key, r] : per_seed[k].results) {
+      j["runs"].push_back({{"method", key},
+                           {"seed", args.first_seed + static_cast<std::int64_t>(k)},
+                           {"test", r.test},
+                           {"grounded", r.grounded},
+                           {"curve", r.curve}});
+    }
+  }
+  for (const auto& c : criteria) j["criteria"].push_back({{"claim", c.claim}, {"met", c.met}, {"detail", c.detail}});
+  j["parameter_checks"] = parameter_checks;
+  vikcse::detail::write_text_atomically(args.out / "results.json", j.dump(2) + "\n");
+  std::cout << fmt::format("Results as JSON: {}\nDemo run: {:.0f} s.\n",
+                           fs::absolute(args.out / "results.json").string(), seconds);
+  if (!all_met) {
+    std::cout << "Not every criterion was met: README.md (section \"The demo\") says which claims this world does "
+                 "not show yet, and why.\n";
+    if (args.require_criteria) return 3;
   }
   return 0;
 } catch (const std::exception& e) {

@@ -219,3 +219,28 @@ BOOST_AUTO_TEST_CASE(cls_ignores_the_mlp_of_a_mask_pooler) {
   BOOST_TEST(vikcse::load_cls_head(dir).id() == "trained-mlp");
   fs::remove_all(dir);
 }
+
+// A checkpoint written over an older one is only the new model's: a model without heads must not
+// leave the earlier model's heads file behind, or loading the directory back fails (or, worse, a
+// reader takes the old head for the new model's).
+BOOST_AUTO_TEST_CASE(a_checkpoint_without_heads_replaces_an_older_heads_file) {
+  const auto dir = fs::temp_directory_path() / ("vikcse_stale_heads_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const auto config = vikcse::BertConfig::from_json_file(fixture_dir() / "encoder" / "tiny-bert" / "config.json");
+  vikcse::SaveOptions options;
+  options.sentence_transformers_pooling = "";
+  vikcse::PromptBERT with_head(vikcse::BertModel(config),
+                               vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(config.hidden_size, 4)),
+                               vikcse::NoKnowledge(), vikcse::InfoNCELoss());
+  vikcse::save_model_checkpoint(*with_head, dir, options);
+  BOOST_TEST(fs::exists(dir / vikcse::heads_file_name));
+  vikcse::PromptBERT no_head(
+      vikcse::BertModel(config),
+      vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(config.hidden_size, 4).mlp(false)),
+      vikcse::NoKnowledge(), vikcse::InfoNCELoss());
+  BOOST_TEST(no_head->named_parameters().size() == no_head->encoder->named_parameters().size());
+  vikcse::save_model_checkpoint(*no_head, dir, options);
+  BOOST_TEST(!fs::exists(dir / vikcse::heads_file_name));
+  BOOST_CHECK_NO_THROW(vikcse::load_model_checkpoint(*no_head, dir));
+  fs::remove_all(dir);
+}

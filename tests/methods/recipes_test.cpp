@@ -105,6 +105,50 @@ BOOST_AUTO_TEST_CASE(vikcse_recipe_takes_one_template_two_passes_and_the_kb_widt
   BOOST_TEST(ref.collator->unsupervised(sentences).first.input_ids.size(1) == 77);
 }
 
+// The text-only ablation of a VIKCSE run: `knowledge_terms = false` drops L_vm and L_vc and
+// changes nothing else: the same projectors are made (the same random streams), and with
+// kb_grad_mode none the total and every gradient equal the run with the terms (whose visual terms
+// are constants), bit for bit.
+BOOST_AUTO_TEST_CASE(vikcse_recipe_without_knowledge_terms_is_the_text_only_ablation) {
+  const auto kb = torch::randn({30, 10});
+  const auto tok = tokenizer();
+  auto make = [&](bool terms) {
+    auto o = vikcse::recipe_options("vikcse", *tok);
+    o.knowledge_terms = terms;
+    torch::manual_seed(3);
+    return vikcse::make_vikcse(encoder(), tok, kb, o);
+  };
+  auto with = make(true);
+  auto without = make(false);
+  BOOST_TEST(!without.model->loss->options.mask_term());
+  BOOST_TEST(!without.model->loss->options.cls_term());
+  const auto p_with = with.model->named_parameters();
+  const auto p_without = without.model->named_parameters();
+  BOOST_TEST(p_with.size() == p_without.size());
+  for (const auto& item : p_with) BOOST_TEST(torch::equal(item.value(), p_without[item.key()]), item.key());
+  const auto step = with.collator->unsupervised(sentences);
+  torch::manual_seed(5);
+  const auto out_with = with.model->forward(step);
+  torch::manual_seed(5);
+  const auto out_without = without.model->forward(step);
+  BOOST_TEST(out_with.terms.contains("vm"));
+  BOOST_TEST(!out_without.terms.contains("vm"));
+  BOOST_TEST(!out_without.terms.contains("vc"));
+  out_with.total.backward();
+  out_without.total.backward();
+  std::size_t compared = 0;
+  for (const auto& item : p_with) {
+    const auto& g = item.value().grad();
+    const auto& h = p_without[item.key()].grad();
+    BOOST_TEST(g.defined() == h.defined(), item.key());
+    if (g.defined() && h.defined()) {
+      BOOST_TEST(torch::equal(g, h), item.key());
+      ++compared;
+    }
+  }
+  BOOST_TEST(compared > 10U);
+}
+
 BOOST_AUTO_TEST_CASE(a_custom_alias_is_one_call_and_mismatches_are_errors) {
   torch::manual_seed(0);
   const auto tok = tokenizer();

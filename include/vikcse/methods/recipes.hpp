@@ -70,7 +70,11 @@ struct RecipeOptions {
   double alpha = 0.5;                          ///< VIKCSE: weight of the [MASK]-retrieval term
   double beta = 0.5;                           ///< VIKCSE: weight of the [CLS]-retrieval term
   KbGradMode kb_grad_mode = KbGradMode::none;  ///< VIKCSE: gradient through the retrieved rows
-  bool lowercase_eval = false;                 ///< lower-case sentences at evaluation (VIKCSE's reference)
+  /// VIKCSE: include the knowledge terms L_vm and L_vc; false leaves L_text alone with everything
+  /// else unchanged (the projectors are still made, so the random streams stay the same): the
+  /// text-only ablation of a run. Default: true.
+  bool knowledge_terms = true;
+  bool lowercase_eval = false;  ///< lower-case sentences at evaluation (VIKCSE's reference)
 };
 
 /// The recipe options of a reference setting (`reference_hyperparameters`).
@@ -228,7 +232,9 @@ Recipe<Host> make_method(EncoderType encoder, std::shared_ptr<const Tokenizer> t
                                       .temperature(options.temperature)
                                       .alpha(options.alpha)
                                       .beta(options.beta)
-                                      .kb_grad_mode(options.kb_grad_mode));
+                                      .kb_grad_mode(options.kb_grad_mode)
+                                      .mask_term(options.knowledge_terms)
+                                      .cls_term(options.knowledge_terms));
     } else {
       static_assert(std::is_same_v<L, InfoNCELoss>,
                     "vikcse::make_method: unknown loss policy; build the host directly");

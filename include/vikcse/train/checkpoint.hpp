@@ -52,7 +52,11 @@ void save_model_checkpoint(Host& host, const std::filesystem::path& dir, const S
   } else if constexpr (requires { host.pooler->options.kind(); }) {
     metadata[heads_pooler_key] = std::string(to_string(host.pooler->options.kind()));
   }
-  if (!heads.empty()) save_safetensors(dir / heads_file_name, heads, metadata);
+  if (!heads.empty()) {
+    save_safetensors(dir / heads_file_name, heads, metadata);
+  } else {
+    std::filesystem::remove(dir / heads_file_name, ec);  // an earlier checkpoint's heads are not this model's
+  }
   for (const auto& file : options.tokenizer_files) {
     std::filesystem::copy_file(file, dir / file.filename(), std::filesystem::copy_options::overwrite_existing, ec);
     if (ec)
