@@ -43,6 +43,9 @@
 #include <vikcse/eval/senteval.hpp>
 #include <vikcse/train/trainer.hpp>
 #include <vikcse/util/progress.hpp>
+// Using embeddings: pairwise scores and exact top-k search
+#include <vikcse/search/semantic_search.hpp>
+#include <vikcse/search/similarity.hpp>
 
 // The methods: recipes, reference settings, paper tables
 #include <vikcse/methods/hyperparameters.hpp>

@@ -22,6 +22,7 @@ LAYERS = [
     ("pooler", ["pooler/"]),
     ("loss", ["loss/"]),
     ("knowledge", ["knowledge/"]),
+    ("search", ["search/"]),
     ("model", ["model/"]),
     ("distributed", ["distributed/"]),
     ("train", ["train/"]),

@@ -54,5 +54,15 @@ using NoPrompt = vikcse::SentenceEmbedder<E, vikcse::ClsPooler, vikcse::VisualKn
   (void)ablation;
 }
 
+// "Using embeddings"
+[[maybe_unused]] void search(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& queries,
+                             const torch::Tensor& corpus) {
+auto scores = vikcse::cos_sim(a, b);  // [N, M]; vikcse::dot_score(a, b) for dot products
+auto hits = vikcse::semantic_search(queries, corpus, {.top_k = 5});
+// hits.indices[q][r]: the corpus row of rank r for query q; hits.scores[q][r]: its cosine
+  (void)scores;
+  (void)hits;
+}
+
 }  // namespace readme
 // clang-format on
