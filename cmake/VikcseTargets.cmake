@@ -2,9 +2,11 @@
 # Helpers that build the project's own tests, examples and benchmarks.
 #
 # Every translation unit that includes <torch/torch.h> is slow to compile on small machines, so
-# targets marked TORCH reuse one precompiled header (target vikcse_torch_pch).
+# targets marked TORCH reuse one precompiled header (target vikcse_torch_pch). A build of one program
+# (examples/run-demo.sh) turns that off: the header alone costs as long as the program's own file.
 
 find_package(Threads REQUIRED)
+option(VIKCSE_PRECOMPILED_HEADERS "TORCH tests and programs reuse one precompiled header" ON)
 
 add_library(vikcse_torch_pch OBJECT "${PROJECT_SOURCE_DIR}/cmake/pch_anchor.cpp")
 target_link_libraries(vikcse_torch_pch PUBLIC vikcse::vikcse)
@@ -27,7 +29,7 @@ function(vikcse_add_test)
   target_link_libraries(${T_NAME} PRIVATE Boost::unit_test_framework)
   target_compile_definitions(${T_NAME} PRIVATE BOOST_TEST_DYN_LINK)
   target_include_directories(${T_NAME} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
-  if(T_TORCH)
+  if(T_TORCH AND VIKCSE_PRECOMPILED_HEADERS)
     target_precompile_headers(${T_NAME} REUSE_FROM vikcse_torch_pch)
   endif()
   add_test(NAME ${T_NAME} COMMAND ${T_NAME} --log_level=message --report_level=short)
@@ -55,7 +57,7 @@ function(vikcse_add_program)
   add_executable(${P_NAME} ${P_SOURCES})
   _vikcse_common_settings(${P_NAME})
   target_link_libraries(${P_NAME} PRIVATE CLI11::CLI11)
-  if(P_TORCH)
+  if(P_TORCH AND VIKCSE_PRECOMPILED_HEADERS)
     target_precompile_headers(${P_NAME} REUSE_FROM vikcse_torch_pch)
   endif()
 endfunction()

@@ -10,7 +10,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 start=$(date +%s)
 bash "$root/cmake/install-deps.sh"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DVIKCSE_BUILD_TESTS=OFF -DVIKCSE_BUILD_BENCHMARKS=OFF \
-  -DVIKCSE_BUILD_EXAMPLES=ON
+  -DVIKCSE_BUILD_EXAMPLES=ON -DVIKCSE_PRECOMPILED_HEADERS=OFF
 cmake --build "$root/build" --target vikcse_demo -j"$(nproc)"
 built=$(date +%s)
 # The demo encoder is tiny: one intra-op thread is as fast as two, and much faster when the cores

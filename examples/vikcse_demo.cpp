@@ -82,7 +82,7 @@ const std::map<std::string, std::string>& readings() {
 
 struct Args {
   fs::path out = "vikcse-demo-out";
-  std::int64_t seeds = 3, first_seed = 1, steps = 200, batch_size = 32, eval_steps = 25, layers = 2, hidden = 32;
+  std::int64_t seeds = 3, first_seed = 1, steps = 200, batch_size = 32, eval_steps = 50, layers = 2, hidden = 32;
   double lr = 3e-4, init_std = 0.02, mcse_lambda = 1.0;
   std::vector<std::string> methods = {"simcse", "promptbert", "mcse", "vikcse", "vikcse-ext"};
   bool require_criteria = false;

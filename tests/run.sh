@@ -7,7 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/cmake/install-deps.sh"
 jobs="$(nproc)"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DVIKCSE_BUILD_TESTS=ON -DVIKCSE_BUILD_EXAMPLES=ON \
-      -DVIKCSE_BUILD_BENCHMARKS=ON
+      -DVIKCSE_BUILD_BENCHMARKS=ON -DVIKCSE_PRECOMPILED_HEADERS=ON
 cmake --build "$root/build" -j "$jobs"
 cd "$root/build"
 # One intra-op thread per test: ctest runs $jobs tests at once, and LibTorch's OpenMP threads would
