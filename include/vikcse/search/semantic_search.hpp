@@ -54,8 +54,8 @@ inline TopK semantic_search(const torch::Tensor& queries, const torch::Tensor& c
     }
   }
   const bool cosine = o.score == ScoreFunction::cosine;
-  const auto q_all = cosine ? detail::search::unit_rows(queries) : queries;
-  const auto c_all = (cosine ? detail::search::unit_rows(corpus) : corpus).to(q_all.dtype());
+  const auto q_all = cosine ? detail::unit_rows(queries) : queries;
+  const auto c_all = (cosine ? detail::unit_rows(corpus) : corpus).to(q_all.dtype());
   const auto n = c_all.size(0);
   const auto k = std::min(o.top_k, n);
   std::vector<torch::Tensor> scores, indices;

@@ -11,6 +11,7 @@
 /// ```
 
 #include <vikcse/error.hpp>
+#include <vikcse/loss/info_nce.hpp>
 
 #include <torch/torch.h>
 
@@ -37,15 +38,13 @@ inline void check_pair(const torch::Tensor& a, const torch::Tensor& b, std::stri
     throw_error<invalid_argument>("{}: the embeddings have dimensions {} and {}", what, a.size(1), b.size(1));
   }
 }
-/// Rows scaled to unit length (a zero row stays zero).
-inline torch::Tensor unit_rows(const torch::Tensor& x) { return x / x.norm(2, 1, true).clamp_min(1e-12); }
 }  // namespace detail::search
 
 /// `[N, M]` cosine similarities of the rows of `a` `[N, D]` and `b` `[M, D]`.
 /// @throws vikcse::invalid_argument for non-2-D inputs or different widths.
 inline torch::Tensor cos_sim(const torch::Tensor& a, const torch::Tensor& b) {
   detail::search::check_pair(a, b, "cos_sim");
-  return torch::mm(detail::search::unit_rows(a), detail::search::unit_rows(b.to(a.dtype())).t());
+  return torch::mm(detail::unit_rows(a), detail::unit_rows(b.to(a.dtype())).t());
 }
 
 /// `[N, M]` dot products of the rows of `a` `[N, D]` and `b` `[M, D]`.
