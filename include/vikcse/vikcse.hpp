@@ -51,3 +51,8 @@
 #include <vikcse/methods/hyperparameters.hpp>
 #include <vikcse/methods/paper_results.hpp>
 #include <vikcse/methods/recipes.hpp>
+
+// Using a trained model: loading, embedding, the sentence-transformers layout
+#include <vikcse/inference/save_sentence_transformers.hpp>
+#include <vikcse/inference/sentence_encoder.hpp>
+#include <vikcse/inference/sentence_transformers.hpp>

@@ -28,6 +28,7 @@ LAYERS = [
     ("train", ["train/"]),
     ("eval", ["eval/"]),
     ("methods", ["methods/"]),
+    ("inference", ["inference/"]),
     ("umbrella", ["vikcse.hpp"]),
 ]
 

@@ -64,5 +64,18 @@ auto hits = vikcse::semantic_search(queries, corpus, {.top_k = 5});
   (void)hits;
 }
 
+// "Using a trained model"
+template <typename Recipe>
+[[maybe_unused]] void using_a_trained_model(const std::vector<std::string>& sentences,
+                                            const std::vector<std::string>& queries, Recipe& recipe) {
+auto model = vikcse::SentenceEncoder::load("runs/simcse/best");  // settings from the directory
+torch::Tensor emb = model.encode(sentences);                     // [N, D] float32, input order
+auto hits = vikcse::semantic_search(model.encode(queries), emb, {.top_k = 10});
+vikcse::save_sentence_transformers(*recipe.model, "export/", {.embedding = recipe.embedding_settings()});
+  (void)hits;
+}
+template void using_a_trained_model(const std::vector<std::string>&, const std::vector<std::string>&,
+                                    vikcse::Recipe<vikcse::SimCSE>&);
+
 }  // namespace readme
 // clang-format on

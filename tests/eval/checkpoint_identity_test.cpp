@@ -204,7 +204,6 @@ BOOST_AUTO_TEST_CASE(cls_ignores_the_mlp_of_a_mask_pooler) {
                             vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(config.hidden_size, 4)),
                             vikcse::NoKnowledge(), vikcse::InfoNCELoss());
   vikcse::SaveOptions options;
-  options.sentence_transformers_pooling = "";
   vikcse::save_model_checkpoint(*prompt, dir, options);
   const auto file = vikcse::SafetensorsFile::open(dir / vikcse::heads_file_name);
   BOOST_TEST(file.contains("pooler.mlp.dense.weight"));
@@ -228,7 +227,6 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_without_heads_replaces_an_older_heads_file) {
   fs::remove_all(dir);
   const auto config = vikcse::BertConfig::from_json_file(fixture_dir() / "encoder" / "tiny-bert" / "config.json");
   vikcse::SaveOptions options;
-  options.sentence_transformers_pooling = "";
   vikcse::PromptBERT with_head(vikcse::BertModel(config),
                                vikcse::MaskPromptPooler(vikcse::MaskPromptPoolerOptions(config.hidden_size, 4)),
                                vikcse::NoKnowledge(), vikcse::InfoNCELoss());

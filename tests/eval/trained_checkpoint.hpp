@@ -26,7 +26,6 @@ inline void save_trained_simcse(const std::filesystem::path& dir) {
     model->pooler->mlp->dense->bias.uniform_(-0.5, 0.5);
   }
   SaveOptions options;
-  options.sentence_transformers_pooling = "";
   save_model_checkpoint(*model, dir, options);
 }
 

@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_CASE(fit_writes_metrics_best_and_hf_checkpoints) {
   for (const auto* sub : {"best", "last"}) {
     BOOST_TEST(fs::exists(dir / sub / "config.json"));
     BOOST_TEST(fs::exists(dir / sub / "model.safetensors"));
-    BOOST_TEST(fs::exists(dir / sub / "modules.json"));
+    BOOST_TEST(fs::exists(dir / sub / "vikcse_embedding.json"));
     // Loadable as a plain Hugging Face encoder (strict: no missing or unexpected keys).
     BOOST_CHECK_NO_THROW(vikcse::AutoModel::from_pretrained(dir / sub));
   }

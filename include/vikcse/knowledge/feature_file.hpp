@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -176,10 +177,12 @@ inline torch::Tensor load_features(const std::filesystem::path& path, const Feat
   return t;
 }
 
-/// Writes a float32 2-D tensor as a version-1 `.npy` file.
-inline void save_npy(const std::filesystem::path& path, const torch::Tensor& features) {
+/// Writes a 2-D tensor as a version-1 float32 `.npy` stream (header padded to 64 bytes, as numpy).
+/// @throws vikcse::invalid_argument for a tensor that is not 2-D.
+inline void write_npy(std::ostream& out, const torch::Tensor& features) {
   if (!features.defined() || features.dim() != 2) {
-    throw_error<invalid_argument>("save_npy: {}: expected a 2-D tensor", path.string());
+    throw_error<invalid_argument>("write_npy: expected a 2-D tensor, got {} dimensions",
+                                  features.defined() ? features.dim() : 0);
   }
   const auto t = features.detach().to(torch::kCPU, torch::kFloat).contiguous();
   std::string header =
@@ -187,15 +190,21 @@ inline void save_npy(const std::filesystem::path& path, const torch::Tensor& fea
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw_error<data_error>("{}: cannot write .npy file", path.string());
   out.write("\x93NUMPY\x01\x00", 8);
   const auto len = static_cast<std::uint16_t>(header.size());
   const char lb[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
   out.write(lb, 2);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * 4));
-  if (!out) throw_error<data_error>("{}: writing the .npy file failed", path.string());
+}
+
+/// Writes a float32 2-D tensor as a version-1 `.npy` file, atomically (temp file, then rename).
+/// @throws vikcse::data_error naming the file when it cannot be written.
+inline void save_npy(const std::filesystem::path& path, const torch::Tensor& features) {
+  if (!features.defined() || features.dim() != 2) {
+    throw_error<invalid_argument>("save_npy: {}: expected a 2-D tensor", path.string());
+  }
+  detail::write_file_atomically<data_error>(path, [&](std::ofstream& out) { write_npy(out, features); });
 }
 
 }  // namespace vikcse

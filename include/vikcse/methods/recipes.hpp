@@ -28,6 +28,7 @@
 #include <vikcse/prompt/templates.hpp>
 #include <vikcse/prompt/view_format.hpp>
 #include <vikcse/tokenizer/tokenize_function.hpp>
+#include <vikcse/train/checkpoint.hpp>
 #include <vikcse/train/collator.hpp>
 
 #include <torch/torch.h>
@@ -123,6 +124,15 @@ struct Recipe {
   }
   /// The evaluation embedder of the method (`eval`).
   [[nodiscard]] Embedder embedder() const { return embedder(eval); }
+  /// How a checkpoint of this method embeds (give it to `SaveOptions::embedding`): the pooler and
+  /// head of the host in eval mode, with the evaluation layout and lower-casing of `eval`.
+  [[nodiscard]] EmbeddingSettings embedding_settings() const {
+    auto s = embedding_settings_of(*model);
+    s.layout = eval.layout;
+    s.lowercase = eval.lowercase;
+    s.append_period = eval.append_period;
+    return s;
+  }
 };
 
 /// The prompt layouts of `options.templates` for a tokenizer (`tokenize`, `specials`).

@@ -3,7 +3,8 @@
 
 /// @file pooler.hpp
 /// Pooler selection by name (`cls`, `cls_before_pooler`, `avg`, `avg_top2`, `avg_first_last`,
-/// `mask`) with an options struct, for programs that choose the pooler at run time.
+/// `mask`, `max`, `mean_sqrt_len`, `weighted_mean`, `last_token`) with an options struct, for
+/// programs that choose the pooler at run time.
 
 #include <vikcse/error.hpp>
 #include <vikcse/pooler/pooling.hpp>
@@ -19,7 +20,25 @@
 namespace vikcse {
 
 /// The inference poolers.
-enum class PoolerKind { cls, cls_before_pooler, avg, avg_top2, avg_first_last, mask };
+enum class PoolerKind {
+  cls,                ///< [CLS] through a head (BERT's pooler or a trained MLP)
+  cls_before_pooler,  ///< the [CLS] state
+  avg,                ///< masked mean of the last layer
+  avg_top2,           ///< masked mean of the last two layers
+  avg_first_last,     ///< masked mean of the first and the last layer
+  mask,               ///< the [MASK] state of a prompt
+  max,                ///< masked per-dimension max of the last layer
+  mean_sqrt_len,      ///< masked sum / sqrt(token count)
+  weighted_mean,      ///< position-weighted masked mean
+  last_token          ///< the last real token
+};
+
+/// Every pooler kind, in declaration order.
+inline constexpr std::array<PoolerKind, 10> all_pooler_kinds = {
+    PoolerKind::cls,       PoolerKind::cls_before_pooler, PoolerKind::avg,
+    PoolerKind::avg_top2,  PoolerKind::avg_first_last,    PoolerKind::mask,
+    PoolerKind::max,       PoolerKind::mean_sqrt_len,     PoolerKind::weighted_mean,
+    PoolerKind::last_token};
 
 /// Options of `pool`.
 struct PoolerOptions {
@@ -31,19 +50,36 @@ struct PoolerOptions {
 
 /// The name of a pooler kind.
 inline std::string_view to_string(PoolerKind kind) {
-  constexpr std::array<std::string_view, 6> names = {"cls",      "cls_before_pooler", "avg",
-                                                     "avg_top2", "avg_first_last",    "mask"};
+  constexpr std::array<std::string_view, 10> names = {
+      "cls", "cls_before_pooler", "avg",           "avg_top2",  "avg_first_last", "mask",
+      "max", "mean_sqrt_len",     "weighted_mean", "last_token"};
   return names[static_cast<std::size_t>(kind)];
 }
 
 /// Parses a pooler name. @throws vikcse::config_error listing the valid names.
 inline PoolerKind parse_pooler_kind(std::string_view name) {
-  for (auto kind : {PoolerKind::cls, PoolerKind::cls_before_pooler, PoolerKind::avg, PoolerKind::avg_top2,
-                    PoolerKind::avg_first_last, PoolerKind::mask}) {
+  for (auto kind : all_pooler_kinds) {
     if (to_string(kind) == name) return kind;
   }
   throw_error<config_error>(
-      "unknown pooler '{}': expected cls, cls_before_pooler, avg, avg_top2, avg_first_last or mask", name);
+      "unknown pooler '{}': expected cls, cls_before_pooler, avg, avg_top2, avg_first_last, mask, max, mean_sqrt_len, "
+      "weighted_mean or last_token",
+      name);
+}
+
+/// The `1_Pooling/config.json` key of sentence-transformers' `Pooling` mode that computes `kind`
+/// (`pooling_mode_cls_token` for `cls_before_pooler`, ...), or an empty view when the pooler has
+/// none (`cls` with a head, `avg_top2`, `avg_first_last`, `mask`).
+inline std::string_view sentence_transformers_pooling_key(PoolerKind kind) {
+  switch (kind) {
+    case PoolerKind::cls_before_pooler: return "pooling_mode_cls_token";
+    case PoolerKind::avg: return "pooling_mode_mean_tokens";
+    case PoolerKind::max: return "pooling_mode_max_tokens";
+    case PoolerKind::mean_sqrt_len: return "pooling_mode_mean_sqrt_len_tokens";
+    case PoolerKind::weighted_mean: return "pooling_mode_weightedmean_tokens";
+    case PoolerKind::last_token: return "pooling_mode_lasttoken";
+    default: return {};
+  }
 }
 
 /// True when the pooler reads intermediate layers (run the encoder with output_hidden_states).
@@ -62,6 +98,10 @@ inline torch::Tensor pool(const EncoderOutput& output, const TokenBatch& batch, 
     case PoolerKind::mask:
       if (options.mask_token_id < 0) throw_error<config_error>("pooler 'mask': mask_token_id is not set");
       return mask_pooler(output, batch, options.mask_token_id);
+    case PoolerKind::max: return max_pooler(output, batch);
+    case PoolerKind::mean_sqrt_len: return mean_sqrt_len_pooler(output, batch);
+    case PoolerKind::weighted_mean: return weighted_mean_pooler(output, batch);
+    case PoolerKind::last_token: return last_token_pooler(output, batch);
   }
   throw_error<config_error>("pool: invalid pooler kind {}", static_cast<int>(options.kind));
 }

@@ -14,6 +14,14 @@
 /// | `avg_top2`          | masked mean of (h^last + h^{last-1}) / 2                      |
 /// | `avg_first_last`    | masked mean of (h^first + h^last) / 2, first = h^0 or h^1     |
 /// | `mask`              | h^last at the (unique) mask-token position of each row        |
+/// | `max`               | per-dimension max of h^last over positions with m = 1         |
+/// | `mean_sqrt_len`     | masked sum of h^last / sqrt(number of positions with m = 1)   |
+/// | `weighted_mean`     | sum_t t·m_t·h^last_t / sum_t t·m_t, positions t counted from 1 |
+/// | `last_token`        | h^last at the last position with m = 1 (right padding)        |
+///
+/// The last four are sentence-transformers' `Pooling` modes (`max_tokens`, `mean_sqrt_len_tokens`,
+/// `weightedmean_tokens`, `lasttoken`) with their definitions; `cls_before_pooler` is its `cls_token`
+/// and `avg` its `mean_tokens`.
 
 #include <vikcse/error.hpp>
 #include <vikcse/types.hpp>
@@ -140,6 +148,44 @@ inline torch::Tensor mask_pooler(const EncoderOutput& output, const TokenBatch& 
   const auto rows = torch::arange(output.last_hidden_state.size(0),
                                   torch::TensorOptions().dtype(torch::kLong).device(positions.device()));
   return output.last_hidden_state.index({rows, positions});
+}
+
+/// `max`: the largest value of each dimension of h^last over the positions whose mask is 1 (a masked
+/// position counts as -1e9, as sentence-transformers sets it).
+inline torch::Tensor max_pooler(const EncoderOutput& output, const TokenBatch& batch) {
+  detail::pooler::require_last(output, "max");
+  const auto& h = output.last_hidden_state;
+  const auto keep = detail::pooler::pooling_mask(output, batch).to(h.device()).unsqueeze(-1).to(torch::kBool);
+  return h.masked_fill(keep.logical_not(), -1e9).amax(1);
+}
+
+/// `mean_sqrt_len`: the masked sum of h^last divided by the square root of the row's token count.
+inline torch::Tensor mean_sqrt_len_pooler(const EncoderOutput& output, const TokenBatch& batch) {
+  detail::pooler::require_last(output, "mean_sqrt_len");
+  const auto& h = output.last_hidden_state;
+  const auto m = detail::pooler::pooling_mask(output, batch).to(h.device(), h.scalar_type()).unsqueeze(-1);
+  return (h * m).sum(1) / m.sum(1).clamp_min(1e-9).sqrt();
+}
+
+/// `weighted_mean`: position-weighted mean of h^last, position t (from 1) weighing t.
+inline torch::Tensor weighted_mean_pooler(const EncoderOutput& output, const TokenBatch& batch) {
+  detail::pooler::require_last(output, "weighted_mean");
+  const auto& h = output.last_hidden_state;
+  const auto m = detail::pooler::pooling_mask(output, batch).to(h.device(), h.scalar_type());
+  const auto w = (m * torch::arange(1, h.size(1) + 1, m.options()).unsqueeze(0)).unsqueeze(-1);
+  return (h * w).sum(1) / w.sum(1).clamp_min(1e-9);
+}
+
+/// `last_token`: h^last at the position before the first masked one (the last position when no
+/// position is masked), i.e. the last real token of a right-padded row.
+inline torch::Tensor last_token_pooler(const EncoderOutput& output, const TokenBatch& batch) {
+  detail::pooler::require_last(output, "last_token");
+  const auto& h = output.last_hidden_state;
+  const auto mask = detail::pooler::pooling_mask(output, batch).to(h.device(), torch::kLong);
+  const auto [smallest, first_zero] = mask.min(1);
+  const auto last = torch::where(smallest.eq(0), first_zero, torch::full_like(first_zero, h.size(1))) - 1;
+  const auto rows = torch::arange(h.size(0), last.options());
+  return h.index({rows, last.clamp_min(0)});
 }
 
 }  // namespace vikcse

@@ -4,13 +4,15 @@
 /// @file checkpoint.hpp
 /// Saving a trained host in Hugging Face layout: `config.json` + `model.safetensors` hold the
 /// encoder alone (loadable by `transformers.AutoModel` and by `vikcse::AutoModel`), plus the
-/// training heads (`vikcse_heads.safetensors`), optional sentence-transformers files and optional
-/// tokenizer files copied from a directory.
+/// training heads (`vikcse_heads.safetensors`), how the model embeds (`vikcse_embedding.json`, read
+/// by `SentenceEncoder`) and optional tokenizer files copied from a directory. The
+/// sentence-transformers layout is `save_sentence_transformers` (inference layer).
 
 #include <vikcse/checkpoint/hf_checkpoint.hpp>
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/error.hpp>
+#include <vikcse/pooler/embedding_settings.hpp>
 #include <vikcse/pooler/pooler.hpp>
 
 #include <torch/torch.h>
@@ -18,6 +20,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,14 +28,41 @@ namespace vikcse {
 
 /// Options of `save_model_checkpoint`.
 struct SaveOptions {
-  /// sentence-transformers pooling written to `1_Pooling/config.json`: "cls", "mean" or "" (none).
-  std::string sentence_transformers_pooling = "cls";
+  /// How the saved model embeds (`vikcse_embedding.json`). Default (nullopt):
+  /// `embedding_settings_of(host)`, which knows the pooler and head but not the prompt layout or
+  /// the text preparation; a recipe's `embedding_settings()` knows all of it.
+  std::optional<EmbeddingSettings> embedding;
   /// Tokenizer files to copy into the checkpoint (e.g. vocab.txt, tokenizer.json).
   std::vector<std::filesystem::path> tokenizer_files;
 };
 
+/// The embedding settings that `host`'s own pooler implies at evaluation: the pooler kind, whether
+/// its trained MLP head applies in eval mode (not under `mlp_only_train`), and the length limit of
+/// the encoder's positions. A prompt pooler gives `mask` without a layout (the host holds only the
+/// mask id): add the layout, or use the recipe's `embedding_settings()`. Template denoising is not
+/// part of the settings: a saved model embeds with the raw [MASK] state (PromptBERT's final protocol).
+/// @tparam Host a `SentenceEmbedderImpl`
+template <typename Host>
+EmbeddingSettings embedding_settings_of(Host& host) {
+  EmbeddingSettings s;
+  const auto& pooler = host.pooler;
+  const bool head = pooler->mlp && !pooler->options.mlp_only_train();
+  if constexpr (requires { pooler->mask_token_id(); }) {
+    s.pooler = PoolerKind::mask;
+    s.head = head;
+  } else if constexpr (requires { pooler->options.kind(); }) {
+    const auto kind = pooler->options.kind();
+    s.pooler = kind == PoolerKind::cls && !head ? PoolerKind::cls_before_pooler : kind;
+    s.first = pooler->options.first();
+    s.head = head;
+  }
+  const auto& config = host.encoder->config();
+  s.max_length = config.max_position_embeddings - (config.model_type == "roberta" ? config.pad_token_id + 1 : 0);
+  return s;
+}
+
 /// Writes `host`'s encoder (submodule `encoder`) in Hugging Face layout and the other parameters
-/// (heads) to `vikcse_heads.safetensors`.
+/// (heads) to `vikcse_heads.safetensors`, and the embedding settings to `vikcse_embedding.json`.
 /// @tparam Host a `SentenceEmbedderImpl` (anything with `->encoder->config()`).
 template <typename Host>
 void save_model_checkpoint(Host& host, const std::filesystem::path& dir, const SaveOptions& options = {}) {
@@ -63,22 +93,7 @@ void save_model_checkpoint(Host& host, const std::filesystem::path& dir, const S
       throw_error<checkpoint_error>("{}: cannot copy tokenizer file into {}: {}", file.string(), dir.string(),
                                     ec.message());
   }
-  if (!options.sentence_transformers_pooling.empty()) {
-    const bool cls = options.sentence_transformers_pooling == "cls";
-    nlohmann::json modules = nlohmann::json::array(
-        {{{"idx", 0}, {"name", "0"}, {"path", ""}, {"type", "sentence_transformers.models.Transformer"}},
-         {{"idx", 1}, {"name", "1"}, {"path", "1_Pooling"}, {"type", "sentence_transformers.models.Pooling"}}});
-    detail::write_text_atomically<checkpoint_error>(dir / "modules.json", modules.dump(2) + "\n");
-    std::filesystem::create_directories(dir / "1_Pooling", ec);
-    nlohmann::json pooling = {{"word_embedding_dimension", host.encoder->config().hidden_size},
-                              {"pooling_mode_cls_token", cls},
-                              {"pooling_mode_mean_tokens", !cls},
-                              {"pooling_mode_max_tokens", false},
-                              {"pooling_mode_mean_sqrt_len_tokens", false}};
-    detail::write_text_atomically<checkpoint_error>(dir / "1_Pooling" / "config.json", pooling.dump(2) + "\n");
-    nlohmann::json st = {{"max_seq_length", 512}, {"do_lower_case", false}};
-    detail::write_text_atomically<checkpoint_error>(dir / "sentence_bert_config.json", st.dump(2) + "\n");
-  }
+  write_embedding_settings(dir, options.embedding ? *options.embedding : embedding_settings_of(host));
 }
 
 /// Loads what `save_model_checkpoint` wrote back into `host` (encoder and heads; strict).

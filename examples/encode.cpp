@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file encode.cpp
+/// `vikcse_encode`: embeds a file of sentences (one per line) with a saved model.
+///
+///   vikcse_encode --model runs/simcse/best < sentences.txt > emb.npy
+///   vikcse_encode --model DIR sentences.txt --output emb.safetensors --normalize
+///   vikcse_encode --model bert-dir --pooler avg --format jsonl sentences.txt
+///
+/// Row i of the output is line i of the input (empty lines included: they are the empty sentence).
+
+#include "support/cli_checks.hpp"
+#include "support/model_options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <vikcse/inference/embedding_files.hpp>
+#include <vikcse/inference/sentence_encoder.hpp>
+#include <vikcse/threads.hpp>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace {
+
+struct Args {
+  vikcse::cli::ModelArgs model;
+  std::string input = "-";
+  std::optional<std::filesystem::path> output;
+  std::optional<std::string> format;
+};
+
+int run(const Args& a) {
+  vikcse::configure_threads(a.model.threads);
+  const auto start = std::chrono::steady_clock::now();
+  const auto format = a.format ? vikcse::parse_embedding_format(*a.format)
+                               : (a.output ? vikcse::embedding_format_of(*a.output, vikcse::EmbeddingFormat::npy)
+                                           : vikcse::EmbeddingFormat::npy);
+  if (!a.output && format != vikcse::EmbeddingFormat::jsonl && ::isatty(::fileno(stdout)) != 0) {
+    std::cerr << "vikcse_encode: refusing to write binary embeddings to a terminal: give --output FILE, redirect "
+                 "stdout, or use --format jsonl\n";
+    return 2;
+  }
+  const auto sentences = vikcse::cli::read_lines(a.input, /*refuse_empty=*/false);
+  const auto encoder = vikcse::SentenceEncoder::load(a.model.model, vikcse::cli::encoder_options(a.model));
+  std::cerr << encoder.description() << "\n";
+  vikcse::EncodeOptions options;
+  options.batch_size = a.model.batch_size;
+  vikcse::cli::EncodeProgress progress("encode");
+  if (a.model.progress) options.on_progress = std::ref(progress);
+  const auto embeddings = encoder.encode(sentences, options);
+  const std::map<std::string, std::string> metadata = {{"model", encoder.identity()},
+                                                       {"description", encoder.description()}};
+  if (a.output) {
+    vikcse::save_embeddings(*a.output, embeddings, sentences, format, metadata);
+  } else {
+    vikcse::write_embeddings(std::cout, embeddings, sentences, format, metadata);
+    std::cout.flush();
+    if (!std::cout) vikcse::throw_error<vikcse::data_error>("writing the embeddings to stdout failed");
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cerr << fmt::format("{} sentences -> [{}, {}] float32{} in {:.1f} s\n", sentences.size(), embeddings.size(0),
+                           embeddings.size(1), a.output ? " to " + a.output->string() : std::string(" on stdout"),
+                           seconds);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app;
+  Args args;
+  app.description("vikcse_encode: embed sentences (one per line) with a saved model");
+  app.footer("Output: .npy by default (stdout when no --output), .safetensors or JSON Lines on request");
+  vikcse::cli::add_model_options(app, args.model);
+  app.add_option("input", args.input, "sentences, one per line ('-' or nothing: stdin)")->group("Input");
+  app.add_option("--output,-o", args.output,
+                 "write here (atomically) instead of stdout; the extension picks the format")
+      ->check(vikcse::cli::writable_file())
+      ->group("Output");
+  app.add_option("--format", args.format, "npy, safetensors or jsonl (default: from --output's extension, else npy)")
+      ->check(CLI::IsMember({"npy", "safetensors", "jsonl"}))
+      ->group("Output");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return run(args);
+  } catch (const std::exception& e) {
+    std::cerr << "\nvikcse_encode: error: " << e.what() << "\n";
+    return 1;
+  }
+}
