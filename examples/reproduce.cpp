@@ -306,7 +306,7 @@ struct Embedders {
 /// Trains `model` on `source`, keeps the best checkpoint of the selection set, evaluates `tasks`.
 template <typename Holder>
 Run train_and_evaluate(Holder model, const vikcse::BatchSource& source, const Embedders& embedders, const Args& a,
-                       const vikcse::ReferenceSettings& s, std::int64_t steps) {
+                       const vikcse::ReferenceSettings& s, std::int64_t steps, const vikcse::SaveOptions& save) {
   if (steps < s.eval_steps) {
     throw vikcse::invalid_argument(
         fmt::format("--steps {} is below the evaluation interval {}: no checkpoint would be "
@@ -335,7 +335,8 @@ Run train_and_evaluate(Holder model, const vikcse::BatchSource& source, const Em
                               .eval_steps(s.eval_steps)
                               .seed(s.seed)
                               .select_on(test_selection ? vikcse::SelectOn::test : vikcse::SelectOn::dev)
-                              .output_dir(a.out));
+                              .output_dir(a.out)
+                              .save(save));
   trainer.on_record([&](const nlohmann::json& r) {
     if (r.contains("eval")) {
       std::cout << fmt::format("step {}: {} {:.4f}\n", r["step"].get<std::int64_t>(), set, r["eval"].get<double>());
@@ -437,11 +438,16 @@ int main(int argc, char** argv) try {
       a.method, a.model.string(), backbone, corpus->size(), s.batch_size, s.learning_rate, s.epochs, s.weight_decay,
       s.eval_steps, s.seed, views.truncation);
   auto encoder = vikcse::AutoModel::from_pretrained(a.model);
+  // Checkpoints carry the tokenizer and the embedding settings, so vikcse_encode loads them alone.
+  const auto save_options = [&](const vikcse::EmbeddingSettings& embedding) {
+    return vikcse::SaveOptions{.embedding = embedding, .tokenizer_files = vikcse::tokenizer_files_in(a.tokenizer)};
+  };
   torch::manual_seed(s.seed);
   Run run;
   if (a.method == "simcse") {
     const auto r = vikcse::make_simcse(encoder, tokenizer, recipe);
-    run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(), r.embedder()}, a, s, steps);
+    run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(), r.embedder()}, a, s, steps,
+                             save_options(r.embedding_settings()));
   } else if (a.method == "mcse") {
     const auto images = vikcse::load_features(
         a.image_features,
@@ -459,7 +465,7 @@ int main(int argc, char** argv) try {
           return b;
         });
     run = train_and_evaluate(r.model, vikcse::mixed_batches(sentence_source(r.collator), paired),
-                             {r.embedder(), r.embedder()}, a, s, steps);
+                             {r.embedder(), r.embedder()}, a, s, steps, save_options(r.embedding_settings()));
   } else if (a.method == "promptbert") {  // T1/T2 views, δ-denoising with gradient
     const auto r = vikcse::make_promptbert(encoder, tokenizer, recipe);
     auto select = r.eval;  // T1's layout
@@ -467,11 +473,14 @@ int main(int argc, char** argv) try {
     auto report = select;
     report.denoise = false;
     report.append_period = true;
-    run =
-        train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(select), r.embedder(report)}, a, s, steps);
+    auto settings = r.embedding_settings();  // the saved model embeds as the report does
+    settings.append_period = true;
+    run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(select), r.embedder(report)}, a, s,
+                             steps, save_options(settings));
   } else {  // VIKCSE: one template for both views, two passes
     const auto r = vikcse::make_vikcse(encoder, tokenizer, vikcse::load_features(a.kb), recipe);
-    run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(), r.embedder()}, a, s, steps);
+    run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(), r.embedder()}, a, s, steps,
+                             save_options(r.embedding_settings()));
   }
   const std::string set = s.selection == vikcse::Selection::sts_test_avg ? "STS test average" : "STS-B dev Spearman";
   std::cout << fmt::format("\n{}: untrained {:.4f}, best {:.4f} at step {}\n", set, run.dev_before, run.dev_best,

@@ -20,6 +20,9 @@
 #include <vikcse/inference/sentence_encoder.hpp>
 #include <vikcse/search/semantic_search.hpp>
 #include <vikcse/threads.hpp>
+#if defined(VIKCSE_WITH_FAISS)  // built against vikcse::faiss
+#include <vikcse/search/faiss_search.hpp>
+#endif
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -40,6 +43,7 @@ struct Args {
   std::vector<std::string> query;
   std::int64_t top_k = 10;
   std::string score = "cosine";
+  bool faiss = false;
 };
 
 int run(const Args& a) {
@@ -75,7 +79,12 @@ int run(const Args& a) {
   vikcse::SemanticSearchOptions search;
   search.top_k = a.top_k;
   search.score = a.score == "dot" ? vikcse::ScoreFunction::dot : vikcse::ScoreFunction::cosine;
+#if defined(VIKCSE_WITH_FAISS)
+  const auto hits = a.faiss ? vikcse::faiss_semantic_search(query_emb, corpus_emb, search)
+                            : vikcse::semantic_search(query_emb, corpus_emb, search);
+#else
   const auto hits = vikcse::semantic_search(query_emb, corpus_emb, search);
+#endif
   nlohmann::json results = nlohmann::json::array();
   for (std::size_t q = 0; q < queries.size(); ++q) {
     std::cout << fmt::format("\nquery {}: {}\n| rank | {:>7} | line | text\n|-----:|--------:|-----:|-----\n", q + 1,
@@ -135,6 +144,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cosine", "dot"}))
       ->capture_default_str()
       ->group("Search");
+#if defined(VIKCSE_WITH_FAISS)
+  app.add_flag("--faiss", args.faiss, "search with FAISS's exact flat index (same hits; FAISS's kernels)")
+      ->group("Search");
+#endif
   app.add_option("--json", args.json, "write the hits as JSON (atomically)")
       ->check(vikcse::cli::writable_file())
       ->group("Output");

@@ -75,6 +75,11 @@ grep -q "|    1 |  1.0000 |    3 | this sentence means ball" "$work/search.txt" 
 "$search" --model "$model" --pooler avg --corpus "$work/corpus.txt" --index "$work/corpus.index" \
   --query "this sentence means ball" --top-k 3 --no-progress > "$work/search2.txt"
 diff <(grep '^|' "$work/search.txt") <(grep '^|' "$work/search2.txt") || fail "the index gives other hits"
+if "$search" --help | grep -q -- "--faiss"; then  # built against vikcse::faiss: the same hits
+  "$search" --model "$model" --pooler avg --corpus "$work/corpus.txt" --index "$work/corpus.index" \
+    --query "this sentence means ball" --top-k 3 --no-progress --faiss > "$work/search3.txt"
+  diff <(grep '^|' "$work/search.txt") <(grep '^|' "$work/search3.txt") || fail "--faiss gives other hits"
+fi
 "$python" - "$work/hits.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))

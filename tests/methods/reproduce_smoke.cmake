@@ -4,7 +4,8 @@
 # with its own byte-level BPE tokenizer (reference/make_tiny_roberta.py); then runs
 # vikcse_reproduce for a few steps per method (simcse, promptbert, mcse, vikcse) on the tiny-bert
 # fixture (vocab 99, with tests/data/methods/tiny-vocab) and on the tiny RoBERTa.
-# -DPROGRAM=<vikcse_reproduce> -DDATA=<tests/data> -DSOURCE=<tests/methods> -DWORK=<scratch dir>
+# Each best checkpoint is then embedded by vikcse_encode with no option (its vikcse_embedding.json).
+# -DPROGRAM=<vikcse_reproduce> -DENCODE=<vikcse_encode> -DDATA=<tests/data> -DSOURCE=<tests/methods> -DWORK=<scratch dir>
 file(REMOVE_RECURSE "${WORK}")
 set(sts "${WORK}/senteval/downstream/STS/STSBenchmark")
 file(MAKE_DIRECTORY "${sts}")
@@ -100,6 +101,22 @@ foreach(backbone bert roberta)
     file(READ "${WORK}/out-${run}/best/config.json" saved)
     if(NOT saved MATCHES "\"model_type\": *\"${backbone}\"")
       message(FATAL_ERROR "vikcse_reproduce --method ${method} (${backbone}): the best checkpoint is not a ${backbone}")
+    endif()
+    # The checkpoint says how it embeds and carries its tokenizer: vikcse_encode needs no option.
+    file(READ "${WORK}/out-${run}/best/vikcse_embedding.json" embedding)
+    if(method STREQUAL "simcse" OR method STREQUAL "mcse")
+      set(pooler cls_before_pooler)
+    else()
+      set(pooler mask)
+    endif()
+    if(NOT embedding MATCHES "\"pooler\": *\"${pooler}\"")
+      message(FATAL_ERROR "vikcse_reproduce --method ${method} (${backbone}): vikcse_embedding.json lacks pooler ${pooler}")
+    endif()
+    execute_process(COMMAND "${ENCODE}" --model "${WORK}/out-${run}/best" "${WORK}/captions.txt" --no-progress
+                            -o "${WORK}/out-${run}/captions.npy"
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR NOT err MATCHES "vikcse checkpoint .*pooler ${pooler}.*24 sentences -> \\[24, ")
+      message(FATAL_ERROR "vikcse_encode on the ${run} checkpoint failed (${rc}): ${err}")
     endif()
   endforeach()
 endforeach()

@@ -22,9 +22,39 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace vikcse {
+
+namespace detail::search {
+
+/// The k best columns of each row of `s` `[R, C]`, ordered by (score descending, column
+/// ascending): `topk` selects fast but leaves ties in any order and may pick any of several equal
+/// scores at the k-th place, so the selection is re-sorted by column among equals, and a row whose
+/// k-th score also occurs outside the selection is answered by a full stable sort.
+inline std::pair<torch::Tensor, torch::Tensor> block_top_k(const torch::Tensor& s, std::int64_t k) {
+  auto [vals, cols] = s.topk(k, /*dim=*/1, /*largest=*/true, /*sorted=*/true);
+  // Ascending columns first, then a stable sort by score: equal scores keep column order.
+  // (three arguments: with two, `sort(true, 1)` would pick the overload sort(dim, descending))
+  const auto by_col = cols.sort(/*stable=*/true, /*dim=*/1, /*descending=*/false);
+  auto v = vals.gather(1, std::get<1>(by_col));
+  auto c = std::get<0>(by_col);
+  const auto by_score = v.sort(/*stable=*/true, /*dim=*/1, /*descending=*/true);
+  v = std::get<0>(by_score);
+  c = c.gather(1, std::get<1>(by_score));
+  // A tie across the k-th place: more entries equal the k-th score than the selection holds.
+  const auto kth = v.narrow(1, k - 1, 1);
+  const auto bad = (s.eq(kth).sum(1) != v.eq(kth).sum(1)).nonzero().squeeze(1);
+  if (bad.numel() > 0) {
+    const auto full = s.index_select(0, bad).sort(/*stable=*/true, /*dim=*/1, /*descending=*/true);
+    v.index_copy_(0, bad, std::get<0>(full).narrow(1, 0, k));
+    c.index_copy_(0, bad, std::get<1>(full).narrow(1, 0, k));
+  }
+  return {v, c};
+}
+
+}  // namespace detail::search
 
 /// Options of `semantic_search`.
 struct SemanticSearchOptions {
@@ -47,41 +77,54 @@ inline TopK semantic_search(const torch::Tensor& queries, const torch::Tensor& c
         "semantic_search: top_k ({}), query_chunk_size ({}) and corpus_chunk_size ({}) must be >= 1", o.top_k,
         o.query_chunk_size, o.corpus_chunk_size);
   }
-  for (const auto* t : {&queries, &corpus}) {
-    if (t->numel() > 0 && !torch::isfinite(*t).all().item<bool>()) {
-      throw_error<invalid_argument>("semantic_search: the {} embeddings hold NaN or infinite values",
-                                    t == &queries ? "query" : "corpus");
-    }
+  if (queries.numel() > 0 && !torch::isfinite(queries).all().item<bool>()) {
+    throw_error<invalid_argument>("semantic_search: the query embeddings hold NaN or infinite values");
   }
   const bool cosine = o.score == ScoreFunction::cosine;
   const auto q_all = cosine ? detail::unit_rows(queries) : queries;
-  const auto c_all = (cosine ? detail::unit_rows(corpus) : corpus).to(q_all.dtype());
-  const auto n = c_all.size(0);
+  const auto n = corpus.size(0);
+  const auto nq = q_all.size(0);
   const auto k = std::min(o.top_k, n);
-  std::vector<torch::Tensor> scores, indices;
-  for (std::int64_t qs = 0; qs < q_all.size(0); qs += o.query_chunk_size) {
-    const auto q = q_all.narrow(0, qs, std::min(o.query_chunk_size, q_all.size(0) - qs));
-    auto best_s = torch::empty({q.size(0), 0}, q.options());
-    auto best_i = torch::empty({q.size(0), 0}, q.options().dtype(torch::kLong));
-    for (std::int64_t cs = 0; cs < n; cs += o.corpus_chunk_size) {
-      const auto len = std::min(o.corpus_chunk_size, n - cs);
-      const auto s = torch::mm(q, c_all.narrow(0, cs, len).t());
+  // Running best per query chunk: scores [rows, <= k] descending, ties in index order.
+  std::vector<torch::Tensor> best_s, best_i;
+  for (std::int64_t qs = 0; qs < nq; qs += o.query_chunk_size) {
+    const auto rows = std::min(o.query_chunk_size, nq - qs);
+    best_s.push_back(torch::empty({rows, 0}, q_all.options()));
+    best_i.push_back(torch::empty({rows, 0}, q_all.options().dtype(torch::kLong)));
+  }
+  // Corpus blocks outermost: each is read once per query chunk and never copied (its rows' norms
+  // divide the scores instead of a normalised copy of the block), so memory beyond the inputs is
+  // one [query_chunk_size, corpus_chunk_size] score block. The first query chunk's scores show
+  // whether the block holds NaN or infinite values (every corpus row is in them).
+  for (std::int64_t cs = 0; cs < n; cs += o.corpus_chunk_size) {
+    const auto len = std::min(o.corpus_chunk_size, n - cs);
+    const auto block = corpus.narrow(0, cs, len).to(q_all.dtype());
+    const auto norms = cosine ? block.norm(2, 1).clamp_min(1e-8) : torch::Tensor();
+    for (std::size_t c = 0; c < best_s.size(); ++c) {
+      const auto q = q_all.narrow(0, static_cast<std::int64_t>(c) * o.query_chunk_size, best_s[c].size(0));
+      auto s = torch::mm(q, block.t());
+      if (cosine) s.div_(norms);
+      if (c == 0 && !torch::isfinite(s).all().item<bool>()) {
+        throw_error<invalid_argument>("semantic_search: {} in corpus rows {}..{}",
+                                      torch::isfinite(block).all().item<bool>()
+                                          ? "the scores overflow float range"
+                                          : "the corpus embeddings hold NaN or infinite values",
+                                      cs, cs + len - 1);
+      }
+      auto [top_s, top_i] = detail::search::block_top_k(s, std::min(k, len));
       // The running best (lower indices, ties already in index order) comes first; a stable sort
       // keeps that order among equal scores.
-      const auto cand_s = torch::cat({best_s, s}, 1);
-      const auto cand_i =
-          torch::cat({best_i, torch::arange(cs, cs + len, best_i.options()).expand({q.size(0), len})}, 1);
+      const auto cand_s = torch::cat({best_s[c], top_s}, 1);
+      const auto cand_i = torch::cat({best_i[c], top_i + cs}, 1);
       const auto sorted = cand_s.sort(/*stable=*/true, /*dim=*/1, /*descending=*/true);
       const auto keep = std::min(k, cand_s.size(1));
-      best_s = std::get<0>(sorted).narrow(1, 0, keep);
-      best_i = cand_i.gather(1, std::get<1>(sorted).narrow(1, 0, keep));
+      best_s[c] = std::get<0>(sorted).narrow(1, 0, keep);
+      best_i[c] = cand_i.gather(1, std::get<1>(sorted).narrow(1, 0, keep));
     }
-    scores.push_back(best_s);
-    indices.push_back(best_i);
   }
-  if (scores.empty())
+  if (best_s.empty())
     return {torch::empty({0, k}, q_all.options()), torch::empty({0, k}, q_all.options().dtype(torch::kLong))};
-  return {torch::cat(scores, 0), torch::cat(indices, 0)};
+  return {torch::cat(best_s, 0), torch::cat(best_i, 0)};
 }
 
 }  // namespace vikcse

@@ -36,6 +36,19 @@ struct SaveOptions {
   std::vector<std::filesystem::path> tokenizer_files;
 };
 
+/// The tokenizer files of `dir` that a checkpoint should carry (`tokenizer.json`, `vocab.txt`,
+/// `vocab.json`, `merges.txt`, `tokenizer_config.json`, `special_tokens_map.json`,
+/// `added_tokens.json`, whichever exist), for `SaveOptions::tokenizer_files`.
+inline std::vector<std::filesystem::path> tokenizer_files_in(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  for (const char* name : {"tokenizer.json", "vocab.txt", "vocab.json", "merges.txt", "tokenizer_config.json",
+                           "special_tokens_map.json", "added_tokens.json"}) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(dir / name, ec)) files.push_back(dir / name);
+  }
+  return files;
+}
+
 /// The embedding settings that `host`'s own pooler implies at evaluation: the pooler kind, whether
 /// its trained MLP head applies in eval mode (not under `mlp_only_train`), and the length limit of
 /// the encoder's positions. A prompt pooler gives `mask` without a layout (the host holds only the
