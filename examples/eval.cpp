@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file eval.cpp
 /// `vikcse_eval`: SentEval-equivalent evaluation of a sentence encoder (STS12-16, STS-B, SICK-R and
-/// the transfer tasks), printed in the papers' table layout and written as JSON.
+/// the transfer tasks), and evaluation on the user's own data (a TSV of scored sentence pairs, a
+/// BEIR / MTEB retrieval directory), printed in the papers' table layout and written as JSON.
 ///
 ///   vikcse_eval --model CHECKPOINT_DIR --pooler cls_before_pooler --senteval SentEval/data --tasks sts
 ///   vikcse_eval --model DIR --pooler mask --template 'This sentence : "[X]" means [MASK] .' --senteval DIR
+///   vikcse_eval --model DIR --pooler avg --pairs my_pairs.tsv --retrieval beir/scifact
 ///   vikcse_eval --random-model DIR --layers 2 --senteval DIR     (demo: random weights, DIR's config + vocab)
 
 #include "support/cli_checks.hpp"
@@ -15,6 +17,9 @@
 #include <vikcse/eval/cls_head.hpp>
 #include <vikcse/eval/embedding_cache.hpp>
 #include <vikcse/eval/model_embedder.hpp>
+#include <vikcse/eval/pairs.hpp>
+#include <vikcse/eval/report.hpp>
+#include <vikcse/eval/retrieval.hpp>
 #include <vikcse/eval/senteval.hpp>
 #include <vikcse/threads.hpp>
 #include <vikcse/tokenizer/batch.hpp>
@@ -37,6 +42,7 @@ namespace {
 
 struct Args {
   std::optional<std::filesystem::path> model, random_model, tokenizer, senteval, json, cache;
+  std::vector<std::filesystem::path> pairs, retrieval;
   std::int64_t layers = 0;
   std::uint64_t init_seed = 42;
   std::uint64_t seed = 1111;
@@ -56,8 +62,12 @@ struct Args {
 
 /// The command line of vikcse_eval (CLI11: --help, typed options, checks, errors naming the option).
 void add_options(CLI::App& app, Args& a) {
-  app.description("vikcse_eval: SentEval-equivalent evaluation of a sentence encoder");
-  app.footer("Usage: vikcse_eval (--model DIR | --random-model DIR) --senteval DIR [options]");
+  app.description(
+      "vikcse_eval: SentEval-equivalent evaluation of a sentence encoder, and evaluation on your own scored pairs "
+      "(--pairs) and BEIR / MTEB retrieval data (--retrieval)");
+  app.footer(
+      "Usage: vikcse_eval (--model DIR | --random-model DIR) [--senteval DIR] [--pairs FILE.tsv] [--retrieval DIR] "
+      "[options]\n(at least one of --senteval, --pairs and --retrieval)");
   auto* model =
       app.add_option("--model", a.model, "Hugging Face checkpoint directory (config.json, weights, tokenizer files)")
           ->check(CLI::ExistingDirectory)
@@ -80,7 +90,8 @@ void add_options(CLI::App& app, Args& a) {
   app.add_option("--pooler", a.pooler,
                  "cls = [CLS] + MLP head: the trained MLP of a checkpoint written by this library "
                  "(vikcse_heads.safetensors), else BERT's pretrained pooler; the output says which")
-      ->check(CLI::IsMember({"cls", "cls_before_pooler", "avg", "avg_first_last", "avg_top2", "mask"}))
+      ->check(CLI::IsMember({"cls", "cls_before_pooler", "avg", "avg_first_last", "avg_top2", "mask", "max",
+                             "mean_sqrt_len", "weighted_mean", "last_token"}))
       ->capture_default_str()
       ->group("Pooler");
   app.add_option("--first", a.first, "avg_first_last's first layer")
@@ -96,16 +107,32 @@ void add_options(CLI::App& app, Args& a) {
       ->group("Pooler");
   app.add_flag("--lowercase", a.lowercase, "lower-case sentences before templating (VIKCSE evaluation)")
       ->group("Pooler");
-  app.add_option("--senteval", a.senteval, "SentEval data directory (holds downstream/)")
-      ->required()
-      ->check(CLI::ExistingDirectory)
-      ->group("Tasks");
+  auto* senteval = app.add_option("--senteval", a.senteval, "SentEval data directory (holds downstream/)")
+                       ->check(CLI::ExistingDirectory)
+                       ->group("Tasks");
   app.add_option("--tasks", a.tasks,
-                 "comma list: sts, transfer, all, STS12..STS16, STSBenchmark, SICKRelatedness, STSBenchmark-dev, "
-                 "SICKRelatedness-dev, MR, CR, SUBJ, MPQA, SST2, SST5, TREC, MRPC")
+                 "with --senteval, comma list: sts, transfer, all, STS12..STS16, STSBenchmark, SICKRelatedness, "
+                 "STSBenchmark-dev, SICKRelatedness-dev, MR, CR, SUBJ, MPQA, SST2, SST5, TREC, MRPC")
       ->delimiter(',')
       ->capture_default_str()
+      ->needs(senteval)
       ->group("Tasks");
+  app.add_option("--pairs", a.pairs,
+                 "your scored pairs: a TSV of sentence1<TAB>sentence2<TAB>score (any numeric scale; a first row "
+                 "whose score is not a number is a header); reports Spearman and Pearson x 100 of the cosine "
+                 "(--sts-cosine arithmetic) against the score, like the STS table. Repeatable")
+      ->check(CLI::ExistingFile)
+      ->group("Your data");
+  app.add_option("--retrieval", a.retrieval,
+                 "a BEIR / MTEB retrieval directory: queries.jsonl ({\"_id\", \"text\"}), corpus.jsonl ({\"_id\", "
+                 "\"title\", \"text\"}; a document is title + ' ' + text when the title is non-empty, else text) "
+                 "and qrels/test.tsv (query-id<TAB>corpus-id<TAB>score, relevant when score > 0). Queries with no "
+                 "relevant document are not evaluated; the corpus is ranked by exact cosine (ties: the earlier "
+                 "document); texts longer than the model's positions are truncated. Reports MRR@10, NDCG@10, "
+                 "MAP@100, Recall@1/5/10/100, Accuracy@1/5/10 and Precision@1/5/10 x 100, as sentence-transformers' "
+                 "InformationRetrievalEvaluator defines them. Repeatable")
+      ->check(CLI::ExistingDirectory)
+      ->group("Your data");
   app.add_option("--mode", a.mode,
                  "transfer classifier protocol: 10-fold Adam (test; reports the test accuracy, SentEval acc) or "
                  "5-fold RMSprop (fast; reports the cross-validation accuracy, SentEval devacc)")
@@ -127,7 +154,8 @@ void add_options(CLI::App& app, Args& a) {
       ->capture_default_str()
       ->group("Run");
   app.add_option("--cache", a.cache,
-                 "cache embeddings in DIR, keyed by the contents of the weights and tokenizer files, the pooler (and "
+                 "SentEval tasks: cache embeddings in DIR, keyed by the contents of the weights and tokenizer files, "
+                 "the pooler (and "
                  "template), the precision and the dataset")
       ->group("Run");
   app.add_option("--json", a.json, "write every number as JSON (atomically)")
@@ -235,29 +263,65 @@ int run(const Args& args) {
   }
   auto embedder = vikcse::make_embedder(model, text.tokenize, special, embed_options);
 
-  vikcse::SentEvalOptions options;
-  options.senteval_dir = *args.senteval;
-  options.encode.batch_size = args.batch_size;
-  options.encode.length = text.length;  // sort by token count (a template adds the same count to every sentence)
-  options.transfer =
-      vikcse::TransferOptions::for_mode(args.mode == "test" ? vikcse::TransferMode::test : vikcse::TransferMode::fast);
-  options.transfer.seed = args.seed;
-  options.sts.cosine =
+  // The user's files are read before anything is encoded, so that a bad line fails at once.
+  std::vector<vikcse::PairsData> pairs;
+  for (const auto& path : args.pairs) pairs.push_back(vikcse::read_pairs_file(path));
+  std::vector<vikcse::RetrievalData> retrieval;
+  for (const auto& dir : args.retrieval) retrieval.push_back(vikcse::read_beir_directory(dir));
+
+  vikcse::EncodeOptions encode;
+  encode.batch_size = args.batch_size;
+  encode.length = text.length;  // sort by token count (a template adds the same count to every sentence)
+  const auto cosine =
       args.sts_cosine == "float32" ? vikcse::CosinePrecision::float32 : vikcse::CosinePrecision::float64;
-  options.cache_dir = args.cache;
-  options.model_id = model_id;
-  options.pooler_id = pooler_id;
   ProgressPrinter printer;
-  if (args.progress) options.on_progress = std::ref(printer);
 
   const auto start = std::chrono::steady_clock::now();
-  vikcse::SentEval engine(embedder, options);
-  auto report = engine.run(args.tasks);
+  vikcse::EvalReport report;
+  if (args.senteval) {
+    vikcse::SentEvalOptions options;
+    options.senteval_dir = *args.senteval;
+    options.encode = encode;
+    options.transfer = vikcse::TransferOptions::for_mode(args.mode == "test" ? vikcse::TransferMode::test
+                                                                             : vikcse::TransferMode::fast);
+    options.transfer.seed = args.seed;
+    options.sts.cosine = cosine;
+    options.cache_dir = args.cache;
+    options.model_id = model_id;
+    options.pooler_id = pooler_id;
+    if (args.progress) options.on_progress = std::ref(printer);
+    vikcse::SentEval engine(embedder, options);
+    report = engine.run(args.tasks);
+    report.metadata["mode"] = args.mode;
+    report.metadata["senteval"] = std::filesystem::absolute(*args.senteval).string();
+  } else {
+    report.metadata = {
+        {"model", model_id}, {"pooler", pooler_id}, {"batch_size", args.batch_size}, {"sts_cosine", args.sts_cosine}};
+  }
+  for (const auto& data : pairs) {
+    auto o = encode;
+    if (args.progress) o.on_progress = [&](std::size_t done, std::size_t total) { printer(data.name, done, total); };
+    report.pairs.push_back(vikcse::evaluate_pairs(data, embedder, o, {.cosine = cosine}));
+  }
+  if (!retrieval.empty()) {
+    // Passages are often longer than the model's positions: they are truncated to fit, as
+    // sentence-transformers truncates to its max_seq_length (SentEval's sentences never are).
+    auto truncating = embed_options;
+    truncating.truncate = true;
+    const auto passage_embedder = vikcse::make_embedder(model, text.tokenize, special, truncating);
+    for (const auto& data : retrieval) {
+      vikcse::RetrievalEvalOptions o;
+      if (args.progress) {
+        o.on_progress = [&](std::string_view part, std::size_t done, std::size_t total) {
+          printer(fmt::format("{} {}", data.name, part), done, total);
+        };
+      }
+      report.retrieval.push_back(vikcse::evaluate_retrieval(data, passage_embedder, encode, o));
+    }
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  report.metadata["mode"] = args.mode;
   report.metadata["threads"] = threads;
   report.metadata["seconds"] = seconds;
-  report.metadata["senteval"] = std::filesystem::absolute(*args.senteval).string();
   if (cls_head) report.metadata["cls_head"] = cls_head->description;
 
   std::cout << fmt::format("model: {}\npooler: {}\n", model_id, pooler_id);
@@ -273,6 +337,22 @@ int run(const Args& args) {
               << vikcse::format_transfer_table(report.transfer, devacc);
     for (const auto& t : report.transfer) {
       if (t.f1) std::cout << fmt::format("{}: test F1 {:.2f}\n", t.name, *t.f1);
+    }
+  }
+  if (!report.pairs.empty()) {
+    std::cout << fmt::format("\nPairs (Spearman and Pearson x 100 of the {} cosine vs the gold score)\n",
+                             args.sts_cosine)
+              << vikcse::format_pairs_table(report.pairs);
+  }
+  if (!report.retrieval.empty()) {
+    std::cout << "\nRetrieval (x 100; corpus ranked by cosine, relevant = qrels score > 0; queries with a relevant "
+                 "document)\n"
+              << vikcse::format_retrieval_table(report.retrieval);
+    for (const auto& r : report.retrieval) {
+      if (r.metrics.queries != r.queries_in_file) {
+        std::cout << fmt::format("{}: {} of {} queries evaluated (the others have no relevant document)\n", r.name,
+                                 r.metrics.queries, r.queries_in_file);
+      }
     }
   }
   std::cout << fmt::format("\n{:.1f} s on {} thread(s)\n", seconds, threads);
@@ -292,6 +372,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (!args.model && !args.random_model) {
     std::cerr << "vikcse_eval: give one of --model DIR or --random-model DIR (see --help)\n";
+    return 2;
+  }
+  if (!args.senteval && args.pairs.empty() && args.retrieval.empty()) {
+    std::cerr << "vikcse_eval: nothing to evaluate: give at least one of --senteval DIR, --pairs FILE.tsv or "
+                 "--retrieval DIR (see --help)\n";
     return 2;
   }
   try {

@@ -73,9 +73,10 @@ Run eval(const fs::path& scratch, const std::vector<std::string>& args, const st
   const auto log = scratch / (name + ".log");
   const auto json = scratch / (name + ".json");
   std::string command = shell_quote(program);
-  for (const auto& a : args) command += " " + shell_quote(a);
-  command += " --no-progress --threads 1 --json " + shell_quote(json.string());
-  command += " > " + shell_quote(log.string()) + " 2>&1";
+  // (built with append: GCC 12 warns falsely on `"literal" + std::string&&` here)
+  for (const auto& a : args) command.append(" ").append(shell_quote(a));
+  command.append(" --no-progress --threads 1 --json ").append(shell_quote(json.string()));
+  command.append(" > ").append(shell_quote(log.string())).append(" 2>&1");
   Run r;
   const int status = std::system(command.c_str());
   r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -200,4 +201,154 @@ BOOST_AUTO_TEST_CASE(transfer_mode_labels_and_seed) {
   const auto bad = eval(dir.path, args + std::vector<std::string>{"--seed", "-3"}, "bad");
   BOOST_TEST(bad.rc != 0);
   BOOST_TEST(bad.output.find("--seed: expected an integer >= 0, got '-3'") != std::string::npos, bad.output);
+}
+
+namespace {
+
+// A pairs TSV with a header row: 12 pairs of the tiny-vocabulary sentences.
+fs::path write_pairs(const fs::path& root) {
+  const auto s = sentences();
+  const auto path = root / "my-pairs.tsv";
+  std::ofstream out(path);
+  out << "sentence1\tsentence2\tscore\n";
+  for (std::size_t i = 0; i < 12; ++i) out << fmt::format("{}\t{}\t{}\n", s[i], s[(i * 5 + 1) % s.size()], i % 5);
+  return path;
+}
+
+// A BEIR directory: 6 queries (one without a relevant document), 20 documents (some with a title),
+// judgements with scores 0, 1 and 2.
+fs::path write_beir(const fs::path& root) {
+  const auto s = sentences();
+  const auto dir = root / "toy-beir";
+  fs::create_directories(dir / "qrels");
+  std::ofstream queries(dir / "queries.jsonl");
+  for (std::size_t q = 0; q < 6; ++q)
+    queries << nlohmann::json{{"_id", fmt::format("q{}", q)}, {"text", s[q * 5]}}.dump() << "\n";
+  std::ofstream corpus(dir / "corpus.jsonl");
+  for (std::size_t d = 0; d < 20; ++d) {
+    corpus << nlohmann::json{{"_id", fmt::format("d{}", d)},
+                             {"title", d % 3 == 0 ? "the park" : ""},
+                             {"text", s[d + 7]}}
+                  .dump()
+           << "\n";
+  }
+  std::ofstream qrels(dir / "qrels" / "test.tsv");
+  qrels << "query-id\tcorpus-id\tscore\n";
+  for (std::size_t q = 0; q < 5; ++q) {
+    for (std::size_t j = 0; j <= q; ++j) qrels << fmt::format("q{}\td{}\t{}\n", q, (q * 7 + j * 3) % 20, 1 + j % 2);
+  }
+  qrels << "q5\td4\t0\n";  // judged, not relevant: q5 is not evaluated
+  return dir;
+}
+
+std::vector<std::string> tiny_model() {
+  return {"--model",     (fixture_dir() / "encoder" / "tiny-bert").string(),
+          "--tokenizer", (fixture_dir() / "methods" / "tiny-vocab").string(),
+          "--pooler",    "avg"};
+}
+
+}  // namespace
+
+// --pairs and --retrieval without --senteval: their tables are printed and their results are in the
+// JSON under "pairs" and "retrieval", every metric a fraction; with --senteval both come on top of STS.
+BOOST_AUTO_TEST_CASE(pairs_and_retrieval_on_your_data) {
+  vikcse::testing::ScratchDir dir("vikcse-eval-cli-yours");
+  const auto pairs = write_pairs(dir.path);
+  const auto beir = write_beir(dir.path);
+  const auto run =
+      eval(dir.path, tiny_model() + std::vector<std::string>{"--pairs", pairs.string(), "--retrieval", beir.string()},
+           "yours");
+  BOOST_REQUIRE(run.rc == 0);
+  BOOST_TEST(run.output.find("Pairs (Spearman and Pearson x 100 of the float32 cosine vs the gold score)\n"
+                             "| Pairs    | n  | Spearman | Pearson |\n") != std::string::npos);
+  const auto& p = run.json.at("pairs").at(0);
+  BOOST_TEST(p.at("name").get<std::string>() == "my-pairs");
+  BOOST_TEST(p.at("n").get<int>() == 12);
+  BOOST_TEST(p.at("cosine").get<std::string>() == "float32");
+  const auto pairs_table = run.json.at("tables").at("pairs").get<std::string>();
+  BOOST_TEST(pairs_table.find(fmt::format("| my-pairs | 12 | {:.2f}", 100 * p.at("spearman").get<double>())) !=
+             std::string::npos);
+  BOOST_TEST(run.output.find(pairs_table) != std::string::npos);
+
+  BOOST_TEST(run.output.find("Retrieval (x 100; corpus ranked by cosine, relevant = qrels score > 0") !=
+             std::string::npos);
+  BOOST_TEST(run.output.find("| Retrieval | Queries | Docs | MRR@10 | NDCG@10 | MAP@100 | Recall@1 | Recall@5 | "
+                             "Recall@10 | Recall@100 |") != std::string::npos);
+  BOOST_TEST(run.output.find("| Retrieval | Accuracy@1 | Accuracy@5 | Accuracy@10 | Precision@1 | Precision@5 | "
+                             "Precision@10 |") != std::string::npos);
+  BOOST_TEST(run.output.find("toy-beir: 5 of 6 queries evaluated (the others have no relevant document)") !=
+             std::string::npos);
+  const auto& r = run.json.at("retrieval").at(0);
+  BOOST_TEST(r.at("name").get<std::string>() == "toy-beir");
+  BOOST_TEST(r.at("queries").get<int>() == 5);
+  BOOST_TEST(r.at("queries_in_file").get<int>() == 6);
+  BOOST_TEST(r.at("documents").get<int>() == 20);
+  BOOST_TEST(r.at("relevant").get<int>() == 15);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : r.at("metrics").items()) {
+    keys.push_back(key);
+    BOOST_TEST((value.get<double>() >= 0.0 && value.get<double>() <= 1.0), key);
+  }
+  const std::vector<std::string> expected = {"accuracy@1", "accuracy@10", "accuracy@5",   "map@100",     "mrr@10",
+                                             "ndcg@10",    "precision@1", "precision@10", "precision@5", "recall@1",
+                                             "recall@10",  "recall@100",  "recall@5"};
+  BOOST_TEST(keys == expected, boost::test_tools::per_element());
+  // 20 documents < 100: every relevant document is within the first 100.
+  BOOST_TEST(r.at("metrics").at("recall@100").get<double>() == 1.0);
+  const auto retrieval_table = run.json.at("tables").at("retrieval").get<std::string>();
+  BOOST_TEST(retrieval_table.find(fmt::format("| toy-beir  | 5       | 20   | {:.2f}",
+                                              100 * r.at("metrics").at("mrr@10").get<double>())) != std::string::npos,
+             retrieval_table);
+  BOOST_TEST(run.output.find(retrieval_table) != std::string::npos);
+  BOOST_TEST(run.json.at("sts").empty());
+  BOOST_TEST(!run.json.at("metadata").contains("senteval"));
+
+  // With SentEval: STS and the pairs table side by side, the same pairs numbers.
+  const auto senteval = write_senteval(dir.path / "senteval");
+  const auto both = eval(dir.path,
+                         tiny_model() + std::vector<std::string>{"--senteval", senteval.string(), "--tasks",
+                                                                 "STSBenchmark", "--pairs", pairs.string()},
+                         "both");
+  BOOST_REQUIRE(both.rc == 0);
+  BOOST_TEST(both.json.at("sts").size() == 1u);
+  BOOST_TEST(both.json.at("pairs").at(0) == p);
+  BOOST_TEST(both.json.at("retrieval").empty());
+  const auto sts_table = both.json.at("tables").at("sts").get<std::string>();
+  BOOST_TEST(sts_table.starts_with("| STS-B"));
+  BOOST_TEST(both.output.find(sts_table) != std::string::npos);
+  BOOST_TEST(both.output.find(both.json.at("tables").at("pairs").get<std::string>()) != std::string::npos);
+}
+
+// Nothing to evaluate, --tasks without --senteval, and a bad line in the user's files: clear errors.
+BOOST_AUTO_TEST_CASE(your_data_errors_are_clear) {
+  vikcse::testing::ScratchDir dir("vikcse-eval-cli-yours-bad");
+  const auto none = eval(dir.path, tiny_model(), "none");
+  BOOST_TEST(none.rc == 2);
+  BOOST_TEST(none.output.find("vikcse_eval: nothing to evaluate: give at least one of --senteval DIR, --pairs "
+                              "FILE.tsv or --retrieval DIR") != std::string::npos,
+             none.output);
+  const auto pairs = write_pairs(dir.path);
+  const auto tasks =
+      eval(dir.path, tiny_model() + std::vector<std::string>{"--pairs", pairs.string(), "--tasks", "sts"}, "tasks");
+  BOOST_TEST(tasks.rc != 0);
+  BOOST_TEST(tasks.output.find("--tasks requires --senteval") != std::string::npos, tasks.output);
+
+  std::ofstream(pairs, std::ios::app) << "a man eats\ta woman eats\tvery similar\n";
+  const auto bad_pairs =
+      eval(dir.path, tiny_model() + std::vector<std::string>{"--pairs", pairs.string()}, "bad_pairs");
+  BOOST_TEST(bad_pairs.rc == 1);
+  BOOST_TEST(bad_pairs.output.find(fmt::format("vikcse_eval: error: {}:14: expected a number as score (column 3), "
+                                               "found 'very similar'",
+                                               pairs.string())) != std::string::npos,
+             bad_pairs.output);
+
+  const auto beir = write_beir(dir.path);
+  std::ofstream(beir / "qrels" / "test.tsv", std::ios::app) << "q1\td77\t1\n";
+  const auto bad_beir =
+      eval(dir.path, tiny_model() + std::vector<std::string>{"--retrieval", beir.string()}, "bad_beir");
+  BOOST_TEST(bad_beir.rc == 1);
+  BOOST_TEST(bad_beir.output.find(fmt::format("{}:18: expected a corpus-id of {}, found 'd77', which is not there",
+                                              (beir / "qrels" / "test.tsv").string(),
+                                              (beir / "corpus.jsonl").string())) != std::string::npos,
+             bad_beir.output);
 }

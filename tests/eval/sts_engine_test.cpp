@@ -198,6 +198,67 @@ BOOST_AUTO_TEST_CASE(report_table_and_json_round_trip) {
   BOOST_TEST(files == 1u);
 }
 
+// The tables of the user-data evaluations (pairs files, retrieval) and their JSON round trip; a
+// report written before they existed (no "pairs"/"retrieval" keys) still reads.
+BOOST_AUTO_TEST_CASE(pairs_and_retrieval_tables_and_json_round_trip) {
+  vikcse::EvalReport report;
+  report.metadata = {{"model", "toy"}};
+  report.pairs.push_back({"my-pairs", "/data/my-pairs.tsv", 120, 0.81234, 0.79496, vikcse::CosinePrecision::float32});
+  report.pairs.push_back({"x", "/data/x.tsv", 7, std::nan(""), std::nan(""), vikcse::CosinePrecision::float64});
+  BOOST_TEST(vikcse::format_pairs_table(report.pairs) ==
+             "| Pairs    | n   | Spearman | Pearson |\n"
+             "|----------|-----|----------|---------|\n"
+             "| my-pairs | 120 | 81.23    | 79.50   |\n"
+             "| x        | 7   | nan      | nan     |\n");
+  vikcse::RetrievalResult r;
+  r.name = "scifact";
+  r.path = "/data/scifact";
+  r.queries_in_file = 1109;
+  r.documents = 5183;
+  r.relevant = 339;
+  r.metrics.queries = 300;
+  r.metrics.mrr = {{10, 0.5}};
+  r.metrics.ndcg = {{10, 0.55}};
+  r.metrics.map = {{100, 0.48}};
+  r.metrics.recall = {{1, 0.3}, {5, 0.6}, {10, 0.7}, {100, 0.9}};
+  r.metrics.accuracy = {{1, 0.4}, {5, 0.7}, {10, 0.8}};
+  r.metrics.precision = {{1, 0.4}, {5, 0.14}, {10, 0.08}};
+  auto other = r;
+  other.name = "nfc";
+  other.metrics.recall.erase(100);
+  report.retrieval = {r, other};
+  BOOST_TEST(
+      vikcse::format_retrieval_table(report.retrieval) ==
+      "| Retrieval | Queries | Docs | MRR@10 | NDCG@10 | MAP@100 | Recall@1 | Recall@5 | Recall@10 | Recall@100 |\n"
+      "|-----------|---------|------|--------|---------|---------|----------|----------|-----------|------------|\n"
+      "| scifact   | 300     | 5183 | 50.00  | 55.00   | 48.00   | 30.00    | 60.00    | 70.00     | 90.00      |\n"
+      "| nfc       | 300     | 5183 | 50.00  | 55.00   | 48.00   | 30.00    | 60.00    | 70.00     | -          |\n"
+      "\n"
+      "| Retrieval | Accuracy@1 | Accuracy@5 | Accuracy@10 | Precision@1 | Precision@5 | Precision@10 |\n"
+      "|-----------|------------|------------|-------------|-------------|-------------|--------------|\n"
+      "| scifact   | 40.00      | 70.00      | 80.00       | 40.00       | 14.00       | 8.00         |\n"
+      "| nfc       | 40.00      | 70.00      | 80.00       | 40.00       | 14.00       | 8.00         |\n");
+  const auto json = vikcse::to_json(report);
+  BOOST_TEST(json.at("retrieval").at(0).at("metrics").at("ndcg@10").get<double>() == 0.55);
+  BOOST_TEST(json.at("retrieval").at(0).at("queries").get<int>() == 300);
+  BOOST_TEST(json.at("pairs").at(1).at("spearman").is_null());
+  BOOST_TEST(json.at("tables").at("pairs").get<std::string>() == vikcse::format_pairs_table(report.pairs));
+  const auto back = vikcse::report_from_json(json);
+  BOOST_TEST(vikcse::to_json(back) == json);
+  BOOST_TEST(back.retrieval.at(1).metrics.recall.size() == 3u);
+  BOOST_TEST(std::isnan(back.pairs.at(1).pearson));
+  auto old = json;
+  old.erase("pairs");
+  old.erase("retrieval");
+  BOOST_TEST(vikcse::report_from_json(old).pairs.empty());
+  auto wrong = json;
+  wrong["retrieval"][0]["metrics"]["ndcg@ten"] = 0.5;
+  BOOST_CHECK_THROW(vikcse::report_from_json(wrong), vikcse::data_error);
+  wrong = json;
+  wrong["retrieval"][0]["metrics"]["f1@10"] = 0.5;
+  BOOST_CHECK_THROW(vikcse::report_from_json(wrong), vikcse::data_error);
+}
+
 BOOST_AUTO_TEST_CASE(embedding_cache_round_trip_and_errors) {
   TempDir dir;
   vikcse::EmbeddingCache cache(dir.path / "cache");
