@@ -40,6 +40,8 @@
 
 // Training and evaluation
 #include <vikcse/eval/model_embedder.hpp>
+#include <vikcse/eval/pairs.hpp>
+#include <vikcse/eval/retrieval.hpp>
 #include <vikcse/eval/senteval.hpp>
 #include <vikcse/train/trainer.hpp>
 #include <vikcse/util/progress.hpp>
@@ -53,6 +55,7 @@
 #include <vikcse/methods/recipes.hpp>
 
 // Using a trained model: loading, embedding, the sentence-transformers layout
+#include <vikcse/inference/embedding_files.hpp>
 #include <vikcse/inference/save_sentence_transformers.hpp>
 #include <vikcse/inference/sentence_encoder.hpp>
 #include <vikcse/inference/sentence_transformers.hpp>
