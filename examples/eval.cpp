@@ -198,13 +198,14 @@ struct TextSide {
   vikcse::TokenizeFunction tokenize;
   std::function<std::size_t(const std::string&)> length;
   vikcse::SpecialTokens special;
+  std::int64_t vocab_size = 0;
 };
 
 template <typename TokenizerType>
 TextSide text_side(TokenizerType tokenizer) {
   auto shared = std::make_shared<const TokenizerType>(std::move(tokenizer));
   return {vikcse::tokenize_function(shared), [shared](const std::string& s) { return shared->encode(s).size(); },
-          vikcse::require_special_tokens(*shared)};
+          vikcse::require_special_tokens(*shared), shared->vocab_size()};
 }
 
 // WordPiece for BERT, byte-level BPE for RoBERTa (config.json's model_type).
@@ -237,6 +238,7 @@ int run(const Args& args) {
   model_id += args.bf16 ? ":bf16" : ":fp32";
   if (args.bf16) model->to(torch::kBFloat16);
   const auto text = load_text_side(tokenizer_dir, model.config().model_type);
+  model.config().require_tokenizer_fits(text.vocab_size, fmt::format("in {}", tokenizer_dir.string()));
   const auto& special = text.special;
   vikcse::EmbedderOptions embed_options;
   embed_options.pooler.kind = vikcse::parse_pooler_kind(args.pooler);

@@ -397,10 +397,7 @@ int main(int argc, char** argv) try {
   const auto specials = vikcse::require_special_tokens(*tokenizer);
   auto tokenize = vikcse::tokenize_function(tokenizer);
   const auto config = vikcse::BertConfig::from_json_file(a.model / "config.json");
-  if (tokenizer->vocab_size() > config.vocab_size) {
-    throw vikcse::config_error(fmt::format("the tokenizer has {} tokens but the model's vocab_size is {}",
-                                           tokenizer->vocab_size(), config.vocab_size));
-  }
+  config.require_tokenizer_fits(tokenizer->vocab_size(), fmt::format("in {}", a.tokenizer.string()));
   const auto backbone = a.backbone.empty() ? backbone_of(config) : a.backbone;
   const auto setting = !a.setting.empty()                                   ? a.setting
                        : (a.method == "simcse" || a.method == "promptbert") ? "wiki"

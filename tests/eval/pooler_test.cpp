@@ -106,10 +106,12 @@ BOOST_AUTO_TEST_CASE(mask_pooler_takes_the_mask_position) {
 }
 
 BOOST_AUTO_TEST_CASE(pooler_names) {
-  for (auto name : {"cls", "cls_before_pooler", "avg", "avg_top2", "avg_first_last", "mask"}) {
+  for (auto name : {"cls", "cls_before_pooler", "avg", "avg_top2", "avg_first_last", "mask", "max", "mean_sqrt_len",
+                    "weighted_mean", "last_token"}) {
     BOOST_TEST(vikcse::to_string(vikcse::parse_pooler_kind(name)) == name);
   }
-  BOOST_CHECK_THROW(vikcse::parse_pooler_kind("max"), vikcse::config_error);
+  BOOST_TEST(vikcse::all_pooler_kinds.size() == 10u);
+  BOOST_CHECK_THROW(vikcse::parse_pooler_kind("mean"), vikcse::config_error);  // sentence-transformers' name of avg
   BOOST_TEST(vikcse::needs_hidden_states(vikcse::PoolerKind::avg_top2));
   BOOST_TEST(!vikcse::needs_hidden_states(vikcse::PoolerKind::mask));
 }

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 namespace vikcse {
 
@@ -84,6 +85,19 @@ struct BertConfig {
 
   /// Reads a parsed `config.json`; `source` names it in errors. Unknown keys are ignored (Hugging
   /// Face configs carry many that do not affect the encoder); known keys of the wrong type throw.
+  /// Checks that a tokenizer with `tokenizer_ids` ids fits this model's embedding matrix
+  /// (`vocab_size` rows), so that a tokenizer of another model is refused with a message instead of
+  /// an index error inside LibTorch; `tokenizer` names it in the message.
+  /// @throws vikcse::config_error when the tokenizer has more ids than the matrix has rows.
+  void require_tokenizer_fits(std::int64_t tokenizer_ids, std::string_view tokenizer) const {
+    if (tokenizer_ids > vocab_size) {
+      throw_error<config_error>(
+          "the tokenizer {} has {} ids but the model's embedding matrix has {} rows (vocab_size): they are not one "
+          "model's",
+          tokenizer, tokenizer_ids, vocab_size);
+    }
+  }
+
   static BertConfig from_json(const nlohmann::json& json, const std::string& source = "config.json") {
     if (!json.is_object()) throw_error<config_error>("{}: expected a JSON object, got {}", source, json.type_name());
     BertConfig config;

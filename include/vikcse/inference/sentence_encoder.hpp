@@ -129,11 +129,7 @@ public:
     }
     const auto tokenizer_dir = options.tokenizer ? *options.tokenizer : weights;
     e.tokenizer_ = std::make_shared<const AutoTokenizer>(AutoTokenizer::from_directory(tokenizer_dir));
-    if (e.tokenizer_->vocab_size() > config.vocab_size) {
-      throw_error<config_error>(
-          "{}: the tokenizer in {} has {} ids but the model's embedding matrix has {} rows: they are not one model's",
-          dir.string(), tokenizer_dir.string(), e.tokenizer_->vocab_size(), config.vocab_size);
-    }
+    config.require_tokenizer_fits(e.tokenizer_->vocab_size(), fmt::format("in {}", tokenizer_dir.string()));
     const auto specials = require_special_tokens(*e.tokenizer_);
     const auto tokenize = tokenize_function(e.tokenizer_);
     if (options.template_text) {
