@@ -181,6 +181,40 @@ BOOST_AUTO_TEST_CASE(a_hugging_face_checkpoint_embeds_as_the_evaluation_embedder
   BOOST_TEST(torch::equal(pooled(vikcse::PoolerKind::last_token), h[3]));
 }
 
+// Each precision embeds as the evaluation embedder on the same model in that precision (bfloat16
+// weights, or the encoder's int8 projections), and differs from float32 (it really ran reduced).
+// int8 is refused off the CPU, naming the directory.
+BOOST_AUTO_TEST_CASE(each_precision_embeds_as_the_evaluation_embedder_in_that_precision) {
+  torch::manual_seed(0);
+  ScratchDir dir("vikcse-se-precision");
+  make_hf_dir(dir.path);
+  const auto tok = std::make_shared<const vikcse::AutoTokenizer>(vikcse::AutoTokenizer::from_directory(dir.path));
+  vikcse::EmbedderOptions eo;
+  eo.pooler.kind = vikcse::PoolerKind::avg;
+  vikcse::SentenceEncoderOptions o;
+  o.pooler = "avg";
+  const auto fp32 = vikcse::SentenceEncoder::load(dir.path, o).encode(sentences, batches_of(2));
+  for (auto precision : {vikcse::Precision::bfloat16, vikcse::Precision::int8}) {
+    o.precision = precision;
+    const auto encoder = vikcse::SentenceEncoder::load(dir.path, o);
+    BOOST_TEST((encoder.precision() == precision));
+    BOOST_TEST(encoder.description().find(vikcse::to_string(precision)) != std::string::npos, encoder.description());
+    const auto ours = encoder.encode(sentences, batches_of(2));
+    auto model = vikcse::AutoModel::from_pretrained(dir.path);
+    if (precision == vikcse::Precision::bfloat16) model->to(torch::kBFloat16);
+    if (precision == vikcse::Precision::int8) model->encoder->quantize_int8();
+    const auto eval = vikcse::encode_sentences(
+        vikcse::make_embedder(model, vikcse::tokenize_function(tok), tok->special_tokens(), eo), sentences,
+        batches_of(2));
+    expect_equal(ours, eval.to(torch::kFloat), vikcse::to_string(precision));
+    BOOST_TEST(ours.scalar_type() == torch::kFloat);
+    BOOST_TEST(!torch::equal(ours, fp32));
+  }
+  o.precision = vikcse::Precision::int8;
+  o.device = torch::Device(torch::kCUDA);
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir.path, o); }, {dir.path.string(), "int8 runs on the CPU only"});
+}
+
 // A checkpoint written by this library (save_model_checkpoint with the recipe's settings) embeds
 // with no option as its recipe evaluates: SimCSE ([CLS] before the head), a SimCSE whose head
 // applies at evaluation, PromptBERT ([MASK] in its first template) and VIKCSE (lower-cased).

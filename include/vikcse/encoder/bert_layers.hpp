@@ -8,6 +8,7 @@
 
 #include <vikcse/detail/torch_compat.hpp>
 #include <vikcse/encoder/bert_config.hpp>
+#include <vikcse/encoder/int8_linear.hpp>
 #include <vikcse/types.hpp>
 
 #include <torch/torch.h>
@@ -108,9 +109,15 @@ public:
 
   /// @param x [B, T, H]; @param bias additive mask [B, 1, 1, T]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias) {
-    const auto batch = x.size(0), length = x.size(1);
-    auto split = [&](const torch::Tensor& t) { return t.view({batch, length, heads_, head_size_}).transpose(1, 2); };
-    auto context = detail::attention(split(query(x)), split(key(x)), split(value(x)), bias, dropout_, is_training());
+    return attend(query(x), key(x), value(x), bias);
+  }
+
+  /// Attention of already projected queries, keys and values [B, T, H] → context [B, T, H].
+  torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                       const torch::Tensor& bias) {
+    const auto batch = q.size(0), length = q.size(1);
+    auto split = [&](const torch::Tensor& t) { return t.reshape({batch, length, heads_, head_size_}).transpose(1, 2); };
+    auto context = detail::attention(split(q), split(k), split(v), bias, dropout_, is_training());
     return context.transpose(1, 2).reshape({batch, length, heads_ * head_size_});
   }
 
@@ -173,6 +180,14 @@ private:
 };
 TORCH_MODULE(BertIntermediate);
 
+/// A layer's four projections packed for int8 inference (`BertEncoderImpl::quantize_int8`).
+struct Int8LayerWeights {
+  Int8Linear qkv;                ///< query, key and value stacked: [3H, H]
+  Int8Linear attention_output;   ///< attention.output.dense
+  Int8Linear intermediate;       ///< intermediate.dense
+  Int8Linear output;             ///< output.dense
+};
+
 /// One post-LayerNorm transformer layer. Keys: `attention`, `intermediate`, `output`.
 class BertLayerImpl : public torch::nn::Module {
 public:
@@ -204,6 +219,25 @@ public:
         key_padding_mask, key_padding_mask ? c10::optional<std::int64_t>(1) : c10::nullopt);
   }
 
+  /// This layer's projections packed for int8 (see `Int8Linear`).
+  [[nodiscard]] Int8LayerWeights pack_int8() const {
+    const auto& self = attention->self;
+    return {Int8Linear::pack(torch::cat({self->query->weight, self->key->weight, self->value->weight}),
+                             torch::cat({self->query->bias, self->key->bias, self->value->bias})),
+            Int8Linear::pack(attention->output->dense->weight, attention->output->dense->bias),
+            Int8Linear::pack(intermediate->dense->weight, intermediate->dense->bias),
+            Int8Linear::pack(output->dense->weight, output->dense->bias)};
+  }
+
+  /// The same layer with the projections in int8 (`w` from `pack_int8`); attention, GELU, the
+  /// residual sums and the LayerNorms stay float32. Inference only (no dropout).
+  torch::Tensor forward_int8(const torch::Tensor& x, const torch::Tensor& bias, const Int8LayerWeights& w,
+                             const std::string& activation) {
+    const auto qkv = w.qkv(x).chunk(3, -1);
+    auto attended = attention->output->LayerNorm(w.attention_output(attention->self->attend(qkv[0], qkv[1], qkv[2], bias)) + x);
+    return output->LayerNorm(w.output(detail::activation(w.intermediate(attended), activation)) + attended);
+  }
+
   BertAttention attention{nullptr};
   BertIntermediate intermediate{nullptr};
   BertResidualOutput output{nullptr};
@@ -220,8 +254,16 @@ public:
   }
 
   /// Runs every layer; appends each layer's output to `hidden_states` when it is given. Takes the
-  /// fused kernel (`BertLayerImpl::forward_fused`) when `uses_fused_kernel(x)`.
+  /// int8 projections when `uses_int8(x)`, else the fused kernel (`BertLayerImpl::forward_fused`)
+  /// when `uses_fused_kernel(x)`.
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& bias, std::vector<torch::Tensor>* hidden_states) {
+    if (uses_int8(x)) {
+      for (std::size_t i = 0; i < layer->size(); ++i) {
+        x = (*layer)[i]->as<BertLayerImpl>()->forward_int8(x, bias, int8_[i], activation_);
+        if (hidden_states != nullptr) hidden_states->push_back(x);
+      }
+      return x;
+    }
     const bool fused = uses_fused_kernel(x);
     c10::optional<torch::Tensor> key_padding_mask;
     if (fused) {
@@ -244,6 +286,25 @@ public:
            (activation_ == "gelu" || activation_ == "relu");
   }
 
+  /// Packs every layer's projections for int8 dynamic quantization (`Int8Linear`), from the
+  /// weights as they are now: eval-mode CPU float32 inference without autograd then runs them in
+  /// int8 (`uses_int8`); training and gradients still use the float weights. Call it again after
+  /// changing the weights, `clear_int8` to go back to float32.
+  void quantize_int8() {
+    std::vector<Int8LayerWeights> packed;
+    for (const auto& module : *layer) packed.push_back(module->as<BertLayerImpl>()->pack_int8());
+    int8_ = std::move(packed);
+  }
+  /// Drops the int8 weights of `quantize_int8`.
+  void clear_int8() { int8_.clear(); }
+  /// Whether `quantize_int8` has packed the layers.
+  [[nodiscard]] bool is_int8() const { return !int8_.empty(); }
+  /// True when the int8 projections compute the layers: packed, eval mode, autograd off, float32 on the CPU.
+  [[nodiscard]] bool uses_int8(const torch::Tensor& x) const {
+    return is_int8() && !is_training() && !torch::GradMode::is_enabled() && x.scalar_type() == torch::kFloat &&
+           x.device().is_cpu();
+  }
+
   torch::nn::ModuleList layer{nullptr};
   /// Use the fused inference kernel where it applies (`uses_fused_kernel`). Default: true.
   bool fused_inference = true;
@@ -252,6 +313,7 @@ private:
   std::int64_t num_heads_;
   double eps_;
   std::string activation_;
+  std::vector<Int8LayerWeights> int8_;
 };
 TORCH_MODULE(BertEncoder);
 

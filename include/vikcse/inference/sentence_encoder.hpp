@@ -47,6 +47,23 @@
 
 namespace vikcse {
 
+/// The arithmetic `SentenceEncoder` runs its encoder in; the embeddings it returns are float32 in all three.
+enum class Precision {
+  float32,   ///< the model as trained (default)
+  bfloat16,  ///< every weight and activation in bfloat16: fast on CPUs with AVX512-BF16 and on GPUs
+  int8       ///< the layers' projections with dynamically quantized int8 inputs and weights (`Int8Linear`),
+             ///< the rest float32; CPU only, fast on any x86 CPU (its own kernels, not the BLAS)
+};
+
+/// The precision's name on the command line and in reports: `fp32`, `bf16`, `int8`.
+inline const char* to_string(Precision p) {
+  switch (p) {
+    case Precision::bfloat16: return "bf16";
+    case Precision::int8: return "int8";
+    default: return "fp32";
+  }
+}
+
 /// What the caller sets when loading a `SentenceEncoder`; unset fields come from the directory.
 struct SentenceEncoderOptions {
   /// Pooler name (`cls`, `cls_before_pooler`, `avg`, `max`, `mask`, ... see `parse_pooler_kind`).
@@ -61,8 +78,8 @@ struct SentenceEncoderOptions {
   std::optional<FirstLayer> first;         ///< `avg_first_last`'s first layer
   /// Tokenizer files from this directory instead of the model's.
   std::optional<std::filesystem::path> tokenizer;
-  torch::Device device = torch::kCPU;  ///< where the model runs
-  bool bf16 = false;                   ///< run the encoder in bfloat16 (the result is float32)
+  torch::Device device = torch::kCPU;       ///< where the model runs
+  Precision precision = Precision::float32;  ///< the encoder's arithmetic (the result is float32)
 };
 
 /// Where a `SentenceEncoder`'s settings came from.
@@ -157,8 +174,12 @@ public:
       eo.pooler.head = dense.front();
       dense.erase(dense.begin());
     }
+    if (options.precision == Precision::int8 && !options.device.is_cpu()) {
+      throw_error<config_error>("{}: int8 runs on the CPU only; use bf16 on {}", dir.string(), options.device.str());
+    }
     e.model_->to(options.device);
-    if (options.bf16) e.model_->to(torch::kBFloat16);
+    if (options.precision == Precision::bfloat16) e.model_->to(torch::kBFloat16);
+    if (options.precision == Precision::int8) e.model_->encoder->quantize_int8();
     auto inner = make_embedder(e.model_, tokenize, specials, eo);
     e.dense_ = dense;
     e.embedder_ = [inner = std::move(inner), dense, device = options.device](const std::vector<std::string>& batch) {
@@ -166,7 +187,7 @@ public:
       for (const auto& d : dense) x = d(x);
       return x.to(torch::kCPU, torch::kFloat);
     };
-    e.bf16_ = options.bf16;
+    e.precision_ = options.precision;
     e.identity_ = e.compute_identity(weights, tokenizer_dir);
     return e;
   }
@@ -194,8 +215,8 @@ public:
   [[nodiscard]] const AutoTokenizer& tokenizer() const { return *tokenizer_; }
   /// The directory it was loaded from.
   [[nodiscard]] const std::filesystem::path& directory() const { return dir_; }
-  /// Whether the encoder runs in bfloat16.
-  [[nodiscard]] bool bf16() const { return bf16_; }
+  /// The encoder's arithmetic.
+  [[nodiscard]] Precision precision() const { return precision_; }
   /// The embedding width: the last Dense layer's, else the encoder's hidden size.
   [[nodiscard]] std::int64_t dimension() const {
     return dense_.empty() ? model_.config().hidden_size : dense_.back().weight.size(0);
@@ -214,11 +235,12 @@ public:
     else if (settings_.pooler == PoolerKind::cls)
       head = ", BERT's pretrained pooler";
     if (!dense_.empty()) head += fmt::format(", {} Dense layer(s)", dense_.size());
-    return fmt::format("{} {}: pooler {}{}{}{}{}{}, max {} tokens, dimension {}", from, dir_.string(),
+    return fmt::format("{} {}: pooler {}{}{}{}{}{}, max {} tokens, dimension {}, {}", from, dir_.string(),
                        to_string(settings_.pooler), head,
                        settings_.template_text.empty() ? "" : fmt::format(", template '{}'", settings_.template_text),
                        settings_.lowercase ? ", lower-cased" : "", settings_.append_period ? ", period appended" : "",
-                       settings_.normalize ? ", normalised" : "", settings_.max_length, dimension());
+                       settings_.normalize ? ", normalised" : "", settings_.max_length, dimension(),
+                       to_string(precision_));
   }
 
 private:
@@ -270,7 +292,7 @@ private:
   std::shared_ptr<const AutoTokenizer> tokenizer_;
   std::vector<SentenceTransformersDense> dense_;
   Embedder embedder_;
-  bool bf16_ = false;
+  Precision precision_ = Precision::float32;
   std::string identity_;
 };
 
