@@ -162,8 +162,8 @@ void add_options(CLI::App& app, Args& a) {
       ->check(vikcse::cli::writable_file())
       ->group("Run");
   app.add_flag("--bf16", a.bf16,
-               "encode in bfloat16 (fast on CPUs with AVX512-BF16; benchmarks/bf16_sts measures what it costs in "
-               "Spearman)")
+               "encode in bfloat16 (fast on CPUs with AVX512-BF16; benchmarks/sentence_encoder_throughput measures "
+               "what it costs in Spearman)")
       ->group("Run");
   app.add_option("--threads", a.threads, "intra-op threads (0: all cores or OMP_NUM_THREADS)")
       ->check(vikcse::cli::non_negative_integer())

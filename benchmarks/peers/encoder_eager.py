@@ -4,6 +4,12 @@ eager mode (the torch.nn reference of tests/encoder/reference, loading the very 
 
 Prints one JSON line per sequence length: {"seq": T, "seconds_per_batch": s, "peak_rss_mib": m}.
 Usage: /usr/bin/python3 encoder_eager.py CHECKPOINT_DIR --batch 64 --seq 32 128 --iters 5 --threads 2
+
+Batches mode (benchmarks/sentence_encoder_throughput): --batches FILE.json holds the token batches
+vikcse encodes ({"batches": [{"shape": [B, T], "ids": [...], "mask": [...]}, ...]}, row-major). One
+pass over them warms up, --iters passes are timed; the masked mean of last_hidden_state of every row
+(in file order) goes to --out as raw little-endian float32, and one JSON line is printed:
+{"sentences": n, "seconds_per_pass": s, "peak_rss_mib": m}.
 """
 import argparse
 import json
@@ -24,6 +30,8 @@ p.add_argument("--seq", type=int, nargs="+", default=[32, 128])
 p.add_argument("--iters", type=int, default=5)
 p.add_argument("--warmup", type=int, default=1)
 p.add_argument("--threads", type=int, default=os.cpu_count())
+p.add_argument("--batches", help="token batches to encode (see above)")
+p.add_argument("--out", help="with --batches: where the mean-pooled embeddings go (float32)")
 p.add_argument("--fast-path", action="store_true",
                help="allow nn.TransformerEncoderLayer's fused inference kernel (default: plain eager ops under "
                     "torch.no_grad(), which is how Hugging Face's BertModel runs)")
@@ -37,6 +45,34 @@ if not a.fast_path:
     # it keeps the same exact-GELU math on plain eager ops.
     for layer in model.layers:
         layer.activation_relu_or_gelu = 0
+if a.batches:
+    with open(a.batches) as f:
+        batches = []
+        for b in json.load(f)["batches"]:
+            shape = tuple(b["shape"])
+            batches.append((torch.tensor(b["ids"], dtype=torch.long).view(shape),
+                            torch.tensor(b["mask"], dtype=torch.long).view(shape)))
+
+    def one_pass():
+        pooled = []
+        for ids, mask in batches:
+            hidden = model(ids, mask, torch.zeros_like(ids))[0]
+            m = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled.append((hidden * m).sum(1) / m.sum(1))
+        return torch.cat(pooled)
+
+    with torch.no_grad():
+        one_pass()
+        start = time.perf_counter()
+        for _ in range(a.iters):
+            pooled = one_pass()
+        elapsed = (time.perf_counter() - start) / a.iters
+    if a.out:
+        pooled.contiguous().numpy().astype("<f4").tofile(a.out)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps({"sentences": int(pooled.shape[0]), "seconds_per_pass": elapsed, "peak_rss_mib": peak}),
+          flush=True)
+    sys.exit(0)
 torch.manual_seed(0)
 for seq in a.seq:
     ids = torch.randint(1000, config["vocab_size"], (a.batch, seq))

@@ -33,7 +33,7 @@ struct ModelArgs {
   std::optional<std::string> pooler, template_text;
   std::optional<std::filesystem::path> tokenizer;
   std::optional<std::int64_t> max_length;
-  bool lowercase = false, normalize = false, bf16 = false, int8 = false;
+  bool lowercase = false, normalize = false, fp32 = false, bf16 = false, int8 = false;
   std::int64_t batch_size = 64;
   int threads = 0;
   bool progress = true;
@@ -61,10 +61,16 @@ inline void add_model_options(CLI::App& app, ModelArgs& a) {
       ->group("Model");
   app.add_flag("--lowercase", a.lowercase, "lower-case sentences before tokenising")->group("Model");
   app.add_flag("--normalize", a.normalize, "L2-normalise the embeddings")->group("Model");
-  auto* bf16 = app.add_flag("--bf16", a.bf16, "run the encoder in bfloat16 (fast on CPUs with AVX512-BF16)")->group("Run");
+  // Precision: one flag each; none of them is `automatic` (inference/precision.hpp).
+  auto* fp32 = app.add_flag("--fp32", a.fp32, "run the encoder in float32: the model's exact function")->group("Run");
+  auto* bf16 = app.add_flag("--bf16", a.bf16, "run the encoder in bfloat16 (fast on CPUs with AVX512-BF16)")
+                   ->excludes(fp32)
+                   ->group("Run");
   app.add_flag("--int8", a.int8,
-               "run the encoder's projections in int8 (dynamic quantization; CPU; faster on any x86 CPU, "
-               "benchmarks/BENCHMARKS.md gives its STS change)")
+               "run the encoder's projections in int8 (dynamic quantization, CPU only). Without --fp32/--bf16/--int8 "
+               "the precision is automatic: bf16 on a CPU with AVX512-BF16 or AMX, else int8 on a CPU, fp32 on a GPU "
+               "(benchmarks/sentence_encoder_throughput measures each one's speed and STS change)")
+      ->excludes(fp32)
       ->excludes(bf16)
       ->group("Run");
   app.add_option("--batch-size", a.batch_size, "sentences per encoder call")
@@ -89,7 +95,7 @@ inline SentenceEncoderOptions encoder_options(const ModelArgs& a) {
   o.max_length = a.max_length;
   if (a.lowercase) o.lowercase = true;
   if (a.normalize) o.normalize = true;
-  o.precision = a.bf16 ? Precision::bfloat16 : a.int8 ? Precision::int8 : Precision::float32;
+  o.precision = a.fp32 ? Precision::float32 : a.bf16 ? Precision::bfloat16 : a.int8 ? Precision::int8 : Precision::automatic;
   return o;
 }
 

@@ -30,6 +30,10 @@ cmp "$work/stdin.npy" "$work/file.npy" || fail "stdin and file argument differ"
 "$encode" --model "$model" --pooler avg --no-progress "$work/sentences.txt" --format jsonl > "$work/emb.jsonl"
 "$encode" --model "$model" --pooler avg --normalize --no-progress "$work/sentences.txt" -o "$work/unit.npy" 2> "$work/log.txt"
 grep -q "5 sentences -> \[5, 32\] float32" "$work/log.txt" || fail "no summary line: $(cat "$work/log.txt")"
+"$encode" --model "$model" --pooler avg --int8 --no-progress "$work/sentences.txt" -o "$work/int8.npy" 2> "$work/log8.txt"
+grep -q ", int8$" "$work/log8.txt" || fail "the model line does not say int8: $(cat "$work/log8.txt")"
+"$encode" --model "$model" --pooler avg --fp32 --no-progress "$work/sentences.txt" -o "$work/fp32.npy" 2> "$work/log32.txt"
+grep -q ", fp32$" "$work/log32.txt" || fail "the model line does not say fp32: $(cat "$work/log32.txt")"
 "$python" - "$work" <<'PY'
 import json, struct, sys
 import numpy as np
@@ -55,11 +59,16 @@ assert (a == c).all(), "jsonl rows differ from npy"
 u = np.load(f"{w}/unit.npy")
 assert np.abs(np.linalg.norm(u, axis=1) - 1).max() < 1e-6
 assert np.abs(u - a / np.linalg.norm(a, axis=1, keepdims=True)).max() < 1e-6
+q = np.load(f"{w}/int8.npy")
+assert q.shape == (5, 32) and q.dtype == np.float32 and np.isfinite(q).all()
+f = np.load(f"{w}/fp32.npy")
+assert (q[0] == q[3]).all() and not (q == f).all(), "int8 rows: duplicates differ, or nothing was quantized"
 PY
 
 expect_error "name a pooler" "$encode" --model "$model" --no-progress "$work/sentences.txt" -o "$work/x.npy"
 : > "$work/empty.txt"
 expect_error "no text (the input is empty)" "$encode" --model "$model" --pooler avg "$work/empty.txt" -o "$work/x.npy"
+expect_error "excludes" "$encode" --model "$model" --pooler avg --bf16 --int8 "$work/sentences.txt"
 expect_error "--batch-size" "$encode" --model "$model" --pooler avg --batch-size 0 "$work/sentences.txt"
 expect_error "--model" "$encode" --model "$work/nowhere" --pooler avg "$work/sentences.txt"
 expect_error "cannot open" "$encode" --model "$model" --pooler avg "$work/missing.txt" -o "$work/x.npy"
@@ -68,15 +77,17 @@ expect_error "cannot open" "$encode" --model "$model" --pooler avg "$work/missin
 # Search.
 printf '%s\n' "a man eats an apple ." "the dog is in the park" "this sentence means ball" \
   "two woman plays guitar in the street at home" "a cat sleeps on the car" > "$work/corpus.txt"
-"$search" --model "$model" --pooler avg --corpus "$work/corpus.txt" --query "this sentence means ball" --top-k 3 \
+# --fp32: a query equal to a corpus line scores exactly 1 (int8, the automatic precision here,
+# quantizes each batch with its own scale, so the lone query and its corpus batch differ slightly).
+"$search" --model "$model" --pooler avg --fp32 --corpus "$work/corpus.txt" --query "this sentence means ball" --top-k 3 \
   --no-progress --save-index "$work/corpus.index" --json "$work/hits.json" > "$work/search.txt"
 grep -q "|    1 |  1.0000 |    3 | this sentence means ball" "$work/search.txt" || { cat "$work/search.txt"; fail "the query's own line is not first"; }
 [ "$(grep -c '^| *[0-9]' "$work/search.txt")" = 3 ] || fail "expected 3 hits"
-"$search" --model "$model" --pooler avg --corpus "$work/corpus.txt" --index "$work/corpus.index" \
+"$search" --model "$model" --pooler avg --fp32 --corpus "$work/corpus.txt" --index "$work/corpus.index" \
   --query "this sentence means ball" --top-k 3 --no-progress > "$work/search2.txt"
 diff <(grep '^|' "$work/search.txt") <(grep '^|' "$work/search2.txt") || fail "the index gives other hits"
 if "$search" --help | grep -q -- "--faiss"; then  # built against vikcse::faiss: the same hits
-  "$search" --model "$model" --pooler avg --corpus "$work/corpus.txt" --index "$work/corpus.index" \
+  "$search" --model "$model" --pooler avg --fp32 --corpus "$work/corpus.txt" --index "$work/corpus.index" \
     --query "this sentence means ball" --top-k 3 --no-progress --faiss > "$work/search3.txt"
   diff <(grep '^|' "$work/search.txt") <(grep '^|' "$work/search3.txt") || fail "--faiss gives other hits"
 fi

@@ -81,6 +81,13 @@ void expect_error(Fn fn, const std::vector<std::string>& parts) {
   }
 }
 
+// Float32: the evaluation embedder's arithmetic (SentenceEncoderOptions defaults to automatic).
+vikcse::SentenceEncoderOptions exact() {
+  vikcse::SentenceEncoderOptions o;
+  o.precision = vikcse::Precision::float32;
+  return o;
+}
+
 vikcse::EncodeOptions batches_of(std::int64_t n) {
   vikcse::EncodeOptions o;
   o.batch_size = n;
@@ -140,7 +147,7 @@ BOOST_AUTO_TEST_CASE(a_hugging_face_checkpoint_embeds_as_the_evaluation_embedder
   const auto tok = std::make_shared<const vikcse::AutoTokenizer>(vikcse::AutoTokenizer::from_directory(dir.path));
   for (const char* name : {"cls", "cls_before_pooler", "avg", "avg_first_last", "max", "mean_sqrt_len", "weighted_mean",
                            "last_token", "mask"}) {
-    vikcse::SentenceEncoderOptions o;
+    auto o = exact();
     o.pooler = name;
     vikcse::EmbedderOptions eo;
     eo.pooler.kind = vikcse::parse_pooler_kind(name);
@@ -182,8 +189,9 @@ BOOST_AUTO_TEST_CASE(a_hugging_face_checkpoint_embeds_as_the_evaluation_embedder
 }
 
 // Each precision embeds as the evaluation embedder on the same model in that precision (bfloat16
-// weights, or the encoder's int8 projections), and differs from float32 (it really ran reduced).
-// int8 is refused off the CPU, naming the directory.
+// weights, or the encoder's int8 projections), and differs from float32 (it really ran reduced);
+// automatic, the default, resolves as inference/precision.hpp says. int8 is refused off the CPU,
+// naming the directory.
 BOOST_AUTO_TEST_CASE(each_precision_embeds_as_the_evaluation_embedder_in_that_precision) {
   torch::manual_seed(0);
   ScratchDir dir("vikcse-se-precision");
@@ -191,7 +199,7 @@ BOOST_AUTO_TEST_CASE(each_precision_embeds_as_the_evaluation_embedder_in_that_pr
   const auto tok = std::make_shared<const vikcse::AutoTokenizer>(vikcse::AutoTokenizer::from_directory(dir.path));
   vikcse::EmbedderOptions eo;
   eo.pooler.kind = vikcse::PoolerKind::avg;
-  vikcse::SentenceEncoderOptions o;
+  auto o = exact();
   o.pooler = "avg";
   const auto fp32 = vikcse::SentenceEncoder::load(dir.path, o).encode(sentences, batches_of(2));
   for (auto precision : {vikcse::Precision::bfloat16, vikcse::Precision::int8}) {
@@ -210,6 +218,16 @@ BOOST_AUTO_TEST_CASE(each_precision_embeds_as_the_evaluation_embedder_in_that_pr
     BOOST_TEST(ours.scalar_type() == torch::kFloat);
     BOOST_TEST(!torch::equal(ours, fp32));
   }
+  // automatic: bf16 on bf16 hardware, else int8 on the CPU (Debian's LibTorch has quantized engines); float32 on a GPU.
+  const auto chosen = vikcse::resolve_precision(vikcse::Precision::automatic, torch::kCPU);
+  BOOST_TEST((chosen == (vikcse::cpu_has_bf16_hardware() ? vikcse::Precision::bfloat16 : vikcse::Precision::int8)));
+  BOOST_TEST((vikcse::resolve_precision(vikcse::Precision::automatic, torch::Device(torch::kCUDA)) ==
+              vikcse::Precision::float32));
+  BOOST_TEST((vikcse::resolve_precision(vikcse::Precision::float32, torch::kCPU) == vikcse::Precision::float32));
+  o.precision = vikcse::Precision::automatic;
+  BOOST_TEST((vikcse::SentenceEncoder::load(dir.path, o).precision() == chosen));
+  BOOST_TEST((vikcse::SentenceEncoderOptions{}.precision == vikcse::Precision::automatic));
+
   o.precision = vikcse::Precision::int8;
   o.device = torch::Device(torch::kCUDA);
   expect_error([&] { (void)vikcse::SentenceEncoder::load(dir.path, o); }, {dir.path.string(), "int8 runs on the CPU only"});
@@ -229,7 +247,7 @@ BOOST_AUTO_TEST_CASE(a_saved_checkpoint_embeds_as_its_recipe_evaluates) {
     save.embedding = recipe.embedding_settings();
     save.tokenizer_files = {vocab_dir() / "vocab.txt"};
     vikcse::save_model_checkpoint(*recipe.model, dir, save);
-    const auto encoder = vikcse::SentenceEncoder::load(dir);
+    const auto encoder = vikcse::SentenceEncoder::load(dir, exact());
     BOOST_TEST((encoder.source() == vikcse::ModelSource::vikcse));
     auto eval = recipe.eval;
     if constexpr (requires { recipe.model->pooler->options.denoise_at_eval(); }) eval.denoise = false;
@@ -260,7 +278,7 @@ BOOST_AUTO_TEST_CASE(a_saved_checkpoint_embeds_as_its_recipe_evaluates) {
   const auto vik = check(vikcse::make_vikcse(vikcse::BertModel(config), tok, kb, o), "vikcse");
   BOOST_TEST(vik.lowercase);
   // The caller's options override the saved ones: another pooler drops the saved head.
-  vikcse::SentenceEncoderOptions avg;
+  auto avg = exact();
   avg.pooler = "avg";
   avg.normalize = true;
   const auto e = vikcse::SentenceEncoder::load(scratch.path / "simcse-head", avg);
@@ -269,9 +287,9 @@ BOOST_AUTO_TEST_CASE(a_saved_checkpoint_embeds_as_its_recipe_evaluates) {
   BOOST_TEST(torch::allclose(rows.norm(2, 1), torch::ones({5}), 1e-6, 1e-6));
   // The identity follows the settings, not the path.
   fs::copy(scratch.path / "simcse", scratch.path / "simcse-copy");
-  BOOST_TEST(vikcse::SentenceEncoder::load(scratch.path / "simcse").identity() ==
-             vikcse::SentenceEncoder::load(scratch.path / "simcse-copy").identity());
-  BOOST_TEST(vikcse::SentenceEncoder::load(scratch.path / "simcse").identity() != e.identity());
+  BOOST_TEST(vikcse::SentenceEncoder::load(scratch.path / "simcse", exact()).identity() ==
+             vikcse::SentenceEncoder::load(scratch.path / "simcse-copy", exact()).identity());
+  BOOST_TEST(vikcse::SentenceEncoder::load(scratch.path / "simcse", exact()).identity() != e.identity());
 }
 
 // save_sentence_transformers writes the layout with sentence-transformers' own field names; the
@@ -337,13 +355,13 @@ BOOST_AUTO_TEST_CASE(save_sentence_transformers_round_trips_and_matches_an_indep
   auto eval = recipe.eval;
   const auto host = vikcse::encode_sentences(recipe.embedder(eval), sentences, batches_of(2));
   const auto host_normalized = host / host.norm(2, 1, true);
-  const auto saved = vikcse::SentenceEncoder::load(dir);
+  const auto saved = vikcse::SentenceEncoder::load(dir, exact());
   BOOST_TEST((saved.source() == vikcse::ModelSource::vikcse));
   const auto a = saved.encode(sentences, batches_of(2));
   expect_equal(a, saved.encode(sentences, batches_of(2)), "repeatable");
   BOOST_TEST(torch::allclose(a, host_normalized, 1e-6, 1e-6));
   fs::remove(dir / vikcse::embedding_settings_file_name);
-  const auto st = vikcse::SentenceEncoder::load(dir);
+  const auto st = vikcse::SentenceEncoder::load(dir, exact());
   BOOST_TEST((st.source() == vikcse::ModelSource::sentence_transformers));
   const auto b = st.encode(sentences, batches_of(2));
   // The trained MLP as [CLS] head and as a Dense layer after cls pooling is the same arithmetic.
@@ -360,7 +378,7 @@ BOOST_AUTO_TEST_CASE(save_sentence_transformers_round_trips_and_matches_an_indep
   vikcse::save_sentence_transformers(*mean.model, scratch.path / "mean", mean_save);
   BOOST_TEST(read_json(scratch.path / "mean" / "modules.json").size() == 2u);
   fs::remove(scratch.path / "mean" / vikcse::embedding_settings_file_name);
-  expect_reference(scratch.path / "mean", vikcse::SentenceEncoder::load(scratch.path / "mean").encode(sentences), {},
+  expect_reference(scratch.path / "mean", vikcse::SentenceEncoder::load(scratch.path / "mean", exact()).encode(sentences), {},
                    false);
 }
 
@@ -392,7 +410,7 @@ BOOST_AUTO_TEST_CASE(a_hand_written_sentence_transformers_directory_loads) {
   const auto w = torch::randn({8, 32});
   vikcse::save_safetensors(dir / "2_Dense" / "model.safetensors", {{"linear.weight", w}});
   fs::create_directories(dir / "3_Normalize");
-  const auto e = vikcse::SentenceEncoder::load(dir);
+  const auto e = vikcse::SentenceEncoder::load(dir, exact());
   BOOST_TEST((e.source() == vikcse::ModelSource::sentence_transformers));
   BOOST_TEST(e.settings().lowercase);
   BOOST_TEST(e.settings().max_length == 16);
@@ -409,18 +427,18 @@ BOOST_AUTO_TEST_CASE(bad_directories_are_refused_by_name) {
   ScratchDir scratch("vikcse-se-bad");
   const auto dir = scratch.path / "hf";
   make_hf_dir(dir);
-  expect_error([&] { (void)vikcse::SentenceEncoder::load(scratch.path / "missing"); }, {"missing", "does not exist"});
-  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir); }, {"plain Hugging Face checkpoint", "name a pooler"});
-  vikcse::SentenceEncoderOptions mask;
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(scratch.path / "missing", exact()); }, {"missing", "does not exist"});
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, exact()); }, {"plain Hugging Face checkpoint", "name a pooler"});
+  auto mask = exact();
   mask.pooler = "mask";
   expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, mask); }, {"'mask' needs a prompt template"});
-  vikcse::SentenceEncoderOptions unknown;
+  auto unknown = exact();
   unknown.pooler = "mean";
   expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, unknown); }, {"unknown pooler 'mean'"});
   // A tokenizer with more ids than the embedding matrix (bert-base-uncased against a 99-row model).
   const auto big = vikcse::testing::data_dir() / "tokenizers" / "bert-base-uncased";
   if (fs::exists(big)) {
-    vikcse::SentenceEncoderOptions o;
+    auto o = exact();
     o.pooler = "avg";
     o.tokenizer = big;
     expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, o); }, {"30522 ids", "99 rows"});
@@ -433,20 +451,20 @@ BOOST_AUTO_TEST_CASE(bad_directories_are_refused_by_name) {
            {{"idx", 1}, {"name", "1"}, {"path", "1_Pooling"}, {"type", "sentence_transformers.models.Pooling"}}}));
   write_json(dir / "1_Pooling" / "config.json",
              {{"word_embedding_dimension", 32}, {"pooling_mode_cls_token", true}, {"pooling_mode_mean_tokens", true}});
-  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir); },
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, exact()); },
                {"1_Pooling/config.json", "2 pooling modes are on", "pooling_mode_cls_token, pooling_mode_mean_tokens"});
   write_json(dir / "modules.json",
              nlohmann::json::array(
                  {{{"idx", 0}, {"name", "0"}, {"path", ""}, {"type", "sentence_transformers.models.Transformer"}},
                   {{"idx", 1}, {"name", "1"}, {"path", "1_LSTM"}, {"type", "sentence_transformers.models.LSTM"}}}));
-  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir); }, {"modules.json", "1_LSTM", "models.LSTM"});
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, exact()); }, {"modules.json", "1_LSTM", "models.LSTM"});
   std::ofstream(dir / "modules.json") << "[{\"idx\": 0,";
-  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir); }, {"modules.json", "not valid JSON"});
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, exact()); }, {"modules.json", "not valid JSON"});
   fs::remove(dir / "modules.json");
   // vikcse_embedding.json with a bad value names the file and key.
   write_json(dir / vikcse::embedding_settings_file_name,
              {{"format", "vikcse-embedding"}, {"version", 1}, {"pooler", 3}});
-  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir); }, {"vikcse_embedding.json", "'pooler'", "wrong type"});
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, exact()); }, {"vikcse_embedding.json", "'pooler'", "wrong type"});
 
   // [MASK] prompt pooling has no sentence-transformers module: refused before anything is written.
   const auto tok =

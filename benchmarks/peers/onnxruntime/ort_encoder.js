@@ -6,6 +6,9 @@
 //   {"seq": T, "seconds_per_batch": s, "peak_rss_mib": m}
 // Check mode (--check-out) runs one fixed input and writes {"shape": [B,T,H], "last_hidden_state": [...]}
 // to a file (too long for one line of a pipe reader), then prints {"check": FILE, "shape": [B,T,H]}.
+// Batches mode (--batches FILE.json, as encoder_eager.py's): one warm-up pass, --iters timed passes,
+// the masked mean of last_hidden_state per row to --out (raw float32), then
+//   {"sentences": n, "seconds_per_pass": s, "peak_rss_mib": m}
 //
 // Usage:
 //   node ort_encoder.js MODEL.onnx --batch 64 --seq 32 128 --iters 5 --warmup 1 --threads N [--vocab V]
@@ -17,7 +20,8 @@ const fs = require('fs');
 const ort = require('onnxruntime-node');
 
 const usage = 'usage: node ort_encoder.js MODEL.onnx [--batch 64] [--seq 32 128] [--iters 5] [--warmup 1] ' +
-  '[--threads N] [--vocab 30522] [--check-shape B,T --check-ids I,... --check-mask M,... --check-out FILE]';
+  '[--threads N] [--vocab 30522] [--check-shape B,T --check-ids I,... --check-mask M,... --check-out FILE] ' +
+  '[--batches FILE.json --out FILE.f32]';
 
 function parseArgs(argv) {
   const opts = {batch: 64, seq: [32, 128], iters: 5, warmup: 1, threads: 1, vocab: 30522, seed: 0};
@@ -50,6 +54,8 @@ function parseArgs(argv) {
     else if (a === '--check-ids') opts.checkIds = ints(next());
     else if (a === '--check-mask') opts.checkMask = ints(next());
     else if (a === '--check-out') opts.checkOut = next();
+    else if (a === '--batches') opts.batches = next();
+    else if (a === '--out') opts.out = next();
     else if (a.startsWith('--')) throw new Error(`unknown option '${a}'`);
     else rest.push(a);
   }
@@ -109,6 +115,44 @@ async function main() {
     const shape = Array.from(result.dims, Number);
     fs.writeFileSync(opts.checkOut, JSON.stringify({shape, last_hidden_state: Array.from(result.data)}) + '\n');
     console.log(JSON.stringify({check: opts.checkOut, shape}));
+    return;
+  }
+
+  if (opts.batches !== undefined) {
+    const batches = JSON.parse(fs.readFileSync(opts.batches, 'utf8')).batches.map(
+        (b) => ({shape: b.shape, mask: b.mask, input: feeds(session, b.shape[0], b.shape[1], b.ids, b.mask)}));
+    const onePass = async () => {
+      const pooled = [];
+      for (const b of batches) {
+        const hidden = (await session.run(b.input))[output];
+        const [rows, seq] = b.shape;
+        const width = Number(hidden.dims[2]);
+        for (let r = 0; r < rows; ++r) {
+          const sum = new Float64Array(width);
+          let count = 0;
+          for (let t = 0; t < seq; ++t) {
+            if (!b.mask[r * seq + t]) continue;
+            ++count;
+            const base = (r * seq + t) * width;
+            for (let k = 0; k < width; ++k) sum[k] += hidden.data[base + k];
+          }
+          pooled.push(Float32Array.from(sum, (v) => v / count));
+        }
+      }
+      return pooled;
+    };
+    await onePass();
+    const start = process.hrtime.bigint();
+    let pooled = [];
+    for (let i = 0; i < opts.iters; ++i) pooled = await onePass();
+    const elapsed = Number(process.hrtime.bigint() - start) / 1e9 / opts.iters;
+    if (opts.out !== undefined) {
+      const width = pooled.length ? pooled[0].length : 0;
+      const all = new Float32Array(pooled.length * width);
+      pooled.forEach((row, i) => all.set(row, i * width));
+      fs.writeFileSync(opts.out, Buffer.from(all.buffer));
+    }
+    console.log(JSON.stringify({sentences: pooled.length, seconds_per_pass: elapsed, peak_rss_mib: peakRssMib()}));
     return;
   }
 

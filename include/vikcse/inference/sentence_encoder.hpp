@@ -14,7 +14,8 @@
 /// Options given by the caller override what the directory says. `encode` returns `[N, D]` float32
 /// rows in input order; it batches distinct sentences sorted by length and reports progress, through
 /// the same `encode_sentences` and `make_embedder` the evaluation programs use, so its vectors are
-/// `vikcse_eval`'s vectors for the same settings.
+/// `vikcse_eval`'s vectors for the same settings and precision (`vikcse_eval` runs float32 unless told;
+/// `SentenceEncoderOptions::precision` defaults to `automatic`, see inference/precision.hpp).
 ///
 ///     auto model = vikcse::SentenceEncoder::load("runs/simcse/best");
 ///     torch::Tensor emb = model.encode({"A man plays a guitar.", "Someone plays music."});
@@ -27,6 +28,7 @@
 #include <vikcse/eval/embedder.hpp>
 #include <vikcse/eval/embedding_cache.hpp>
 #include <vikcse/eval/model_embedder.hpp>
+#include <vikcse/inference/precision.hpp>
 #include <vikcse/inference/sentence_transformers.hpp>
 #include <vikcse/pooler/embedding_settings.hpp>
 #include <vikcse/pooler/pooler.hpp>
@@ -47,23 +49,6 @@
 
 namespace vikcse {
 
-/// The arithmetic `SentenceEncoder` runs its encoder in; the embeddings it returns are float32 in all three.
-enum class Precision {
-  float32,   ///< the model as trained (default)
-  bfloat16,  ///< every weight and activation in bfloat16: fast on CPUs with AVX512-BF16 and on GPUs
-  int8       ///< the layers' projections with dynamically quantized int8 inputs and weights (`Int8Linear`),
-             ///< the rest float32; CPU only, fast on any x86 CPU (its own kernels, not the BLAS)
-};
-
-/// The precision's name on the command line and in reports: `fp32`, `bf16`, `int8`.
-inline const char* to_string(Precision p) {
-  switch (p) {
-    case Precision::bfloat16: return "bf16";
-    case Precision::int8: return "int8";
-    default: return "fp32";
-  }
-}
-
 /// What the caller sets when loading a `SentenceEncoder`; unset fields come from the directory.
 struct SentenceEncoderOptions {
   /// Pooler name (`cls`, `cls_before_pooler`, `avg`, `max`, `mask`, ... see `parse_pooler_kind`).
@@ -79,7 +64,8 @@ struct SentenceEncoderOptions {
   /// Tokenizer files from this directory instead of the model's.
   std::optional<std::filesystem::path> tokenizer;
   torch::Device device = torch::kCPU;       ///< where the model runs
-  Precision precision = Precision::float32;  ///< the encoder's arithmetic (the result is float32)
+  /// The encoder's arithmetic (the result is float32); `automatic`: see inference/precision.hpp.
+  Precision precision = Precision::automatic;
 };
 
 /// Where a `SentenceEncoder`'s settings came from.
@@ -174,12 +160,13 @@ public:
       eo.pooler.head = dense.front();
       dense.erase(dense.begin());
     }
-    if (options.precision == Precision::int8 && !options.device.is_cpu()) {
+    const auto precision = resolve_precision(options.precision, options.device);
+    if (precision == Precision::int8 && !options.device.is_cpu()) {
       throw_error<config_error>("{}: int8 runs on the CPU only; use bf16 on {}", dir.string(), options.device.str());
     }
     e.model_->to(options.device);
-    if (options.precision == Precision::bfloat16) e.model_->to(torch::kBFloat16);
-    if (options.precision == Precision::int8) e.model_->encoder->quantize_int8();
+    if (precision == Precision::bfloat16) e.model_->to(torch::kBFloat16);
+    if (precision == Precision::int8) e.model_->encoder->quantize_int8();
     auto inner = make_embedder(e.model_, tokenize, specials, eo);
     e.dense_ = dense;
     e.embedder_ = [inner = std::move(inner), dense, device = options.device](const std::vector<std::string>& batch) {
@@ -187,7 +174,7 @@ public:
       for (const auto& d : dense) x = d(x);
       return x.to(torch::kCPU, torch::kFloat);
     };
-    e.precision_ = options.precision;
+    e.precision_ = precision;
     e.identity_ = e.compute_identity(weights, tokenizer_dir);
     return e;
   }
@@ -215,7 +202,7 @@ public:
   [[nodiscard]] const AutoTokenizer& tokenizer() const { return *tokenizer_; }
   /// The directory it was loaded from.
   [[nodiscard]] const std::filesystem::path& directory() const { return dir_; }
-  /// The encoder's arithmetic.
+  /// The encoder's arithmetic (never `automatic`: what it resolved to).
   [[nodiscard]] Precision precision() const { return precision_; }
   /// The embedding width: the last Dense layer's, else the encoder's hidden size.
   [[nodiscard]] std::int64_t dimension() const {
