@@ -50,10 +50,10 @@ constexpr double peer_tolerance = 1e-3;
 
 struct Measured {
   std::string engine, precision;
-  double seconds = 0;                 ///< one pass over the sentences
-  std::vector<double> spearman;       ///< per task, x100
-  double max_cos_delta = 0;           ///< against vikcse float32, over every task pair
-  double max_abs_diff = -1;           ///< peers: against vikcse float32 embeddings; -1: not compared
+  double seconds = 0;            ///< one pass over the sentences
+  std::vector<double> spearman;  ///< per task, x100
+  double max_cos_delta = 0;      ///< against vikcse float32, over every task pair
+  double max_abs_diff = -1;      ///< peers: against vikcse float32 embeddings; -1: not compared
   double peak_rss_mib = 0;
   std::string note, version;
 };
@@ -127,7 +127,8 @@ int main(int argc, char** argv) try {
     if (bf16_hardware)
       precisions.insert(precisions.begin() + 1, "bf16");
     else
-      bf16_note = "bf16 not run: this CPU has neither AVX512-BF16 nor AMX (/proc/cpuinfo); --precisions fp32,bf16 forces it";
+      bf16_note =
+          "bf16 not run: this CPU has neither AVX512-BF16 nor AMX (/proc/cpuinfo); --precisions fp32,bf16 forces it";
   }
   if (std::find(precisions.begin(), precisions.end(), "fp32") == precisions.end())
     precisions.insert(precisions.begin(), "fp32");
@@ -154,8 +155,8 @@ int main(int argc, char** argv) try {
     for (const auto& entry : fs::directory_iterator(random_text)) {
       if (entry.path().filename() != "config.json") fs::copy_file(entry.path(), dir / entry.path().filename());
     }
-    model_name = fmt::format("random {} ({} layers, hidden {})", random_text, config.num_hidden_layers,
-                             config.hidden_size);
+    model_name =
+        fmt::format("random {} ({} layers, hidden {})", random_text, config.num_hidden_layers, config.hidden_size);
     if (pooler.empty()) pooler = "avg";
   }
 
@@ -177,10 +178,10 @@ int main(int argc, char** argv) try {
     const auto n = static_cast<std::int64_t>(task_data[t].size());
     const auto rows = torch::tensor(task_rows[t], torch::kLong);
     const auto all = e.index_select(0, rows);
-    return std::pair{
-        100.0 * vikcse::evaluate_sts(task_data[t], all.narrow(0, 0, n), all.narrow(0, n, n), {.alignment_uniformity = false})
-                    .spearman.all,
-        torch::cosine_similarity(all.narrow(0, 0, n), all.narrow(0, n, n), 1)};
+    return std::pair{100.0 * vikcse::evaluate_sts(task_data[t], all.narrow(0, 0, n), all.narrow(0, n, n),
+                                                  {.alignment_uniformity = false})
+                                 .spearman.all,
+                     torch::cosine_similarity(all.narrow(0, 0, n), all.narrow(0, n, n), 1)};
   };
 
   vikcse::SentenceEncoderOptions load_options;
@@ -229,7 +230,8 @@ int main(int argc, char** argv) try {
   const auto encoder = vikcse::SentenceEncoder::load(dir, load_options);
   const bool peers_apply = encoder.settings().pooler == vikcse::PoolerKind::avg && !encoder.settings().head &&
                            encoder.settings().layout == std::nullopt && !encoder.settings().lowercase &&
-                           !encoder.settings().append_period && encoder.dimension() == encoder.model().config().hidden_size;
+                           !encoder.settings().append_period &&
+                           encoder.dimension() == encoder.model().config().hidden_size;
   std::vector<std::size_t> order(corpus.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   ranges::stable_sort(order, std::less<>{}, [&](std::size_t i) { return corpus[i].size(); });
@@ -250,10 +252,11 @@ int main(int argc, char** argv) try {
       }
       const auto b = vikcse::pad_token_rows(rows, pad);
       const auto ids = b.input_ids.contiguous(), mask = b.attention_mask.contiguous();
-      batches.push_back({{"shape", {ids.size(0), ids.size(1)}},
-                         {"ids", std::vector<std::int64_t>(ids.data_ptr<std::int64_t>(), ids.data_ptr<std::int64_t>() + ids.numel())},
-                         {"mask", std::vector<std::int64_t>(mask.data_ptr<std::int64_t>(),
-                                                            mask.data_ptr<std::int64_t>() + mask.numel())}});
+      batches.push_back(
+          {{"shape", {ids.size(0), ids.size(1)}},
+           {"ids", std::vector<std::int64_t>(ids.data_ptr<std::int64_t>(), ids.data_ptr<std::int64_t>() + ids.numel())},
+           {"mask",
+            std::vector<std::int64_t>(mask.data_ptr<std::int64_t>(), mask.data_ptr<std::int64_t>() + mask.numel())}});
     }
     std::ofstream(batches_path) << nlohmann::json{{"batches", batches}}.dump();
   }
@@ -261,7 +264,8 @@ int main(int argc, char** argv) try {
     const auto output = vikcse::bench::run_peer(command);
     for (const auto& line : output.lines) {
       if (line.contains("seconds_per_pass")) m.seconds = line["seconds_per_pass"].get<double>();
-      if (line.contains("ort_version") && line["ort_version"].is_string()) m.version = line["ort_version"].get<std::string>();
+      if (line.contains("ort_version") && line["ort_version"].is_string())
+        m.version = line["ort_version"].get<std::string>();
       m.peak_rss_mib = std::max(m.peak_rss_mib, line.value("peak_rss_mib", 0.0));
     }
     const auto width = encoder.model().config().hidden_size;
@@ -273,7 +277,8 @@ int main(int argc, char** argv) try {
       return;
     }
     std::vector<float> values(bytes / sizeof(float));
-    std::ifstream(out, std::ios::binary).read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(bytes));
+    std::ifstream(out, std::ios::binary)
+        .read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(bytes));
     const auto in_batch_order =
         torch::from_blob(values.data(), {static_cast<std::int64_t>(corpus.size()), width}, torch::kFloat).clone();
     std::vector<std::int64_t> inverse(order.size());
@@ -320,8 +325,10 @@ int main(int argc, char** argv) try {
                               (scratch / "ort.f32").string(), iters, threads),
                   scratch / "ort.f32");
         if (ort.note.empty())
-          ort.note = fmt::format("onnxruntime-node {} (CPU, graph optimization 'all') on an ONNX export (opset {}) of the "
-                                 "same weights", ort.version, opset);
+          ort.note = fmt::format(
+              "onnxruntime-node {} (CPU, graph optimization 'all') on an ONNX export (opset {}) of the "
+              "same weights",
+              ort.version, opset);
       }
     }
   }
@@ -333,8 +340,8 @@ int main(int argc, char** argv) try {
   const auto& base = results.front();
   fmt::print("model: {}\n{}\n{} distinct sentences of {}; batch {}; {} thread(s); {} timed pass(es)\n\n", model_name,
              model_description, corpus.size(), fmt::join(tasks, ", "), batch_size, threads, iters);
-  std::string header = fmt::format("| {:<22} | {:<4} | {:>8} | {:>9} | {:>10}", "engine", "prec", "sent/s",
-                                   "vs ORT", "vs eager");
+  std::string header =
+      fmt::format("| {:<22} | {:<4} | {:>8} | {:>9} | {:>10}", "engine", "prec", "sent/s", "vs ORT", "vs eager");
   for (const auto& t : tasks) header += fmt::format(" | {:>12}", vikcse::sts_column_name(t));
   header += fmt::format(" | {:>9} | {:>10} | {:>9} |", "|Δ| x100", "max |Δcos|", "peak MiB");
   fmt::print("{}\n", header);
@@ -373,11 +380,13 @@ int main(int argc, char** argv) try {
   // The goals.
   nlohmann::json goals = nlohmann::json::array();
   auto goal = [&](const std::string& text, bool measured, bool met, const std::string& figure) {
-    fmt::print("goal: {:<58} {}\n", text, !measured ? "not measured" : fmt::format("{} ({})", met ? "MET" : "NOT met", figure));
+    fmt::print("goal: {:<58} {}\n", text,
+               !measured ? "not measured" : fmt::format("{} ({})", met ? "MET" : "NOT met", figure));
     goals.push_back({{"goal", text}, {"measured", measured}, {"met", met}, {"figure", figure}});
   };
   // The default: SentenceEncoderOptions{}.precision, automatic, as it resolves on this machine.
-  const std::string chosen = vikcse::to_string(vikcse::resolve_precision(vikcse::SentenceEncoderOptions{}.precision, torch::kCPU));
+  const std::string chosen =
+      vikcse::to_string(vikcse::resolve_precision(vikcse::SentenceEncoderOptions{}.precision, torch::kCPU));
   const Measured* default_run = nullptr;
   for (const auto& m : results)
     if (m.engine == base.engine && m.precision == chosen) default_run = &m;
@@ -395,11 +404,16 @@ int main(int argc, char** argv) try {
          fmt::format("{:.3f}; {:.2f}x fp32's speed", d, rate(m) / rate(base)));
   }
   if (!json_path.empty()) {
-    const nlohmann::json doc{{"benchmark", "sentence_encoder_throughput"}, {"model", model_name},
-                             {"description", model_description},         {"tasks", tasks},
-                             {"sentences", corpus.size()},                {"batch_size", batch_size},
-                             {"threads", threads},                        {"results", rows},
-                             {"goals", goals},                            {"int8_engine", vikcse::int8_engine_name(vikcse::int8_engine())},
+    const nlohmann::json doc{{"benchmark", "sentence_encoder_throughput"},
+                             {"model", model_name},
+                             {"description", model_description},
+                             {"tasks", tasks},
+                             {"sentences", corpus.size()},
+                             {"batch_size", batch_size},
+                             {"threads", threads},
+                             {"results", rows},
+                             {"goals", goals},
+                             {"int8_engine", vikcse::int8_engine_name(vikcse::int8_engine())},
                              {"bf16_hardware", bf16_hardware}};
     vikcse::detail::write_text_atomically(json_path, doc.dump(2) + "\n");
   }

@@ -95,7 +95,10 @@ inline SentenceEncoderOptions encoder_options(const ModelArgs& a) {
   o.max_length = a.max_length;
   if (a.lowercase) o.lowercase = true;
   if (a.normalize) o.normalize = true;
-  o.precision = a.fp32 ? Precision::float32 : a.bf16 ? Precision::bfloat16 : a.int8 ? Precision::int8 : Precision::automatic;
+  o.precision = a.fp32   ? Precision::float32
+                : a.bf16 ? Precision::bfloat16
+                : a.int8 ? Precision::int8
+                         : Precision::automatic;
   return o;
 }
 

@@ -72,7 +72,9 @@ auto model = vikcse::SentenceEncoder::load("runs/simcse/best");  // settings fro
 torch::Tensor emb = model.encode(sentences);                     // [N, D] float32, input order
 auto hits = vikcse::semantic_search(model.encode(queries), emb, {.top_k = 10});
 vikcse::save_sentence_transformers(*recipe.model, "export/", {.embedding = recipe.embedding_settings()});
+auto exact = vikcse::SentenceEncoder::load("runs/simcse/best", {.precision = vikcse::Precision::float32});
   (void)hits;
+  (void)exact;
 }
 template void using_a_trained_model(const std::vector<std::string>&, const std::vector<std::string>&,
                                     vikcse::Recipe<vikcse::SimCSE>&);

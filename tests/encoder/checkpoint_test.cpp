@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE checkpoint_test
 #include <boost/test/unit_test.hpp>
 
+#include <support/expect_error.hpp>
 #include <support/test_data.hpp>
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/encoder/auto_model.hpp>
@@ -12,6 +13,7 @@
 #include <fstream>
 
 namespace fs = std::filesystem;
+using vikcse::testing::expect_error;
 using vikcse::testing::fixture_dir;
 
 namespace {
@@ -39,18 +41,6 @@ void write_raw(const fs::path& path, std::uint64_t header_length, const std::str
 
 void write_safetensors_text(const fs::path& path, const std::string& header, std::size_t data_bytes) {
   write_raw(path, header.size(), header, std::string(data_bytes, '\0'));
-}
-
-template <typename F>
-void expect_error(F&& f, std::initializer_list<std::string> fragments) {
-  try {
-    f();
-    BOOST_ERROR("no exception; expected one mentioning " << *fragments.begin());
-  } catch (const std::exception& e) {
-    const std::string what = e.what();
-    for (const auto& fragment : fragments)
-      BOOST_TEST(what.find(fragment) != std::string::npos, "'" << what << "' lacks '" << fragment << "'");
-  }
 }
 
 torch::Tensor run(vikcse::AutoModel model) {

@@ -33,9 +33,7 @@ torch::Tensor quantization_bound(const torch::Tensor& x, const torch::Tensor& w,
   return x.abs().sum(1, true) * (sw / 2).unsqueeze(0) + (w.abs().sum(1) * sx + sx * (sw / 2) * k).unsqueeze(0);
 }
 
-bool engine_reduces_range() {
-  return vikcse::int8_engine() != c10::QEngine::QNNPACK;
-}
+bool engine_reduces_range() { return vikcse::int8_engine() != c10::QEngine::QNNPACK; }
 
 }  // namespace
 
@@ -83,9 +81,9 @@ torch::Tensor reference_layer(vikcse::BertLayerImpl& l, const torch::Tensor& x, 
   const auto q = split(int8(self->query, x)), k = split(int8(self->key, x)), v = split(int8(self->value, x));
   const auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(d)) + bias;
   const auto context = torch::matmul(torch::softmax(scores, -1), v).permute({0, 2, 1, 3}).reshape({b, t, h});
-  const auto attended = torch::layer_norm(int8(l.attention->output->dense, context) + x, {h},
-                                          l.attention->output->LayerNorm->weight,
-                                          l.attention->output->LayerNorm->bias, 1e-12);
+  const auto attended =
+      torch::layer_norm(int8(l.attention->output->dense, context) + x, {h}, l.attention->output->LayerNorm->weight,
+                        l.attention->output->LayerNorm->bias, 1e-12);
   const auto inner = torch::gelu(int8(l.intermediate->dense, attended));
   return torch::layer_norm(int8(l.output->dense, inner) + attended, {h}, l.output->LayerNorm->weight,
                            l.output->LayerNorm->bias, 1e-12);
@@ -95,8 +93,8 @@ torch::Tensor reference_layer(vikcse::BertLayerImpl& l, const torch::Tensor& x, 
 
 BOOST_AUTO_TEST_CASE(int8_encoder_matches_the_layers_written_out) {
   torch::manual_seed(5);
-  auto config = vikcse::testing::tiny_bert_config({.vocab_size = 60, .hidden_size = 32, .num_hidden_layers = 2,
-                                                   .num_attention_heads = 4, .intermediate_size = 64});
+  auto config = vikcse::testing::tiny_bert_config(
+      {.vocab_size = 60, .hidden_size = 32, .num_hidden_layers = 2, .num_attention_heads = 4, .intermediate_size = 64});
   vikcse::BertModel model(config);
   model->eval();
   auto ids = torch::randint(5, 60, {3, 9}, torch::kLong);
@@ -113,8 +111,7 @@ BOOST_AUTO_TEST_CASE(int8_encoder_matches_the_layers_written_out) {
   auto x = model->embeddings(batch);
   const auto bias = (1.0 - mask.to(torch::kFloat)).mul(std::numeric_limits<float>::lowest()).view({3, 1, 1, 9});
   for (std::size_t i = 0; i < model->encoder->layer->size(); ++i) {
-    x = reference_layer(*(*model->encoder->layer)[i]->as<vikcse::BertLayerImpl>(), x, bias,
-                        config.num_attention_heads);
+    x = reference_layer(*(*model->encoder->layer)[i]->as<vikcse::BertLayerImpl>(), x, bias, config.num_attention_heads);
     // Same int8 products; only the float32 attention and LayerNorm order differ (~1e-6), which can
     // move an activation across a rounding edge of the next quantization: one step, s_x·|w| ≈ 1e-3.
     const auto diff = (out.hidden_states[i + 1] - x).abs().max().item<double>();

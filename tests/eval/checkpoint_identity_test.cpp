@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <eval/trained_checkpoint.hpp>
+#include <support/expect_error.hpp>
 #include <support/python_reference.hpp>
 #include <support/test_data.hpp>
 #include <vikcse/checkpoint/safetensors.hpp>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 namespace fs = std::filesystem;
+using vikcse::testing::expect_error;
 using vikcse::testing::fixture_dir;
 
 namespace {
@@ -55,17 +57,6 @@ vikcse::TokenBatch tokenize(const std::vector<std::string>& s) {
 }
 
 using vikcse::testing::save_trained_simcse;
-
-template <typename Fn>
-void expect_error(Fn fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    BOOST_FAIL("expected an error");
-  } catch (const vikcse::error& e) {
-    const std::string message = e.what();
-    for (const auto& p : parts) BOOST_TEST(message.find(p) != std::string::npos, "'" << p << "' not in: " << message);
-  }
-}
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #define BOOST_TEST_MODULE inference_sentence_encoder_test
 #include <boost/test/unit_test.hpp>
 
+#include <support/expect_error.hpp>
 #include <support/float_bounds.hpp>
 #include <support/python_reference.hpp>
 #include <support/test_data.hpp>
@@ -33,6 +34,7 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using vikcse::testing::expect_error;
 using vikcse::testing::fixture_dir;
 using vikcse::testing::ScratchDir;
 
@@ -68,17 +70,6 @@ void expect_equal(const torch::Tensor& a, const torch::Tensor& b, const std::str
   BOOST_TEST_INFO(what);
   BOOST_REQUIRE(a.sizes() == b.sizes());
   BOOST_TEST(torch::equal(a, b));
-}
-
-template <typename Fn>
-void expect_error(Fn fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    BOOST_FAIL("expected an error");
-  } catch (const vikcse::error& e) {
-    const std::string message = e.what();
-    for (const auto& p : parts) BOOST_TEST(message.find(p) != std::string::npos, "'" << p << "' not in: " << message);
-  }
 }
 
 // Float32: the evaluation embedder's arithmetic (SentenceEncoderOptions defaults to automatic).
@@ -230,7 +221,8 @@ BOOST_AUTO_TEST_CASE(each_precision_embeds_as_the_evaluation_embedder_in_that_pr
 
   o.precision = vikcse::Precision::int8;
   o.device = torch::Device(torch::kCUDA);
-  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir.path, o); }, {dir.path.string(), "int8 runs on the CPU only"});
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir.path, o); },
+               {dir.path.string(), "int8 runs on the CPU only"});
 }
 
 // A checkpoint written by this library (save_model_checkpoint with the recipe's settings) embeds
@@ -378,8 +370,8 @@ BOOST_AUTO_TEST_CASE(save_sentence_transformers_round_trips_and_matches_an_indep
   vikcse::save_sentence_transformers(*mean.model, scratch.path / "mean", mean_save);
   BOOST_TEST(read_json(scratch.path / "mean" / "modules.json").size() == 2u);
   fs::remove(scratch.path / "mean" / vikcse::embedding_settings_file_name);
-  expect_reference(scratch.path / "mean", vikcse::SentenceEncoder::load(scratch.path / "mean", exact()).encode(sentences), {},
-                   false);
+  expect_reference(scratch.path / "mean",
+                   vikcse::SentenceEncoder::load(scratch.path / "mean", exact()).encode(sentences), {}, false);
 }
 
 // A sentence-transformers directory written by hand from the format's documentation (max pooling,
@@ -427,8 +419,10 @@ BOOST_AUTO_TEST_CASE(bad_directories_are_refused_by_name) {
   ScratchDir scratch("vikcse-se-bad");
   const auto dir = scratch.path / "hf";
   make_hf_dir(dir);
-  expect_error([&] { (void)vikcse::SentenceEncoder::load(scratch.path / "missing", exact()); }, {"missing", "does not exist"});
-  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, exact()); }, {"plain Hugging Face checkpoint", "name a pooler"});
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(scratch.path / "missing", exact()); },
+               {"missing", "does not exist"});
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, exact()); },
+               {"plain Hugging Face checkpoint", "name a pooler"});
   auto mask = exact();
   mask.pooler = "mask";
   expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, mask); }, {"'mask' needs a prompt template"});
@@ -464,7 +458,8 @@ BOOST_AUTO_TEST_CASE(bad_directories_are_refused_by_name) {
   // vikcse_embedding.json with a bad value names the file and key.
   write_json(dir / vikcse::embedding_settings_file_name,
              {{"format", "vikcse-embedding"}, {"version", 1}, {"pooler", 3}});
-  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, exact()); }, {"vikcse_embedding.json", "'pooler'", "wrong type"});
+  expect_error([&] { (void)vikcse::SentenceEncoder::load(dir, exact()); },
+               {"vikcse_embedding.json", "'pooler'", "wrong type"});
 
   // [MASK] prompt pooling has no sentence-transformers module: refused before anything is written.
   const auto tok =

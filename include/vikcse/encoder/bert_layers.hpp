@@ -182,10 +182,10 @@ TORCH_MODULE(BertIntermediate);
 
 /// A layer's four projections packed for int8 inference (`BertEncoderImpl::quantize_int8`).
 struct Int8LayerWeights {
-  Int8Linear qkv;                ///< query, key and value stacked: [3H, H]
-  Int8Linear attention_output;   ///< attention.output.dense
-  Int8Linear intermediate;       ///< intermediate.dense
-  Int8Linear output;             ///< output.dense
+  Int8Linear qkv;               ///< query, key and value stacked: [3H, H]
+  Int8Linear attention_output;  ///< attention.output.dense
+  Int8Linear intermediate;      ///< intermediate.dense
+  Int8Linear output;            ///< output.dense
 };
 
 /// One post-LayerNorm transformer layer. Keys: `attention`, `intermediate`, `output`.
@@ -234,7 +234,8 @@ public:
   torch::Tensor forward_int8(const torch::Tensor& x, const torch::Tensor& bias, const Int8LayerWeights& w,
                              const std::string& activation) {
     const auto qkv = w.qkv(x).chunk(3, -1);
-    auto attended = attention->output->LayerNorm(w.attention_output(attention->self->attend(qkv[0], qkv[1], qkv[2], bias)) + x);
+    auto attended =
+        attention->output->LayerNorm(w.attention_output(attention->self->attend(qkv[0], qkv[1], qkv[2], bias)) + x);
     return output->LayerNorm(w.output(detail::activation(w.intermediate(attended), activation)) + attended);
   }
 

@@ -29,8 +29,9 @@ inline c10::QEngine int8_engine() {
       if (s == engine) return engine;
     }
   }
-  throw_error<config_error>("int8: this LibTorch has no quantized engine (it supports none of x86, FBGEMM, "
-                            "oneDNN, QNNPACK)");
+  throw_error<config_error>(
+      "int8: this LibTorch has no quantized engine (it supports none of x86, FBGEMM, "
+      "oneDNN, QNNPACK)");
 }
 
 /// The engine's name as PyTorch spells it (`torch.backends.quantized.engine`).

@@ -63,7 +63,7 @@ struct SentenceEncoderOptions {
   std::optional<FirstLayer> first;         ///< `avg_first_last`'s first layer
   /// Tokenizer files from this directory instead of the model's.
   std::optional<std::filesystem::path> tokenizer;
-  torch::Device device = torch::kCPU;       ///< where the model runs
+  torch::Device device = torch::kCPU;  ///< where the model runs
   /// The encoder's arithmetic (the result is float32); `automatic`: see inference/precision.hpp.
   Precision precision = Precision::automatic;
 };
@@ -222,12 +222,11 @@ public:
     else if (settings_.pooler == PoolerKind::cls)
       head = ", BERT's pretrained pooler";
     if (!dense_.empty()) head += fmt::format(", {} Dense layer(s)", dense_.size());
-    return fmt::format("{} {}: pooler {}{}{}{}{}{}, max {} tokens, dimension {}, {}", from, dir_.string(),
-                       to_string(settings_.pooler), head,
-                       settings_.template_text.empty() ? "" : fmt::format(", template '{}'", settings_.template_text),
-                       settings_.lowercase ? ", lower-cased" : "", settings_.append_period ? ", period appended" : "",
-                       settings_.normalize ? ", normalised" : "", settings_.max_length, dimension(),
-                       to_string(precision_));
+    return fmt::format(
+        "{} {}: pooler {}{}{}{}{}{}, max {} tokens, dimension {}, {}", from, dir_.string(), to_string(settings_.pooler),
+        head, settings_.template_text.empty() ? "" : fmt::format(", template '{}'", settings_.template_text),
+        settings_.lowercase ? ", lower-cased" : "", settings_.append_period ? ", period appended" : "",
+        settings_.normalize ? ", normalised" : "", settings_.max_length, dimension(), to_string(precision_));
   }
 
 private:
