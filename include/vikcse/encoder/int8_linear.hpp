@@ -10,7 +10,7 @@
 /// The engine picks its own CPU kernels (AVX-512 VNNI, AVX2, ...), whatever BLAS LibTorch uses for
 /// float32. CPU only, inference only.
 
-#include <vikcse/types.hpp>
+#include <vikcse/error.hpp>
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/torch.h>
