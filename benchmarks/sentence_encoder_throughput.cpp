@@ -25,6 +25,7 @@
 #include <fstream>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -116,11 +117,7 @@ int main(int argc, char** argv) try {
     return app.exit(e);
   }
   threads = vikcse::configure_threads(threads);
-  const bool bf16_hardware = [] {
-    std::ifstream in("/proc/cpuinfo");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return text.find("avx512_bf16") != std::string::npos || text.find("amx_bf16") != std::string::npos;
-  }();
+  const bool bf16_hardware = vikcse::cpu_has_bf16_hardware();
   std::string bf16_note;
   if (precisions.empty()) {
     precisions = {"fp32", "int8"};
@@ -190,13 +187,26 @@ int main(int argc, char** argv) try {
   torch::Tensor fp32_embeddings;
   std::vector<torch::Tensor> fp32_cosines;
   std::string model_description;
+  // From the float32 encoder, for the peers: its tokenizer, and whether its settings are plain
+  // mean pooling (what the peers compute).
+  std::optional<vikcse::AutoTokenizer> tokenizer;
+  bool peers_apply = false;
+  std::int64_t max_length = 0, width = 0;
   for (const auto& name : precisions) {
     auto options = load_options;
     options.precision = name == "bf16"   ? vikcse::Precision::bfloat16
                         : name == "int8" ? vikcse::Precision::int8
                                          : vikcse::Precision::float32;
     const auto encoder = vikcse::SentenceEncoder::load(dir, options);
-    if (name == "fp32") model_description = encoder.description();
+    if (name == "fp32") {
+      model_description = encoder.description();
+      tokenizer.emplace(encoder.tokenizer());
+      const auto& settings = encoder.settings();
+      width = encoder.model().config().hidden_size;
+      max_length = settings.max_length;
+      peers_apply = settings.pooler == vikcse::PoolerKind::avg && !settings.head && settings.layout == std::nullopt &&
+                    !settings.lowercase && !settings.append_period && encoder.dimension() == width;
+    }
     vikcse::EncodeOptions encode;
     encode.batch_size = batch_size;
     (void)encoder.encode({corpus.begin(), corpus.begin() + std::min<std::ptrdiff_t>(batch_size, corpus.size())},
@@ -227,25 +237,20 @@ int main(int argc, char** argv) try {
 
   // The peers: the same weights and the batches encode_sentences forms (distinct sentences, stable
   // sort by byte length, batch_size per batch), mean-pooled.
-  const auto encoder = vikcse::SentenceEncoder::load(dir, load_options);
-  const bool peers_apply = encoder.settings().pooler == vikcse::PoolerKind::avg && !encoder.settings().head &&
-                           encoder.settings().layout == std::nullopt && !encoder.settings().lowercase &&
-                           !encoder.settings().append_period &&
-                           encoder.dimension() == encoder.model().config().hidden_size;
   std::vector<std::size_t> order(corpus.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   ranges::stable_sort(order, std::less<>{}, [&](std::size_t i) { return corpus[i].size(); });
   const auto batches_path = scratch / "batches.json";
   {
     nlohmann::json batches = nlohmann::json::array();
-    const auto pad = encoder.tokenizer().special_tokens().pad;
+    const auto pad = tokenizer->special_tokens().pad;
     for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(batch_size)) {
       std::vector<std::vector<std::int64_t>> rows;
       for (std::size_t i = start; i < std::min(order.size(), start + static_cast<std::size_t>(batch_size)); ++i) {
-        auto ids = encoder.tokenizer().encode(corpus[order[i]]);
-        if (static_cast<std::int64_t>(ids.size()) > encoder.settings().max_length) {
+        auto ids = tokenizer->encode(corpus[order[i]]);
+        if (static_cast<std::int64_t>(ids.size()) > max_length) {
           const auto last = ids.back();
-          ids.resize(static_cast<std::size_t>(encoder.settings().max_length));
+          ids.resize(static_cast<std::size_t>(max_length));
           ids.back() = last;
         }
         rows.push_back(std::move(ids));
@@ -268,7 +273,6 @@ int main(int argc, char** argv) try {
         m.version = line["ort_version"].get<std::string>();
       m.peak_rss_mib = std::max(m.peak_rss_mib, line.value("peak_rss_mib", 0.0));
     }
-    const auto width = encoder.model().config().hidden_size;
     std::error_code ec;
     const auto bytes = fs::file_size(out, ec);
     if (m.seconds <= 0 || ec || bytes != corpus.size() * static_cast<std::size_t>(width) * sizeof(float)) {

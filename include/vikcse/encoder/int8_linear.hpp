@@ -15,20 +15,27 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace vikcse {
 
 /// The quantized engine `Int8Linear` packs for: the first LibTorch supports of x86 (LibTorch 2.x),
-/// FBGEMM, oneDNN, QNNPACK. @throws vikcse::config_error when LibTorch has none.
-inline c10::QEngine int8_engine() {
+/// FBGEMM, oneDNN, QNNPACK; nullopt when it supports none of them.
+inline std::optional<c10::QEngine> find_int8_engine() {
   const auto supported = at::globalContext().supportedQEngines();
   for (auto engine : {c10::QEngine::X86, c10::QEngine::FBGEMM, c10::QEngine::ONEDNN, c10::QEngine::QNNPACK}) {
     for (auto s : supported) {
       if (s == engine) return engine;
     }
   }
+  return std::nullopt;
+}
+
+/// `find_int8_engine()`, required. @throws vikcse::config_error when LibTorch has no such engine.
+inline c10::QEngine int8_engine() {
+  if (const auto engine = find_int8_engine()) return *engine;
   throw_error<config_error>(
       "int8: this LibTorch has no quantized engine (it supports none of x86, FBGEMM, "
       "oneDNN, QNNPACK)");

@@ -61,10 +61,7 @@ inline Precision resolve_precision(Precision p, const torch::Device& device) {
   if (p != Precision::automatic) return p;
   if (!device.is_cpu()) return Precision::float32;
   if (cpu_has_bf16_hardware()) return Precision::bfloat16;
-  for (auto engine : at::globalContext().supportedQEngines()) {
-    if (engine != c10::QEngine::NoQEngine) return Precision::int8;
-  }
-  return Precision::float32;
+  return find_int8_engine() ? Precision::int8 : Precision::float32;
 }
 
 }  // namespace vikcse
