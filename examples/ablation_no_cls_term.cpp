@@ -88,7 +88,7 @@ int main(int argc, char** argv) try {
   app.add_option("--steps", steps, "training steps per ablation")
       ->check(vikcse::cli::positive_integer())
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
   auto words = sentences;
   words.emplace_back("this sentence of \" \" means !");  // the template's words
   const auto tokenizer = std::make_shared<const vikcse::WordPieceTokenizer>(

@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   app.add_option("--format", args.format, "npy, safetensors or jsonl (default: from --output's extension, else npy)")
       ->check(CLI::IsMember({"npy", "safetensors", "jsonl"}))
       ->group("Output");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
   try {
     return run(args);
   } catch (const std::exception& e) {

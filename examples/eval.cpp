@@ -371,7 +371,7 @@ int main(int argc, char** argv) {
   CLI::App app;
   Args args;
   add_options(app, args);
-  CLI11_PARSE(app, argc, argv);
+  if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
   if (!args.model && !args.random_model) {
     std::cerr << "vikcse_eval: give one of --model DIR or --random-model DIR (see --help)\n";
     return 2;

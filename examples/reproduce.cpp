@@ -27,12 +27,17 @@
 #include <vikcse/threads.hpp>
 #include <vikcse/tokenizer/auto_tokenizer.hpp>
 #include <vikcse/train/trainer.hpp>
+#include <vikcse/util/signals.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,9 +50,10 @@ struct Args {
   std::string method, backbone, setting, truncation = "sentence", select_on = "stsb-dev";
   fs::path model, tokenizer, corpus, senteval, kb, captions, image_features, out = "vikcse-reproduce-out";
   std::int64_t steps = -1, batch_size = -1, epochs = -1, eval_steps = -1, seed = -1, max_length = -1;
+  std::int64_t save_steps = -1;
   double lr = -1;
   bool pad_to_max_length = false, lowercase_eval = false, csv_corpus = false, reference_delta_positions = false;
-  bool dry_run = false;
+  bool dry_run = false, resume = false;
   std::vector<std::string> tasks;
 };
 
@@ -110,6 +116,15 @@ void add_options(CLI::App& app, Args& a, bool& reference_code) {
       ->delimiter(',')
       ->group(settings);
   app.add_option("--out", a.out, "checkpoints and metrics.jsonl")->capture_default_str()->group(settings);
+  app.add_option("--save-steps", a.save_steps,
+                 "write OUT/last (model, optimizer, random state) every N steps, to resume from (default: "
+                 "the evaluation interval)")
+      ->check(vikcse::cli::positive_integer())
+      ->group(settings);
+  app.add_flag("--resume", a.resume,
+               "continue the run in OUT from OUT/last (after a kill or Ctrl-C); give the same options as the "
+               "first run, and the result equals a run that was never stopped")
+      ->group(settings);
   const auto* reference = "The reference code's own choices (each off: the library's protocol is the default)";
   app.add_option("--truncation", a.truncation,
                  "vikcse: sentence (cut the sentence, keep the template and its mask) or whole-sequence (cut the "
@@ -162,6 +177,11 @@ Args finish(Args a, bool reference_code) {
     throw vikcse::invalid_argument("--method vikcse needs --kb FILE");
   if (!a.dry_run && a.method == "mcse" && (a.captions.empty() || a.image_features.empty())) {
     throw vikcse::invalid_argument("--method mcse needs --captions FILE and --image-features FILE");
+  }
+  if (a.resume && !a.dry_run && !fs::is_regular_file(a.out / "last" / "trainer_state.json")) {
+    throw vikcse::invalid_argument(fmt::format(
+        "--resume: {} holds no checkpoint to continue from (expected {}); run once without --resume",
+        (a.out / "last").string(), (a.out / "last" / "trainer_state.json").string()));
   }
   if (a.tokenizer.empty()) a.tokenizer = a.model;
   if (a.tasks.empty()) a.tasks = {"STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelatedness"};
@@ -290,6 +310,27 @@ void print_dry_run(const Args& a, const vikcse::ReferenceSettings& s, const std:
   }
 }
 
+/// Thrown when Ctrl-C (or SIGTERM) stopped the training: the program exits with 130.
+struct Interrupted {
+  std::string message;
+};
+
+/// With VIKCSE_TRACE_PHASES set, prints `vikcse-phase: <phase> <step> [file]` on stderr at each
+/// `TrainPhase` and then sleeps VIKCSE_TRACE_PHASES milliseconds: how the kill tests
+/// (tests/methods/kill_resume_test.py) stop a real run inside a step, an evaluation or a checkpoint write.
+void trace_phases(vikcse::Trainer& trainer) {
+  const char* env = std::getenv("VIKCSE_TRACE_PHASES");
+  if (env == nullptr) return;
+  const auto delay = std::chrono::milliseconds(std::atoll(env));
+  trainer.on_phase([delay](vikcse::TrainPhase phase, std::int64_t step, const fs::path& file) {
+    static constexpr const char* names[] = {"step", "evaluation", "checkpoint"};
+    std::cerr << fmt::format("vikcse-phase: {} {}{}\n", names[static_cast<int>(phase)], step,
+                             file.empty() ? "" : " " + file.filename().string())
+              << std::flush;
+    std::this_thread::sleep_for(delay);
+  });
+}
+
 struct Run {
   std::vector<vikcse::StsTaskResult> test;
   double dev_before = 0, dev_best = 0;
@@ -336,7 +377,10 @@ Run train_and_evaluate(Holder model, const vikcse::BatchSource& source, const Em
                               .seed(s.seed)
                               .select_on(test_selection ? vikcse::SelectOn::test : vikcse::SelectOn::dev)
                               .output_dir(a.out)
+                              .save_steps(a.save_steps > 0 ? a.save_steps : s.eval_steps)
+                              .resume_from(a.resume ? a.out / "last" : fs::path())
                               .save(save));
+  trace_phases(trainer);
   trainer.on_record([&](const nlohmann::json& r) {
     if (r.contains("eval")) {
       std::cout << fmt::format("step {}: {} {:.4f}\n", r["step"].get<std::int64_t>(), set, r["eval"].get<double>());
@@ -344,6 +388,12 @@ Run train_and_evaluate(Holder model, const vikcse::BatchSource& source, const Em
     if (r.contains("warning")) std::cout << "warning: " << r["warning"].get<std::string>() << '\n';
   });
   const auto result = trainer.fit(model, source, score, /*evaluate_initial=*/true);
+  if (result.interrupted) {
+    throw Interrupted{fmt::format(
+        "interrupted ({}) after step {} of {}: {} holds that step whole; continue with the same command and --resume",
+        vikcse::stop_signal_number() == SIGTERM ? "SIGTERM" : "Ctrl-C", result.steps, steps,
+        (a.out / "last").string())};
+  }
   vikcse::load_model_checkpoint(*model, a.out / "best");
   Run run{{}, result.initial_score, result.best_score, result.best_step};
   for (const auto& t : a.tasks) {
@@ -390,8 +440,15 @@ int main(int argc, char** argv) try {
   Args parsed;
   bool reference_code = false;
   add_options(app, parsed, reference_code);
-  CLI11_PARSE(app, argc, argv);
-  const auto a = finish(parsed, reference_code);
+  if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
+  Args a;
+  try {
+    a = finish(parsed, reference_code);
+  } catch (const vikcse::invalid_argument& e) {
+    std::cerr << "vikcse_reproduce: " << e.what() << " (see --help)\n";
+    return vikcse::cli::exit_usage_error;
+  }
+  vikcse::install_stop_handlers();
   vikcse::configure_threads();
   auto tokenizer = std::make_shared<const vikcse::AutoTokenizer>(vikcse::load_tokenizer(a.tokenizer));
   const auto specials = vikcse::require_special_tokens(*tokenizer);
@@ -489,7 +546,10 @@ int main(int argc, char** argv) try {
   }
   print_rows(a, backbone, setting, run);
   return 0;
+} catch (const Interrupted& stop) {
+  std::cerr << "vikcse_reproduce: " << stop.message << '\n';
+  return vikcse::cli::exit_interrupted;
 } catch (const std::exception& e) {
   std::cerr << "vikcse_reproduce: error: " << e.what() << '\n';
-  return 1;
+  return vikcse::cli::exit_runtime_error;
 }

@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   app.add_option("--json", args.json, "write the hits as JSON (atomically)")
       ->check(vikcse::cli::writable_file())
       ->group("Output");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
   if (args.query.empty() && !args.queries && !args.save_index) {
     std::cerr << "vikcse_search: give --query TEXT, --queries FILE or --save-index FILE (see --help)\n";
     return 2;

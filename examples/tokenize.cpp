@@ -5,6 +5,8 @@
 //
 //   vikcse_tokenize --tokenizer ../shared/data/tokenizers/bert-base-uncased < sentences.txt
 
+#include "support/cli_checks.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <vikcse/error.hpp>
@@ -61,7 +63,7 @@ int main(int argc, char** argv) {
   app.add_flag_callback(
       "--no-special-tokens", [&] { special = false; }, "print the ids without [CLS]/[SEP] (<s>/</s>)");
   app.add_flag("--decode", decode, "read lines of ids instead and print their text (special tokens skipped)");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
   try {
     const auto tok = vikcse::load_tokenizer(dir);
     std::string line;

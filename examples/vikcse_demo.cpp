@@ -359,7 +359,7 @@ int main(int argc, char** argv) try {
   CLI::App app;
   Args args;
   add_options(app, args);
-  CLI11_PARSE(app, argc, argv);
+  if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
   vikcse::configure_threads();
   const auto has = [&](const std::string& m) {
     return std::find(args.methods.begin(), args.methods.end(), m) != args.methods.end();

@@ -10,10 +10,30 @@
 
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 
 namespace vikcse::cli {
+
+/// Exit status of every program: 0 done, 1 a runtime error (a file, a model, the data), 2 a usage
+/// error (an unknown option, a bad value, a missing one: the command line itself is wrong), 130
+/// stopped by Ctrl-C.
+inline constexpr int exit_runtime_error = 1;
+inline constexpr int exit_usage_error = 2;
+inline constexpr int exit_interrupted = 130;
+
+/// Parses the command line. Returns nothing when the program should go on, else its exit status:
+/// 0 after --help, `exit_usage_error` after a bad command line (CLI11 has printed the message,
+/// `--steps: expected an integer >= 1, got '0'`, and where --help is).
+inline std::optional<int> parse(CLI::App& app, int argc, const char* const* argv) {
+  try {
+    app.parse(argc, argv);
+    return std::nullopt;
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : exit_usage_error;
+  }
+}
 
 // CLI::PositiveNumber would print the range of a double in its message, which reads badly for a count.
 

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -302,6 +303,71 @@ BOOST_AUTO_TEST_CASE(resume_continues_exactly_with_dropout) {
     BOOST_TEST(std::string(e.what()).find("rng_state.pt") != std::string::npos);
   }
   fs::remove_all(dir_a.parent_path());
+}
+
+// stop_when (Ctrl-C in the programs) ends the loop after the step in progress with a whole last/ of
+// that step; resuming from it gives the uninterrupted parameters and the same metrics.jsonl, because a
+// resumed run first cuts the records after its step (here: the ones a killed run wrote past it).
+BOOST_AUTO_TEST_CASE(stop_when_saves_the_step_and_resume_equals_the_straight_run) {
+  const auto straight_dir = temp_dir("stop-straight");
+  const auto stopped_dir = temp_dir("stop-stopped");
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  auto options = [](const fs::path& dir) {
+    return vikcse::TrainerOptions().learning_rate(1e-3).max_steps(6).eval_steps(2).output_dir(dir);
+  };
+  auto evaluate = [] { return 0.5; };
+  auto straight = tiny_simcse(0.1);
+  vikcse::Trainer(options(straight_dir)).fit(straight, source(), evaluate, /*evaluate_initial=*/true);
+
+  auto part = tiny_simcse(0.1);
+  vikcse::Trainer t1(options(stopped_dir));
+  int steps_seen = 0;
+  t1.on_progress([&](const vikcse::TrainProgress&) { ++steps_seen; });
+  t1.stop_when([&] { return steps_seen == 3; });  // polled after step 4 (the progress call comes later)
+  const auto r1 = t1.fit(part, source(), evaluate, /*evaluate_initial=*/true);
+  BOOST_TEST(r1.interrupted);
+  BOOST_TEST(r1.steps == 4);
+  BOOST_TEST(nlohmann::json::parse(read(stopped_dir / "last" / "trainer_state.json"))["step"].get<int>() == 4);
+  // What a process killed later would have appended past step 4, torn line included.
+  { std::ofstream(stopped_dir / "metrics.jsonl", std::ios::app) << "{\"step\": 5, \"loss\": 1}\n{\"step\": 6, \"lo"; }
+
+  auto resumed = tiny_simcse(0.1);
+  const auto r2 = vikcse::Trainer(options(stopped_dir).resume_from(stopped_dir / "last"))
+                      .fit(resumed, source(), evaluate, /*evaluate_initial=*/true);
+  BOOST_TEST(!r2.interrupted);
+  BOOST_TEST(r2.steps == 6);
+  auto params = resumed->named_parameters();
+  for (const auto& item : straight->named_parameters()) {
+    BOOST_TEST(torch::equal(item.value(), params[item.key()]), item.key());
+  }
+  BOOST_TEST(read(stopped_dir / "metrics.jsonl") == read(straight_dir / "metrics.jsonl"));
+  // A new run in the same directory starts its own metrics.
+  auto again = tiny_simcse(0.1);
+  vikcse::Trainer(options(stopped_dir)).fit(again, source(), evaluate, /*evaluate_initial=*/true);
+  BOOST_TEST(read(stopped_dir / "metrics.jsonl") == read(straight_dir / "metrics.jsonl"));
+  fs::remove_all(straight_dir.parent_path());
+}
+
+// A failure while a checkpoint is written (here: the phase hook throws after the model file)
+// leaves the previous last/ as it was and nothing half written beside it.
+BOOST_AUTO_TEST_CASE(a_failed_checkpoint_write_keeps_the_previous_one) {
+  const auto dir = temp_dir("failed-write");
+  auto model = tiny_simcse(0.1);
+  vikcse::Trainer trainer(vikcse::TrainerOptions().learning_rate(1e-3).max_steps(4).save_steps(2).output_dir(dir));
+  struct DiskFull {};
+  trainer.on_phase([](vikcse::TrainPhase phase, std::int64_t step, const fs::path& file) {
+    if (phase == vikcse::TrainPhase::checkpoint && step == 4 && file.filename() == "optimizer.pt") throw DiskFull{};
+  });
+  BOOST_CHECK_THROW(trainer.fit(model, source()), DiskFull);
+  std::ifstream state(dir / "last" / "trainer_state.json");
+  BOOST_TEST(nlohmann::json::parse(state)["step"].get<int>() == 2);
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    BOOST_TEST(entry.path().filename().string().find(".partial-") == std::string::npos, entry.path());
+  }
+  fs::remove_all(dir.parent_path());
 }
 
 BOOST_AUTO_TEST_CASE(test_set_selection_is_warned) {

@@ -9,8 +9,10 @@
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/error.hpp>
+#include <vikcse/knowledge/npy_header.hpp>
 
 #include <torch/torch.h>
+#include <fmt/ranges.h>
 
 #include <cstdint>
 #include <cstring>
@@ -35,81 +37,24 @@ struct FeatureFileOptions {
 
 namespace detail {
 
-/// Parses a `.npy` header and returns the float32 `[rows, dim]` matrix.
+/// Reads a `.npy` file (header checked by `read_npy_header`) as a float32 tensor of its shape.
 inline torch::Tensor read_npy(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_error<data_error>("{}: cannot open feature file", path.string());
-  char magic[8] = {};
-  in.read(magic, 8);
-  if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
-    throw_error<data_error>("{}: not a .npy file (bad magic; expected \\x93NUMPY)", path.string());
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw_error<data_error>("{}: cannot read the file size: {}", path.string(), ec.message());
+  const auto header = read_npy_header(in, size, path.string());
+  if (header.shape.size() != 2) {
+    throw_error<data_error>("{}: expected a 2-D [rows, dim] array, got shape ({})", path.string(),
+                            fmt::format("{}", fmt::join(header.shape, ", ")) + (header.shape.size() == 1 ? "," : ""));
   }
-  const int major = static_cast<unsigned char>(magic[6]);
-  std::uint32_t header_len = 0;
-  if (major == 1) {
-    unsigned char b[2];
-    in.read(reinterpret_cast<char*>(b), 2);
-    header_len = b[0] | (b[1] << 8);
-  } else if (major == 2 || major == 3) {
-    unsigned char b[4];
-    in.read(reinterpret_cast<char*>(b), 4);
-    header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<std::uint32_t>(b[3]) << 24);
-  } else {
-    throw_error<data_error>("{}: unsupported .npy version {}", path.string(), major);
-  }
-  std::string header(header_len, '\0');
-  in.read(header.data(), header_len);
-  if (!in) throw_error<data_error>("{}: truncated .npy header", path.string());
-  auto field = [&](const std::string& key) -> std::string {
-    const auto pos = header.find("'" + key + "'");
-    if (pos == std::string::npos)
-      throw_error<data_error>("{}: .npy header has no '{}': {}", path.string(), key, header);
-    auto start = header.find(':', pos) + 1;
-    while (start < header.size() && header[start] == ' ') ++start;
-    std::size_t end = start;
-    if (header[start] == '(') {
-      end = header.find(')', start) + 1;
-    } else {
-      end = header.find_first_of(",}", start);
-    }
-    return header.substr(start, end - start);
-  };
-  const auto descr = field("descr");
-  const auto order = field("fortran_order");
-  const auto shape = field("shape");
-  if (order.find("False") == std::string::npos) {
-    throw_error<data_error>("{}: Fortran-ordered .npy arrays are not supported (expected fortran_order False)",
-                            path.string());
-  }
-  torch::ScalarType dtype;
-  if (descr.find("<f4") != std::string::npos) {
-    dtype = torch::kFloat;
-  } else if (descr.find("<f8") != std::string::npos) {
-    dtype = torch::kDouble;
-  } else if (descr.find("<f2") != std::string::npos) {
-    dtype = torch::kHalf;
-  } else {
-    throw_error<data_error>("{}: .npy dtype {} is not supported (expected <f4, <f8 or <f2)", path.string(), descr);
-  }
-  std::vector<std::int64_t> dims;
-  std::string number;
-  for (char c : shape) {
-    if (c >= '0' && c <= '9') {
-      number.push_back(c);
-    } else if (!number.empty()) {
-      dims.push_back(std::stoll(number));
-      number.clear();
-    }
-  }
-  if (dims.size() != 2) {
-    throw_error<data_error>("{}: expected a 2-D [rows, dim] array, got shape {}", path.string(), shape);
-  }
-  auto t = torch::empty(dims, torch::TensorOptions().dtype(dtype));
-  const auto bytes = static_cast<std::streamsize>(t.numel() * t.element_size());
-  in.read(static_cast<char*>(t.data_ptr()), bytes);
-  if (in.gcount() != bytes) {
-    throw_error<data_error>("{}: .npy data truncated: shape {} needs {} bytes, file holds {}", path.string(), shape,
-                            bytes, in.gcount());
+  const auto dtype = header.item_size == 4 ? torch::kFloat : header.item_size == 8 ? torch::kDouble : torch::kHalf;
+  auto t = torch::empty(header.shape, torch::TensorOptions().dtype(dtype));
+  in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(header.data_bytes));
+  if (in.gcount() != static_cast<std::streamsize>(header.data_bytes)) {
+    throw_error<data_error>("{}: .npy data truncated: {} bytes expected, {} read", path.string(), header.data_bytes,
+                            in.gcount());
   }
   return t.to(torch::kFloat);
 }

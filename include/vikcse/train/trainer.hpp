@@ -5,9 +5,16 @@
 /// The training loop shared by every method: AdamW with Hugging Face's decay exclusions, linear
 /// schedule, gradient clipping, seed, evaluation every N steps with best-checkpoint keeping,
 /// resume from a checkpoint, metrics as JSON lines, progress through a callback.
+///
+/// Crash safety: `best/` and `last/` are each filled under a temporary name and put in place by one
+/// rename (`detail::StagedDirectory`), so a process killed at any moment leaves the previous
+/// checkpoint whole; each `metrics.jsonl` record is appended by one `write` call, so no line is
+/// torn; and a resumed run first cuts `metrics.jsonl` back to the resumed step, so that the file of
+/// a killed-and-resumed run equals the one of a run that was never stopped.
 
 #include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/error.hpp>
+#include <vikcse/util/signals.hpp>
 #include <vikcse/optim/optimizer.hpp>
 #include <vikcse/train/checkpoint.hpp>
 #include <vikcse/train/data.hpp>
@@ -86,6 +93,14 @@ struct TrainResult {
   std::int64_t best_step = -1;                                   ///< step of the best score (-1: never evaluated)
   double initial_score = std::nan("");                           ///< score before training (when evaluated)
   double final_loss = std::nan("");                              ///< loss of the last step
+  bool interrupted = false;  ///< stopped early by `Trainer::stop_when` (Ctrl-C): `last/` holds step `steps`
+};
+
+/// Where the trainer is, for `Trainer::on_phase` (tests that kill a run at a chosen moment, traces).
+enum class TrainPhase {
+  step,        ///< inside step `step`: gradients computed, parameters not yet updated
+  evaluation,  ///< about to evaluate after step `step`
+  checkpoint,  ///< a file of a checkpoint has been written, the checkpoint is not yet in place
 };
 
 /// Trains a host (`SentenceEmbedder<...>` holder) on a batch source.
@@ -108,6 +123,14 @@ public:
   /// Called with every metrics record (also written to `metrics.jsonl`), and with warnings
   /// (`{"warning": ...}`).
   void on_record(std::function<void(const nlohmann::json&)> callback) { record_ = std::move(callback); }
+  /// Called at the moments of `TrainPhase` with the step and, for `checkpoint`, the file written.
+  void on_phase(std::function<void(TrainPhase, std::int64_t, const std::filesystem::path&)> callback) {
+    phase_ = std::move(callback);
+  }
+  /// Polled after every step; when it returns true the loop stops there, saves `last/` (when there is
+  /// an output directory) and returns with `TrainResult::interrupted`. Default: `vikcse::stop_requested`
+  /// (Ctrl-C or SIGTERM after `install_stop_handlers()`).
+  void stop_when(std::function<bool()> predicate) { stop_ = std::move(predicate); }
 
   /// Runs the loop. `evaluate` may be empty (no evaluation, no best checkpoint). When
   /// `evaluate_initial`, the untrained model is scored first (`TrainResult::initial_score`).
@@ -140,8 +163,14 @@ public:
       const bool do_eval = evaluate && (options_.eval_steps() > 0 ? step % options_.eval_steps() == 0 : step == total);
       if (do_eval) evaluate_and_keep_best(model, evaluate, step, result, record);
       emit(record);
-      if (!out_dir.empty() && options_.save_steps() > 0 && step % options_.save_steps() == 0 && step < total) {
+      const bool stop = step < total && stop_ && stop_();
+      if (!out_dir.empty() && step < total &&
+          (stop || (options_.save_steps() > 0 && step % options_.save_steps() == 0))) {
         save_state(*model, *optimizer, step, result);
+      }
+      if (stop) {
+        result.interrupted = true;
+        break;
       }
       if (progress_) {
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -151,7 +180,7 @@ public:
       }
     }
     result.steps = step;
-    if (!out_dir.empty()) save_state(*model, *optimizer, step, result);
+    if (!out_dir.empty() && !result.interrupted) save_state(*model, *optimizer, step, result);
     return result;
   }
 
@@ -165,13 +194,17 @@ private:
   std::int64_t start(Holder& model, torch::optim::Optimizer& optimizer, const Evaluator& evaluate,
                      bool evaluate_initial, TrainResult& result) {
     std::int64_t step = 0;
-    if (!options_.output_dir().empty()) std::filesystem::create_directories(options_.output_dir());
+    if (!options_.output_dir().empty()) prepare_output_dir();
     if (options_.select_on() == SelectOn::test) {
       emit({{"warning",
              "model selection on a TEST set (select_on=test): scores are optimistic; use only to "
              "reproduce the VIKCSE reference protocol"}});
     }
-    if (!options_.resume_from().empty()) step = resume(*model, optimizer, result);
+    if (!options_.resume_from().empty()) {
+      step = resume(*model, optimizer, result);
+    } else if (!options_.output_dir().empty()) {
+      cut_metrics(-1);  // a new run in an old directory starts its own metrics
+    }
     if (evaluate && evaluate_initial && step == 0) {
       result.initial_score = score(model, evaluate);
       emit({{"step", 0}, {"eval", result.initial_score}});
@@ -195,6 +228,7 @@ private:
     if (options_.max_grad_norm() > 0) {
       grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options_.max_grad_norm());
     }
+    if (phase_) phase_(TrainPhase::step, step + 1, {});
     optimizer.step();
     nlohmann::json record = {{"step", step + 1}, {"loss", loss}, {"lr", lr}};
     if (std::isfinite(grad_norm)) record["grad_norm"] = grad_norm;
@@ -206,14 +240,19 @@ private:
   template <typename Holder>
   void evaluate_and_keep_best(Holder& model, const Evaluator& evaluate, std::int64_t step, TrainResult& result,
                               nlohmann::json& record) {
+    if (phase_) phase_(TrainPhase::evaluation, step, {});
     const auto s = score(model, evaluate);
     record["eval"] = s;
     if (s > result.best_score) {
       result.best_score = s;
       result.best_step = step;
       record["best"] = true;
-      if (!options_.output_dir().empty())
-        save_model_checkpoint(*model, options_.output_dir() / "best", options_.save());
+      if (!options_.output_dir().empty()) {
+        detail::StagedDirectory best(options_.output_dir() / "best");
+        save_model_checkpoint(*model, best.path(), options_.save());
+        written(step, best.path() / "model.safetensors");
+        best.publish();
+      }
     }
     model->train();
   }
@@ -225,28 +264,76 @@ private:
     return evaluate();
   }
 
+  /// Creates the output directory, checks that it can be written in (a read-only directory fails
+  /// here, before any training), and clears what a killed run left half written beside `best/` and
+  /// `last/` (`detail::recover_directory`).
+  void prepare_output_dir() {
+    const auto& dir = options_.output_dir();
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw_error<checkpoint_error>("{}: cannot create the output directory: {}", dir.string(), ec.message());
+    detail::write_text_atomically<checkpoint_error>(dir / ".write-check", "");
+    std::filesystem::remove(dir / ".write-check", ec);
+    detail::recover_directory(dir / "best");
+    detail::recover_directory(dir / "last");
+  }
+
+  void written(std::int64_t step, const std::filesystem::path& file) {
+    if (phase_) phase_(TrainPhase::checkpoint, step, file);
+  }
+
   void emit(const nlohmann::json& record) {
     if (!options_.output_dir().empty()) {
-      std::ofstream out(options_.output_dir() / "metrics.jsonl", std::ios::app);
-      out << record.dump() << '\n';
-      if (!out) throw_error<error>("{}: cannot append metrics", (options_.output_dir() / "metrics.jsonl").string());
+      detail::append_line<error>(options_.output_dir() / "metrics.jsonl", record.dump() + "\n");
     }
     if (record_) record_(record);
   }
 
+  /// Keeps the records of `metrics.jsonl` up to and including `step` (those after it will be written
+  /// again by the resumed run; -1 keeps none) and drops a line that is not JSON, which only a file
+  /// written by another program could hold; rewritten atomically.
+  void cut_metrics(std::int64_t step) {
+    const auto path = options_.output_dir() / "metrics.jsonl";
+    if (step < 0) {
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+      if (ec) throw_error<error>("{}: cannot remove the previous run's metrics: {}", path.string(), ec.message());
+      return;
+    }
+    std::ifstream in(path);
+    if (!in) return;
+    std::string kept, line;
+    while (std::getline(in, line)) {
+      const auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (record.is_discarded()) continue;
+      if (record.is_object() && record.contains("step") && record["step"].is_number_integer() &&
+          record["step"].get<std::int64_t>() > step) {
+        break;
+      }
+      kept += line + "\n";
+    }
+    detail::write_text_atomically<error>(path, kept);
+  }
+
   template <typename Impl>
   void save_state(Impl& model, torch::optim::Optimizer& optimizer, std::int64_t step, const TrainResult& result) {
-    const auto dir = options_.output_dir() / "last";
+    detail::StagedDirectory last(options_.output_dir() / "last");
+    const auto& dir = last.path();
     save_model_checkpoint(model, dir, options_.save());
+    written(step, dir / "model.safetensors");
     detail::write_file_atomically<checkpoint_error>(dir / "optimizer.pt",
                                                     [&](std::ofstream& out) { torch::save(optimizer, out); });
+    written(step, dir / "optimizer.pt");
     save_rng_state(dir / "rng_state.pt");
+    written(step, dir / "rng_state.pt");
     nlohmann::json state = {
         {"step", step},
         {"seed", options_.seed()},
         {"best_step", result.best_step},
         {"best_score", std::isfinite(result.best_score) ? nlohmann::json(result.best_score) : nlohmann::json(nullptr)}};
     detail::write_text_atomically<checkpoint_error>(dir / "trainer_state.json", state.dump(2) + "\n");
+    written(step, dir / "trainer_state.json");
+    last.publish();
   }
 
   template <typename Impl>
@@ -264,6 +351,7 @@ private:
     load_model_checkpoint(model, dir);
     torch::load(optimizer, (dir / "optimizer.pt").string());
     const auto step = state.at("step").get<std::int64_t>();
+    if (!options_.output_dir().empty()) cut_metrics(step);
     result.best_step = state.value("best_step", std::int64_t{-1});
     if (state.contains("best_score") && !state["best_score"].is_null())
       result.best_score = state["best_score"].get<double>();
@@ -281,6 +369,8 @@ private:
   TrainerOptions options_;
   std::function<void(const TrainProgress&)> progress_;
   std::function<void(const nlohmann::json&)> record_;
+  std::function<void(TrainPhase, std::int64_t, const std::filesystem::path&)> phase_;
+  std::function<bool()> stop_ = [] { return stop_requested(); };
 };
 
 }  // namespace vikcse
