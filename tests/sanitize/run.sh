@@ -18,10 +18,11 @@ bash "$root/cmake/install-deps.sh"
 tests=(tokenizer_reference_test eval_correlation_test eval_senteval_data_test eval_progress_test eval_retrieval_test
        methods_templates_test methods_crash_safety_test ${VIKCSE_SANITIZE_TESTS:-})
 flags="-O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+mkdir -p "$out"
 cmake -S "$root" -B "$out" -DCMAKE_BUILD_TYPE=None -DVIKCSE_BUILD_EXAMPLES=OFF \
       -DVIKCSE_BUILD_BENCHMARKS=OFF -DVIKCSE_PRECOMPILED_HEADERS=OFF -DCMAKE_CXX_FLAGS="$flags" \
-      -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" > "$out.configure.log" 2>&1 ||
-  { cat "$out.configure.log"; exit 1; }
+      -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" > "$out/configure.log" 2>&1 ||
+  { cat "$out/configure.log"; exit 1; }
 start=$(date +%s)
 cmake --build "$out" -j "$(nproc)" --target "${tests[@]}"
 echo "sanitize: built ${#tests[@]} tests in $(($(date +%s) - start)) s"
