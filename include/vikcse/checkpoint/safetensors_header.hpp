@@ -7,6 +7,7 @@
 /// ..., "__metadata__": {..}}`); offsets are relative to the data section after the header.
 /// Torch-free (the fuzz target `fuzz_safetensors_header` runs it on arbitrary bytes).
 
+#include <vikcse/detail/shape_bytes.hpp>
 #include <vikcse/error.hpp>
 
 #include <nlohmann/json.hpp>
@@ -71,24 +72,14 @@ inline SafetensorsEntry parse_safetensors_entry(const std::string& source, const
         source, name, e.dtype);
   }
   if (!value.contains("shape") || !value["shape"].is_array()) fail("missing array 'shape'");
-  // The byte count is computed without overflow: a shape whose size exceeds 2^63 bytes cannot
-  // match any offsets and is refused as such.
-  std::uint64_t bytes = item_size;
-  bool too_large = false;
   for (const auto& d : value["shape"]) {
     if (!d.is_number_integer() || (d.is_number_unsigned() && d.get<std::uint64_t>() > INT64_MAX) ||
         d.get<std::int64_t>() < 0) {
       fail("shape must hold non-negative integers");
     }
-    const auto dim = static_cast<std::uint64_t>(d.get<std::int64_t>());
-    e.shape.push_back(static_cast<std::int64_t>(dim));
-    if (dim != 0 && bytes > static_cast<std::uint64_t>(INT64_MAX) / dim) too_large = true;
-    bytes = too_large ? 0 : bytes * dim;
+    e.shape.push_back(d.get<std::int64_t>());
   }
-  if (std::find(e.shape.begin(), e.shape.end(), 0) != e.shape.end()) {
-    too_large = false;
-    bytes = 0;
-  }
+  const auto bytes = detail::shape_bytes(e.shape, item_size);  // nullopt: beyond 2^63, matches no offsets
   const auto& offsets = value.contains("data_offsets") ? value["data_offsets"] : nlohmann::json();
   if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
       !offsets[1].is_number_unsigned()) {
@@ -100,10 +91,10 @@ inline SafetensorsEntry parse_safetensors_entry(const std::string& source, const
     throw_error<checkpoint_error>("{}: tensor '{}' has data_offsets [{}, {}) with end before begin", source, name,
                                   e.begin, e.end);
   }
-  if (too_large || e.end - e.begin != bytes) {
+  if (!bytes || e.end - e.begin != *bytes) {
     throw_error<checkpoint_error>(
         "{}: tensor '{}' of dtype {} and shape {} needs {} bytes, data_offsets [{}, {}) span {}", source, name, e.dtype,
-        value["shape"].dump(), too_large ? std::string("more than 2^63") : std::to_string(bytes), e.begin, e.end,
+        value["shape"].dump(), bytes ? std::to_string(*bytes) : std::string("more than 2^63"), e.begin, e.end,
         e.end - e.begin);
   }
   return e;

@@ -8,6 +8,7 @@
 /// fit in the file, so a tiny file cannot make the reader allocate more than the file holds.
 /// Torch-free (the fuzz target `fuzz_npy_header` runs it on arbitrary bytes).
 
+#include <vikcse/detail/shape_bytes.hpp>
 #include <vikcse/error.hpp>
 
 #include <cstdint>
@@ -107,8 +108,6 @@ inline NpyHeader read_npy_header(std::istream& in, std::uint64_t file_size, cons
   }
   // Digits separated by commas and spaces; each dimension and the byte count are bounded by the file.
   const auto available = file_size - h.data_offset;
-  std::uint64_t bytes = h.item_size;
-  bool too_large = false;
   std::string_view rest = shape.substr(1, shape.size() - 2);
   while (!rest.empty()) {
     const auto skip = rest.find_first_not_of(", ");
@@ -128,17 +127,13 @@ inline NpyHeader read_npy_header(std::istream& in, std::uint64_t file_size, cons
     }
     rest.remove_prefix(digits);
     h.shape.push_back(static_cast<std::int64_t>(dim));
-    if (dim != 0 && bytes > static_cast<std::uint64_t>(INT64_MAX) / dim) too_large = true;
-    bytes = too_large ? 0 : bytes * dim;
   }
-  for (auto d : h.shape)
-    if (d == 0) too_large = false, bytes = 0;
-  if (h.shape.empty()) bytes = h.item_size;  // a 0-d array holds one element
-  if (too_large || bytes > available) {
+  const auto bytes = detail::shape_bytes(h.shape, h.item_size);
+  if (!bytes || *bytes > available) {
     throw_error<data_error>("{}: .npy data truncated: shape {} needs {} bytes, the file holds {}", source, shape,
-                            too_large ? std::string("more than 2^63") : std::to_string(bytes), available);
+                            bytes ? std::to_string(*bytes) : std::string("more than 2^63"), available);
   }
-  h.data_bytes = bytes;
+  h.data_bytes = *bytes;
   return h;
 }
 
