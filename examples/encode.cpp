@@ -8,8 +8,8 @@
 ///
 /// Row i of the output is line i of the input (empty lines included: they are the empty sentence).
 
-#include "support/cli_checks.hpp"
-#include "support/model_options.hpp"
+#include "support/encode_options.hpp"
+#include "support/encoder_options.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -31,12 +31,7 @@
 
 namespace {
 
-struct Args {
-  vikcse::cli::ModelArgs model;
-  std::string input = "-";
-  std::optional<std::filesystem::path> output;
-  std::optional<std::string> format;
-};
+using vikcse::cli::encode::Args;
 
 int run(const Args& a) {
   vikcse::configure_threads(a.model.threads);
@@ -78,17 +73,7 @@ int run(const Args& a) {
 int main(int argc, char** argv) {
   CLI::App app;
   Args args;
-  app.description("vikcse_encode: embed sentences (one per line) with a saved model");
-  app.footer("Output: .npy by default (stdout when no --output), .safetensors or JSON Lines on request");
-  vikcse::cli::add_model_options(app, args.model);
-  app.add_option("input", args.input, "sentences, one per line ('-' or nothing: stdin)")->group("Input");
-  app.add_option("--output,-o", args.output,
-                 "write here (atomically) instead of stdout; the extension picks the format")
-      ->check(vikcse::cli::writable_file())
-      ->group("Output");
-  app.add_option("--format", args.format, "npy, safetensors or jsonl (default: from --output's extension, else npy)")
-      ->check(CLI::IsMember({"npy", "safetensors", "jsonl"}))
-      ->group("Output");
+  vikcse::cli::encode::add_options(app, args);
   if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
   try {
     return run(args);

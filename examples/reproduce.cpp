@@ -305,12 +305,8 @@ int main(int argc, char** argv) try {
   add_options(app, parsed, reference_code);
   if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
   Args a;
-  try {
-    a = finish(parsed, reference_code);
-  } catch (const vikcse::invalid_argument& e) {
-    std::cerr << "vikcse_reproduce: " << e.what() << " (see --help)\n";
-    return vikcse::cli::exit_usage_error;
-  }
+  if (const auto code = vikcse::cli::check_usage("vikcse_reproduce", [&] { a = finish(parsed, reference_code); }))
+    return *code;
   vikcse::install_stop_handlers();
   vikcse::configure_threads();
   auto tokenizer = std::make_shared<const vikcse::AutoTokenizer>(vikcse::load_tokenizer(a.tokenizer));

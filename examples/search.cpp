@@ -10,8 +10,8 @@
 /// to the earlier corpus line. A saved index records the model and the corpus it was made from,
 /// and is refused for any other.
 
-#include "support/cli_checks.hpp"
-#include "support/model_options.hpp"
+#include "support/encoder_options.hpp"
+#include "support/search_options.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -36,15 +36,7 @@
 
 namespace {
 
-struct Args {
-  vikcse::cli::ModelArgs model;
-  std::filesystem::path corpus;
-  std::optional<std::filesystem::path> index, save_index, queries, json;
-  std::vector<std::string> query;
-  std::int64_t top_k = 10;
-  std::string score = "cosine";
-  bool faiss = false;
-};
+using vikcse::cli::search::Args;
 
 int run(const Args& a) {
   vikcse::configure_threads(a.model.threads);
@@ -115,47 +107,14 @@ int run(const Args& a) {
 int main(int argc, char** argv) {
   CLI::App app;
   Args args;
-  app.description("vikcse_search: exact semantic search over a corpus file with a saved model");
-  app.footer("Each corpus line is a document; hits name their line number (from 1).");
-  vikcse::cli::add_model_options(app, args.model);
-  app.add_option("--corpus", args.corpus, "documents, one per line")
-      ->required()
-      ->check(CLI::ExistingFile)
-      ->group("Search");
-  auto* index = app.add_option("--index", args.index,
-                               "corpus embeddings saved by --save-index (checked against the "
-                               "model and the corpus)")
-                    ->check(CLI::ExistingFile)
-                    ->group("Search");
-  app.add_option("--save-index", args.save_index, "encode the corpus and save its embeddings here (atomically)")
-      ->check(vikcse::cli::writable_file())
-      ->excludes(index)
-      ->group("Search");
-  auto* query = app.add_option("--query", args.query, "a query (repeatable)")->group("Search");
-  app.add_option("--queries", args.queries, "queries, one per line")
-      ->check(CLI::ExistingFile)
-      ->excludes(query)
-      ->group("Search");
-  app.add_option("--top-k", args.top_k, "hits per query")
-      ->check(vikcse::cli::positive_integer())
-      ->capture_default_str()
-      ->group("Search");
-  app.add_option("--score", args.score, "cosine or dot")
-      ->check(CLI::IsMember({"cosine", "dot"}))
-      ->capture_default_str()
-      ->group("Search");
 #if defined(VIKCSE_WITH_FAISS)
-  app.add_flag("--faiss", args.faiss, "search with FAISS's exact flat index (same hits; FAISS's kernels)")
-      ->group("Search");
+  vikcse::cli::search::add_options(app, args, /*with_faiss=*/true);
+#else
+  vikcse::cli::search::add_options(app, args, /*with_faiss=*/false);
 #endif
-  app.add_option("--json", args.json, "write the hits as JSON (atomically)")
-      ->check(vikcse::cli::writable_file())
-      ->group("Output");
   if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
-  if (args.query.empty() && !args.queries && !args.save_index) {
-    std::cerr << "vikcse_search: give --query TEXT, --queries FILE or --save-index FILE (see --help)\n";
-    return 2;
-  }
+  if (const auto code = vikcse::cli::check_usage("vikcse_search", [&] { vikcse::cli::search::finish(args); }))
+    return *code;
   try {
     return run(args);
   } catch (const std::exception& e) {

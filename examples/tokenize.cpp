@@ -5,7 +5,7 @@
 //
 //   vikcse_tokenize --tokenizer ../shared/data/tokenizers/bert-base-uncased < sentences.txt
 
-#include "support/cli_checks.hpp"
+#include "support/tokenize_options.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -48,24 +48,12 @@ std::vector<std::int64_t> parse_ids(const std::string& line, std::size_t line_no
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "vikcse_tokenize: reads sentences from standard input, one per line (raw bytes; invalid UTF-8 becomes U+FFFD "
-      "as in Hugging Face; one trailing '\\r' is dropped), and prints each sentence's token ids as one line of "
-      "space-separated integers, special tokens included, no padding."};
-  std::string dir;
-  bool special = true;
-  bool decode = false;
-  app.add_option("--tokenizer", dir,
-                 "a tokenizer directory: tokenizer.json, or vocab.txt (WordPiece, BERT), or vocab.json + merges.txt "
-                 "(byte-level BPE, RoBERTa/GPT-2); with tokenizer_config.json when present")
-      ->required()
-      ->check(CLI::ExistingDirectory);
-  app.add_flag_callback(
-      "--no-special-tokens", [&] { special = false; }, "print the ids without [CLS]/[SEP] (<s>/</s>)");
-  app.add_flag("--decode", decode, "read lines of ids instead and print their text (special tokens skipped)");
+  CLI::App app;
+  vikcse::cli::tokenize::Args args;
+  vikcse::cli::tokenize::add_options(app, args);
   if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
   try {
-    const auto tok = vikcse::load_tokenizer(dir);
+    const auto tok = vikcse::load_tokenizer(args.tokenizer);
     std::string line;
     std::string out;
     std::vector<std::int64_t> ids;
@@ -74,11 +62,11 @@ int main(int argc, char** argv) {
       ++line_no;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       out.clear();
-      if (decode) {
+      if (args.decode) {
         ids = parse_ids(line, line_no);
         out = tok.decode(ids, true);
       } else {
-        for (const auto id : tok.encode(line, special)) {
+        for (const auto id : tok.encode(line, args.special_tokens)) {
           if (!out.empty()) out.push_back(' ');
           out += std::to_string(id);
         }

@@ -18,7 +18,7 @@
 #include "demo/plot.hpp"
 #include "demo/summary.hpp"
 #include "demo/world.hpp"
-#include "support/cli_checks.hpp"
+#include "support/demo_options.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -80,60 +80,7 @@ const std::map<std::string, std::string>& readings() {
   return r;
 }
 
-struct Args {
-  fs::path out = "vikcse-demo-out";
-  std::int64_t seeds = 3, first_seed = 1, steps = 200, batch_size = 32, eval_steps = 50, layers = 2, hidden = 32;
-  double lr = 3e-4, init_std = 0.02, mcse_lambda = 1.0;
-  std::vector<std::string> methods = {"simcse", "promptbert", "mcse", "vikcse", "vikcse-ext"};
-  bool require_criteria = false;
-  std::string extension = "straight_through";
-};
-
-void add_options(CLI::App& app, Args& a) {
-  app.description(
-      "vikcse_demo: train every method of the library on a small world made so that they should differ (synonyms "
-      "whose kinship only images show), over several seeds; print the comparison table (mean ± sd over seeds), the "
-      "criteria the world is meant to show and whether this run met them, and the path of a picture of the dev "
-      "curves. All data is made by the program (see the header of its output; README.md, \"The demo\").");
-  app.add_option("--out", a.out, "output directory (runs, results.json, dev-curves.png, demo data)")
-      ->capture_default_str();
-  app.add_option("--seeds", a.seeds, "training seeds per method (each cell is mean ± sd over them)")
-      ->check(vikcse::cli::positive_integer())
-      ->capture_default_str();
-  app.add_option("--first-seed", a.first_seed, "the first seed (the seeds are first, first+1, ...)")
-      ->check(vikcse::cli::non_negative_integer())
-      ->capture_default_str();
-  app.add_option("--steps", a.steps, "training steps of every run")
-      ->check(vikcse::cli::positive_integer())
-      ->capture_default_str();
-  app.add_option("--methods", a.methods,
-                 "methods to train, comma-separated: simcse, promptbert, mcse, vikcse (also trains its text-only "
-                 "ablation), vikcse-ext")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"simcse", "promptbert", "mcse", "vikcse", "vikcse-ext"}))
-      ->capture_default_str();
-  app.add_option("--batch-size", a.batch_size, "sentences per step")
-      ->check(vikcse::cli::positive_integer())
-      ->capture_default_str();
-  app.add_option("--eval-steps", a.eval_steps, "evaluate on the dev pairs every N steps")
-      ->check(vikcse::cli::positive_integer())
-      ->capture_default_str();
-  app.add_option("--lr", a.lr, "learning rate of every method")
-      ->check(vikcse::cli::positive_real())
-      ->capture_default_str();
-  app.add_option("--mcse-lambda", a.mcse_lambda, "MCSE's weight of the text–image term")
-      ->check(vikcse::cli::positive_real())
-      ->capture_default_str();
-  app.add_option("--layers", a.layers, "encoder layers")->check(vikcse::cli::positive_integer())->capture_default_str();
-  app.add_option("--hidden", a.hidden, "encoder width")->check(vikcse::cli::positive_integer())->capture_default_str();
-  app.add_option("--init-std", a.init_std, "std of the random encoder's initial weights")
-      ->check(vikcse::cli::positive_real())
-      ->capture_default_str();
-  app.add_option("--extension", a.extension, "kb_grad_mode of the vikcse-ext row (extensions of this library)")
-      ->check(CLI::IsMember({"straight_through", "soft"}))
-      ->capture_default_str();
-  app.add_flag("--require-criteria", a.require_criteria, "exit with status 3 when a criterion is not met");
-}
+using vikcse::cli::demo::Args;
 
 /// The vocabulary and encoder shared by every run.
 struct Setup {
@@ -358,7 +305,7 @@ double max_abs(const std::vector<torch::Tensor>& x) {
 int main(int argc, char** argv) try {
   CLI::App app;
   Args args;
-  add_options(app, args);
+  vikcse::cli::demo::add_options(app, args);
   if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
   vikcse::configure_threads();
   const auto has = [&](const std::string& m) {

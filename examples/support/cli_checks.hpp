@@ -5,13 +5,17 @@
 /// The checks every program (examples and benchmarks) puts on its CLI11 options, with messages
 /// that say what was expected: `--iters: expected an integer >= 1, got '0'`.
 
+#include <vikcse/error.hpp>
+
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <iostream>
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace vikcse::cli {
@@ -32,6 +36,20 @@ inline std::optional<int> parse(CLI::App& app, int argc, const char* const* argv
     return std::nullopt;
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : exit_usage_error;
+  }
+}
+
+/// Runs a program's checks across options (what CLI11 cannot say of one option: "give one of --model
+/// or --random-model"). Returns nothing when they pass, else `exit_usage_error` after printing
+/// `program: <message> (see --help)`; `checks` throws vikcse::invalid_argument to fail.
+template <class Checks>
+std::optional<int> check_usage(std::string_view program, Checks&& checks) {
+  try {
+    std::forward<Checks>(checks)();
+    return std::nullopt;
+  } catch (const vikcse::invalid_argument& e) {
+    std::cerr << program << ": " << e.what() << " (see --help)\n";
+    return exit_usage_error;
   }
 }
 

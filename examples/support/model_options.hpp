@@ -3,14 +3,16 @@
 
 /// @file model_options.hpp
 /// The model options `vikcse_encode` and `vikcse_search` share: which directory, and what to
-/// override of the embedding settings it carries (vikcse::SentenceEncoderOptions), plus a progress
-/// display for encoding that draws a bar on a terminal and prints a line per tenth otherwise.
+/// override of the embedding settings it carries (encoder_options.hpp turns them into
+/// vikcse::SentenceEncoderOptions), a progress display for encoding that draws a bar on a terminal
+/// and prints a line per tenth otherwise, and the line reader of both programs' input files.
+/// Torch-free, so that the fuzz target `fuzz_cli` parses command lines with the programs' own parsers.
 
 #include "cli_checks.hpp"
 
 #include <CLI/CLI.hpp>
 
-#include <vikcse/inference/sentence_encoder.hpp>
+#include <vikcse/error.hpp>
 #include <vikcse/util/progress.hpp>
 
 #include <chrono>
@@ -84,22 +86,6 @@ inline void add_model_options(CLI::App& app, ModelArgs& a) {
   app.add_flag_callback(
          "--no-progress", [&a] { a.progress = false; }, "no progress display on stderr")
       ->group("Run");
-}
-
-/// The `SentenceEncoderOptions` the arguments ask for.
-inline SentenceEncoderOptions encoder_options(const ModelArgs& a) {
-  SentenceEncoderOptions o;
-  o.pooler = a.pooler;
-  o.template_text = a.template_text;
-  o.tokenizer = a.tokenizer;
-  o.max_length = a.max_length;
-  if (a.lowercase) o.lowercase = true;
-  if (a.normalize) o.normalize = true;
-  o.precision = a.fp32   ? Precision::float32
-                : a.bf16 ? Precision::bfloat16
-                : a.int8 ? Precision::int8
-                         : Precision::automatic;
-  return o;
 }
 
 /// `EncodeOptions::on_progress` for a program: a bar with ETA on a terminal, else a line at every
