@@ -13,9 +13,8 @@ cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DVIKCSE_BUILD_TEST
   -DVIKCSE_BUILD_EXAMPLES=ON -DVIKCSE_PRECOMPILED_HEADERS=OFF
 cmake --build "$root/build" --target vikcse_demo -j"$(nproc)"
 built=$(date +%s)
-# The demo encoder is tiny: one intra-op thread is as fast as two, and much faster when the cores
-# are shared (LibTorch's threads spin). Set OMP_NUM_THREADS to override.
-OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" "$root/build/examples/vikcse_demo" --out "$root/build/vikcse-demo-out" "$@"
+source "$root/cmake/openblas-env.sh"  # OpenBLAS's fast kernels on CPUs it does not recognise
+"$root/build/examples/vikcse_demo" --out "$root/build/vikcse-demo-out" "$@"
 end=$(date +%s)
 cat <<EOF
 

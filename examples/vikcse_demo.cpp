@@ -189,6 +189,7 @@ RunResult train(const Recipe& recipe, const vikcse::BatchSource& source, const S
   vikcse::Trainer trainer(vikcse::TrainerOptions()
                               .learning_rate(a.lr)
                               .max_steps(a.steps)
+                              .warmup_steps(a.warmup_steps)
                               .eval_steps(a.eval_steps)
                               .seed(seed)
                               .output_dir(dir));
@@ -320,17 +321,19 @@ int main(int argc, char** argv) try {
   const auto s = make_setup(args);
   std::cout << fmt::format(
       "vikcse_demo: DEMO DATA, made by this program (examples/demo/world.hpp), written to {}.\n"
-      "  A sentence states four concepts (\"a dog eats the apple in the park\"); every concept has two synonymous\n"
-      "  forms (dog/puppy) that never occur in one sentence, so text alone cannot tell they mean the same. An image\n"
-      "  feature is a sum of one random vector per concept plus noise: images show the kinship.\n"
+      "  A sentence states four concepts (\"a dog eats the apple in the park\"), then 0-6 filler words that mean\n"
+      "  nothing (\"... today really\"). Every concept has two synonymous forms (dog/puppy) that never occur in one\n"
+      "  sentence, so text alone cannot tell they mean the same. An image feature is a sum of one random vector per\n"
+      "  concept plus noise: images show the kinship.\n"
       "  Text corpus: {} sentences in minimal-pair families of {}. Image-caption pairs: {} (MCSE trains on them;\n"
       "  VIKCSE's knowledge base is their images). Gold = share of concepts two sentences agree on (0-5).\n"
       "  STS test: {} pairs, forms kept. Grounded: {} pairs with at least one shared concept in its other form.\n"
       "  Encoder: random BERT, {} layers, width {}, init std {}; vocabulary trained on the world's words.\n"
-      "  Every run: {} steps of {} sentences, lr {}, seeds {}..{}; checkpoint chosen on {} dev pairs.\n\n",
+      "  Every run: {} steps of {} sentences, lr {} after {} warm-up steps, seeds {}..{}; checkpoint chosen on {}\n"
+      "  dev pairs.\n\n",
       (args.out / "demo-data").string(), s.data.families.size() * s.data.families[0].size(), s.data.families[0].size(),
       s.data.captions.size(), s.data.test.size(), s.data.grounded.size(), args.layers, args.hidden, args.init_std,
-      args.steps, args.batch_size, args.lr, args.first_seed, args.first_seed + args.seeds - 1, s.data.dev.size());
+      args.steps, args.batch_size, args.lr, args.warmup_steps, args.first_seed, args.first_seed + args.seeds - 1, s.data.dev.size());
 
   Progress progress(keys.size() * static_cast<std::size_t>(args.seeds * args.steps));
   std::vector<Runner> per_seed;

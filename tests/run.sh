@@ -10,6 +10,7 @@ cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DVIKCSE_BUILD_TEST
       -DVIKCSE_BUILD_BENCHMARKS=ON -DVIKCSE_PRECOMPILED_HEADERS=ON
 cmake --build "$root/build" -j "$jobs"
 cd "$root/build"
+source "$root/cmake/openblas-env.sh"  # OpenBLAS's fast kernels on CPUs it does not recognise
 # One intra-op thread per test: ctest runs $jobs tests at once, and LibTorch's OpenMP threads would
 # otherwise oversubscribe the cores (the suite then takes several times longer).
 OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" ctest --output-on-failure --no-tests=error -j "$jobs"

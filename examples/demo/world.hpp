@@ -3,18 +3,22 @@
 /// @file world.hpp
 /// The demo's world, made in the open so that the methods differ by construction.
 ///
-/// A sentence states four concepts, `a <subject> <action> the <object> in the <place>`, and each
-/// concept has two surface forms that are synonyms ("dog" / "puppy"). One sentence uses one form of
+/// A sentence states four concepts, `a <subject> <action> the <object> in the <place>`, followed by
+/// 0 to 6 filler words that mean nothing ("today", "really"), and each concept has two surface
+/// forms that are synonyms ("dog" / "puppy"). One sentence uses one form of
 /// each of its concepts, so the two forms never occur together: text alone cannot tell that they
 /// mean the same. Images can: the feature vector of an image depends on its concepts only (a sum of
 /// one random vector per concept plus noise), never on the words of its caption.
 ///
 /// * The text corpus is made of minimal-pair families (a state and variants that change one
-///   concept, in the same forms), batched together so in-batch negatives force every concept into
-///   the vector: that is what contrastive training can learn from text.
+///   concept, in the same forms and with the same fillers), batched together so in-batch negatives
+///   force every concept into the vector and teach that fillers tell nothing apart: that is what
+///   contrastive training can learn from text. An untrained encoder weighs fillers like concepts,
+///   so two sentences that share fillers look alike to it whatever they mean.
 /// * The image–caption set pairs captions (random forms) with images of their states. MCSE trains
 ///   on these pairs; VIKCSE's knowledge base is these images (its stage 2 never sees the pairs).
-/// * Scored pairs (gold = share of concepts two sentences agree on, 0–5): the *STS test* keeps the
+/// * Scored pairs (gold = share of concepts two sentences agree on, 0–5; each sentence draws its own
+///   fillers): the *STS test* keeps the
 ///   forms of the shared concepts (text reveals the similarity); the *grounded* set writes at least
 ///   one shared concept in its other form (only the images reveal it).
 
@@ -33,13 +37,14 @@ namespace demo {
 /// What the world is made of.
 struct WorldOptions {
   std::uint64_t seed = 2026;      ///< seed of the data (fixed: the training seeds vary the models)
-  std::size_t families = 2000;    ///< minimal-pair families in the text corpus
-  std::size_t family_size = 4;    ///< sentences per family
+  std::size_t families = 1000;    ///< minimal-pair families in the text corpus
+  std::size_t family_size = 8;    ///< sentences per family
   std::size_t captions = 2000;    ///< image–caption pairs
   std::int64_t image_dim = 32;    ///< width of an image feature vector
   double image_noise = 0.3;       ///< std of the per-image noise (concept vectors have std 1)
   std::size_t dev_pairs = 300;    ///< dev pairs of each kind (STS and grounded)
   std::size_t test_pairs = 1000;  ///< test pairs of each kind
+  std::size_t max_fillers = 6;    ///< filler words after a sentence: 0 to this many, drawn per sentence
 };
 
 /// The data of one demo.
@@ -94,11 +99,21 @@ public:
     noise_ = gen;
   }
 
-  /// The sentence of a state in given forms: `a <subject> <action> the <object> in the <place>`.
-  static std::string say(const State& s, const Forms& f) {
+  /// The sentence of a state in given forms: `a <subject> <action> the <object> in the <place>`,
+  /// then the filler words (meaningless for the gold score).
+  static std::string say(const State& s, const Forms& f, const std::vector<std::size_t>& fill = {}) {
     const auto& w = slots();
-    return std::string("a ") + w[0][s[0]][f[0]] + " " + w[1][s[1]][f[1]] + " the " + w[2][s[2]][f[2]] + " in the " +
-           w[3][s[3]][f[3]];
+    auto out = std::string("a ") + w[0][s[0]][f[0]] + " " + w[1][s[1]][f[1]] + " the " + w[2][s[2]][f[2]] +
+               " in the " + w[3][s[3]][f[3]];
+    for (const auto i : fill) out += std::string(" ") + filler_words()[i];
+    return out;
+  }
+
+  /// Words that carry no meaning in this world (gold ignores them).
+  static const std::vector<const char*>& filler_words() {
+    static const std::vector<const char*> w = {"today", "again", "really", "often", "quietly", "slowly",
+                                               "now",   "there", "later",  "still", "maybe",   "happily"};
+    return w;
   }
 
   /// Every surface word, for the vocabulary.
@@ -107,6 +122,7 @@ public:
     for (const auto& slot : slots()) {
       for (const auto& c : slot) out.insert(out.end(), {c[0], c[1]});
     }
+    for (const auto* w : filler_words()) out.emplace_back(w);
     return out;
   }
 
@@ -117,7 +133,7 @@ public:
     std::vector<torch::Tensor> images;
     for (std::size_t i = 0; i < options_.captions; ++i) {
       const auto s = state();
-      d.captions.push_back(say(s, forms()));
+      d.captions.push_back(say(s, forms(), fillers()));
       images.push_back(image(s));
     }
     d.images = torch::stack(images);
@@ -142,6 +158,11 @@ private:
     return s;
   }
 
+  std::vector<std::size_t> fillers() {
+    std::vector<std::size_t> out(pick(options_.max_fillers + 1));
+    for (auto& x : out) x = pick(filler_words().size());
+    return out;
+  }
   Forms forms() {
     Forms f{};
     for (auto& x : f) x = pick(2);
@@ -155,8 +176,9 @@ private:
   std::vector<std::string> family() {
     const auto s = state();
     const auto f = forms();
-    std::vector<std::string> out{say(s, f)};
-    while (out.size() < options_.family_size) out.push_back(say(change(s, pick(s.size())), f));
+    const auto fill = fillers();
+    std::vector<std::string> out{say(s, f, fill)};
+    while (out.size() < options_.family_size) out.push_back(say(change(s, pick(s.size())), f, fill));
     return out;
   }
   torch::Tensor image(const State& s) {
@@ -181,8 +203,8 @@ private:
         const auto swaps = 1 + pick(4 - changes);
         for (std::size_t k = 0; k < swaps; ++k) fb[order[changes + k]] = 1 - fa[order[changes + k]];
       }
-      p.first.push_back(say(a, fa));
-      p.second.push_back(say(b, fb));
+      p.first.push_back(say(a, fa, fillers()));
+      p.second.push_back(say(b, fb, fillers()));
       p.gold.push_back(5.0 * static_cast<double>(4 - changes) / 4.0);
     }
     return p;

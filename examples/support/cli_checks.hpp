@@ -111,6 +111,18 @@ inline CLI::Validator writable_file() {
       "");
 }
 
+/// `--threads N` (intra-op threads; 0: all cores or OMP_NUM_THREADS) and `--no-progress`, in the
+/// "Run" group of every program that encodes sentences.
+inline void add_run_options(CLI::App& app, int& threads, bool& progress) {
+  app.add_option("--threads", threads, "intra-op threads (0: all cores or OMP_NUM_THREADS)")
+      ->check(non_negative_integer())
+      ->capture_default_str()
+      ->group("Run");
+  app.add_flag_callback(
+         "--no-progress", [&progress] { progress = false; }, "no progress display on stderr")
+      ->group("Run");
+}
+
 /// Applies `check` to `value` (an option's default, or a check that depends on other options) and
 /// throws CLI11's ValidationError naming `option`, so that `app.exit(e)` reports it as CLI11 does.
 inline void validate(const CLI::Option* option, std::string value, const CLI::Validator& check) {

@@ -18,8 +18,9 @@ namespace vikcse::cli::demo {
 
 struct Args {
   std::filesystem::path out = "vikcse-demo-out";
-  std::int64_t seeds = 3, first_seed = 1, steps = 200, batch_size = 32, eval_steps = 50, layers = 2, hidden = 32;
-  double lr = 3e-4, init_std = 0.02, mcse_lambda = 1.0;
+  std::int64_t seeds = 3, first_seed = 1, steps = 300, batch_size = 32, eval_steps = 100, layers = 2, hidden = 64;
+  std::int64_t warmup_steps = 30;
+  double lr = 3e-3, init_std = 0.1, mcse_lambda = 1.0;
   std::vector<std::string> methods = {"simcse", "promptbert", "mcse", "vikcse", "vikcse-ext"};
   bool require_criteria = false;
   std::string extension = "straight_through";
@@ -53,6 +54,9 @@ inline void add_options(CLI::App& app, Args& a) {
       ->capture_default_str();
   app.add_option("--eval-steps", a.eval_steps, "evaluate on the dev pairs every N steps")
       ->check(positive_integer())
+      ->capture_default_str();
+  app.add_option("--warmup-steps", a.warmup_steps, "linear warm-up of the learning rate over the first N steps")
+      ->check(non_negative_integer())
       ->capture_default_str();
   app.add_option("--lr", a.lr, "learning rate of every method")
       ->check(positive_real())

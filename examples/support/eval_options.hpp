@@ -144,13 +144,7 @@ inline void add_options(CLI::App& app, Args& a) {
                "encode in bfloat16 (fast on CPUs with AVX512-BF16; benchmarks/sentence_encoder_throughput measures "
                "what it costs in Spearman)")
       ->group("Run");
-  app.add_option("--threads", a.threads, "intra-op threads (0: all cores or OMP_NUM_THREADS)")
-      ->check(non_negative_integer())
-      ->capture_default_str()
-      ->group("Run");
-  app.add_flag_callback(
-         "--no-progress", [&a] { a.progress = false; }, "no progress bar on stderr")
-      ->group("Run");
+  add_run_options(app, a.threads, a.progress);
 }
 
 /// The checks across options. @throws vikcse::invalid_argument when the model or the data to

@@ -79,13 +79,7 @@ inline void add_model_options(CLI::App& app, ModelArgs& a) {
       ->check(positive_integer())
       ->capture_default_str()
       ->group("Run");
-  app.add_option("--threads", a.threads, "intra-op threads (0: all cores or OMP_NUM_THREADS)")
-      ->check(non_negative_integer())
-      ->capture_default_str()
-      ->group("Run");
-  app.add_flag_callback(
-         "--no-progress", [&a] { a.progress = false; }, "no progress display on stderr")
-      ->group("Run");
+  add_run_options(app, a.threads, a.progress);
 }
 
 /// `EncodeOptions::on_progress` for a program: a bar with ETA on a terminal, else a line at every
