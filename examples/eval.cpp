@@ -240,8 +240,7 @@ int main(int argc, char** argv) {
   Args args;
   vikcse::cli::eval::add_options(app, args);
   if (const auto code = vikcse::cli::parse(app, argc, argv)) return *code;
-  if (const auto code = vikcse::cli::check_usage("vikcse_eval", [&] { vikcse::cli::eval::finish(args); }))
-    return *code;
+  if (const auto code = vikcse::cli::check_usage("vikcse_eval", [&] { vikcse::cli::eval::finish(args); })) return *code;
   try {
     return run(args);
   } catch (const std::exception& e) {

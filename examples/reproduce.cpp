@@ -38,17 +38,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <thread>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
 
 namespace {
 
-using vikcse::cli::reproduce::Args;
 using vikcse::cli::reproduce::add_options;
+using vikcse::cli::reproduce::Args;
 using vikcse::cli::reproduce::finish;
 
 std::string backbone_of(const vikcse::BertConfig& c) {

@@ -333,7 +333,8 @@ int main(int argc, char** argv) try {
       "  dev pairs.\n\n",
       (args.out / "demo-data").string(), s.data.families.size() * s.data.families[0].size(), s.data.families[0].size(),
       s.data.captions.size(), s.data.test.size(), s.data.grounded.size(), args.layers, args.hidden, args.init_std,
-      args.steps, args.batch_size, args.lr, args.warmup_steps, args.first_seed, args.first_seed + args.seeds - 1, s.data.dev.size());
+      args.steps, args.batch_size, args.lr, args.warmup_steps, args.first_seed, args.first_seed + args.seeds - 1,
+      s.data.dev.size());
 
   Progress progress(keys.size() * static_cast<std::size_t>(args.seeds * args.steps));
   std::vector<Runner> per_seed;

@@ -40,27 +40,21 @@ inline void add_options(CLI::App& app, Args& a) {
   app.add_option("--first-seed", a.first_seed, "the first seed (the seeds are first, first+1, ...)")
       ->check(non_negative_integer())
       ->capture_default_str();
-  app.add_option("--steps", a.steps, "training steps of every run")
-      ->check(positive_integer())
-      ->capture_default_str();
+  app.add_option("--steps", a.steps, "training steps of every run")->check(positive_integer())->capture_default_str();
   app.add_option("--methods", a.methods,
                  "methods to train, comma-separated: simcse, promptbert, mcse, vikcse (also trains its text-only "
                  "ablation), vikcse-ext")
       ->delimiter(',')
       ->check(CLI::IsMember({"simcse", "promptbert", "mcse", "vikcse", "vikcse-ext"}))
       ->capture_default_str();
-  app.add_option("--batch-size", a.batch_size, "sentences per step")
-      ->check(positive_integer())
-      ->capture_default_str();
+  app.add_option("--batch-size", a.batch_size, "sentences per step")->check(positive_integer())->capture_default_str();
   app.add_option("--eval-steps", a.eval_steps, "evaluate on the dev pairs every N steps")
       ->check(positive_integer())
       ->capture_default_str();
   app.add_option("--warmup-steps", a.warmup_steps, "linear warm-up of the learning rate over the first N steps")
       ->check(non_negative_integer())
       ->capture_default_str();
-  app.add_option("--lr", a.lr, "learning rate of every method")
-      ->check(positive_real())
-      ->capture_default_str();
+  app.add_option("--lr", a.lr, "learning rate of every method")->check(positive_real())->capture_default_str();
   app.add_option("--mcse-lambda", a.mcse_lambda, "MCSE's weight of the text–image term")
       ->check(positive_real())
       ->capture_default_str();

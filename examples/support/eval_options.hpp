@@ -137,9 +137,7 @@ inline void add_options(CLI::App& app, Args& a) {
                  "the pooler (and "
                  "template), the precision and the dataset")
       ->group("Run");
-  app.add_option("--json", a.json, "write every number as JSON (atomically)")
-      ->check(writable_file())
-      ->group("Run");
+  app.add_option("--json", a.json, "write every number as JSON (atomically)")->check(writable_file())->group("Run");
   app.add_flag("--bf16", a.bf16,
                "encode in bfloat16 (fast on CPUs with AVX512-BF16; benchmarks/sentence_encoder_throughput measures "
                "what it costs in Spearman)")

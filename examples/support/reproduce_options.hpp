@@ -9,8 +9,8 @@
 
 #include <vikcse/error.hpp>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -154,9 +154,9 @@ inline Args finish(Args a, bool reference_code) {
     throw vikcse::invalid_argument("--method mcse needs --captions FILE and --image-features FILE");
   }
   if (a.resume && !a.dry_run && !fs::is_regular_file(a.out / "last" / "trainer_state.json")) {
-    throw vikcse::invalid_argument(fmt::format(
-        "--resume: {} holds no checkpoint to continue from (expected {}); run once without --resume",
-        (a.out / "last").string(), (a.out / "last" / "trainer_state.json").string()));
+    throw vikcse::invalid_argument(
+        fmt::format("--resume: {} holds no checkpoint to continue from (expected {}); run once without --resume",
+                    (a.out / "last").string(), (a.out / "last" / "trainer_state.json").string()));
   }
   if (a.tokenizer.empty()) a.tokenizer = a.model;
   if (a.tasks.empty()) a.tasks = {"STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelatedness"};

@@ -53,7 +53,10 @@ inline void add_options(CLI::App& app, Args& a, bool with_faiss) {
       ->check(CLI::ExistingFile)
       ->excludes(query)
       ->group("Search");
-  app.add_option("--top-k", a.top_k, "hits per query")->check(positive_integer())->capture_default_str()->group("Search");
+  app.add_option("--top-k", a.top_k, "hits per query")
+      ->check(positive_integer())
+      ->capture_default_str()
+      ->group("Search");
   app.add_option("--score", a.score, "cosine or dot")
       ->check(CLI::IsMember({"cosine", "dot"}))
       ->capture_default_str()

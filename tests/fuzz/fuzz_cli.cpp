@@ -77,7 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 2: {
         cli::encode::Args parsed;
-        parse_with(argv, [&](CLI::App& app) { cli::encode::add_options(app, parsed); }, [] {});
+        parse_with(
+            argv, [&](CLI::App& app) { cli::encode::add_options(app, parsed); }, [] {});
         break;
       }
       case 3: {
@@ -89,12 +90,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 4: {
         cli::tokenize::Args parsed;
-        parse_with(argv, [&](CLI::App& app) { cli::tokenize::add_options(app, parsed); }, [] {});
+        parse_with(
+            argv, [&](CLI::App& app) { cli::tokenize::add_options(app, parsed); }, [] {});
         break;
       }
       default: {
         cli::demo::Args parsed;
-        parse_with(argv, [&](CLI::App& app) { cli::demo::add_options(app, parsed); }, [] {});
+        parse_with(
+            argv, [&](CLI::App& app) { cli::demo::add_options(app, parsed); }, [] {});
         break;
       }
     }
