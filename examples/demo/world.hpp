@@ -5,10 +5,10 @@
 ///
 /// A sentence states four concepts, `a <subject> <action> the <object> in the <place>`, followed by
 /// 0 to 6 filler words that mean nothing ("today", "really"), and each concept has two surface
-/// forms that are synonyms ("dog" / "puppy"). One sentence uses one form of
-/// each of its concepts, so the two forms never occur together: text alone cannot tell that they
-/// mean the same. Images can: the feature vector of an image depends on its concepts only (a sum of
-/// one random vector per concept plus noise), never on the words of its caption.
+/// forms that are synonyms ("dog" / "puppy"). One sentence uses one form of each of its concepts,
+/// so the two forms never occur together: text alone cannot tell that they mean the same. Images
+/// can: the feature vector of an image depends on its concepts only (a sum of one random vector per
+/// concept plus noise), never on the words of its caption.
 ///
 /// * The text corpus is made of minimal-pair families (a state and variants that change one
 ///   concept, in the same forms and with the same fillers), batched together so in-batch negatives
@@ -18,9 +18,9 @@
 /// * The image–caption set pairs captions (random forms) with images of their states. MCSE trains
 ///   on these pairs; VIKCSE's knowledge base is these images (its stage 2 never sees the pairs).
 /// * Scored pairs (gold = share of concepts two sentences agree on, 0–5; each sentence draws its own
-///   fillers): the *STS test* keeps the
-///   forms of the shared concepts (text reveals the similarity); the *grounded* set writes at least
-///   one shared concept in its other form (only the images reveal it).
+///   fillers): the *STS test* keeps the forms of the shared concepts (text reveals the similarity);
+///   the *grounded* set writes at least one shared concept in its other form (only the images
+///   reveal it).
 
 #include <vikcse/eval/senteval_data.hpp>
 
