@@ -33,9 +33,10 @@ fs::path temp_dir(const std::string& name) {
 
 /// The first field of each row of Python's own `csv` module (tab delimiter, `"` quotes), with an
 /// empty field as " " and empty rows dropped: the independent reference of the CSV-compatible
-/// reader, run now, on this machine. Rows come back hex-encoded, byte for byte.
+/// reader, run now, on this machine. Rows come back hex-encoded, byte for byte, through a file in a
+/// scratch directory (never beside `file`: the shared data may be read-only and is not ours to write).
 std::vector<std::string> python_csv_rows(const fs::path& file) {
-  const auto json_path = file.string() + ".python.json";
+  const auto json_path = (temp_dir("python_csv") / (file.filename().string() + ".python.json")).string();
   const auto command = fmt::format(
       "/usr/bin/python3 -c \"import csv, json, sys; rows = csv.reader(open(sys.argv[1], newline='', "
       "encoding='utf-8', errors='surrogateescape'), delimiter='\\t', quotechar='\\\"'); "
