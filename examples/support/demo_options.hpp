@@ -31,7 +31,8 @@ inline void add_options(CLI::App& app, Args& a) {
       "vikcse_demo: train every method of the library on a small world made so that they should differ (filler "
       "words an untrained encoder is misled by, synonyms whose kinship only images show), over several seeds; print "
       "the comparison table (mean ± sd over seeds), the criteria the world is meant to show and whether this run "
-      "met them, and the path of a picture of the dev curves. All data is made by the program (see the header of its output; README.md, \"The demo\").");
+      "met them, and the path of a picture of the dev curves. All data is made by the program (see the header of its "
+      "output; README.md, \"The demo\").");
   app.add_option("--out", a.out, "output directory (runs, results.json, dev-curves.png, demo data)")
       ->capture_default_str();
   app.add_option("--seeds", a.seeds, "training seeds per method (each cell is mean ± sd over them)")
