@@ -14,6 +14,8 @@ cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DVIKCSE_BUILD_TEST
 cmake --build "$root/build" --target vikcse_demo -j"$(nproc)"
 built=$(date +%s)
 source "$root/cmake/openblas-env.sh"  # OpenBLAS's fast kernels on CPUs it does not recognise
+# Intra-op threads: the hardware's (vikcse::configure_threads), or OMP_NUM_THREADS when set; the
+# demo's width-64 encoder trains faster on two threads than on one.
 "$root/build/examples/vikcse_demo" --out "$root/build/vikcse-demo-out" "$@"
 end=$(date +%s)
 cat <<EOF

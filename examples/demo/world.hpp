@@ -101,7 +101,7 @@ public:
 
   /// The sentence of a state in given forms: `a <subject> <action> the <object> in the <place>`,
   /// then the filler words (meaningless for the gold score).
-  static std::string say(const State& s, const Forms& f, const std::vector<std::size_t>& fill = {}) {
+  static std::string say(const State& s, const Forms& f, const std::vector<std::size_t>& fill) {
     const auto& w = slots();
     auto out = std::string("a ") + w[0][s[0]][f[0]] + " " + w[1][s[1]][f[1]] + " the " + w[2][s[2]][f[2]] + " in the " +
                w[3][s[3]][f[3]];
