@@ -22,7 +22,8 @@ src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${VIKCSE_DATA_DIR:-$src/../shared/data}"
 mirror="${VIKCSE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 packages=(g++ cmake make librange-v3-dev libfmt-dev libboost-test-dev nlohmann-json3-dev libutf8proc-dev
-          libcli11-dev libopenblas0-openmp libtorch-dev python3-torch python3-numpy python3-scipy gnuplot-nox)
+          libcli11-dev libopenblas0-openmp libtorch-dev python3-torch python3-numpy python3-scipy gnuplot-nox
+          libfaiss-dev libgloo-dev)
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
 

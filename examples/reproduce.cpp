@@ -8,6 +8,10 @@
 ///
 ///   vikcse_reproduce --method vikcse --model bert-base-uncased/ --corpus wiki1m_for_simcse.txt
 ///                    --kb flickr30k_clip_image_features.npy --senteval SentEval/data
+///
+/// Data-parallel: start one process per rank with torchrun's variables (RANK, WORLD_SIZE,
+/// MASTER_ADDR, MASTER_PORT) and the same options; `--batch-size` stays the global batch, which
+/// the ranks split, and rank 0 alone evaluates, writes and prints (built with Gloo only).
 
 #include "support/cli_checks.hpp"
 #include "support/reproduce_options.hpp"
@@ -29,6 +33,9 @@
 #include <vikcse/tokenizer/auto_tokenizer.hpp>
 #include <vikcse/train/trainer.hpp>
 #include <vikcse/util/signals.hpp>
+#if VIKCSE_REPRODUCE_DATA_PARALLEL
+#include <vikcse/distributed/data_parallel.hpp>
+#endif
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -50,6 +57,22 @@ namespace {
 using vikcse::cli::reproduce::add_options;
 using vikcse::cli::reproduce::Args;
 using vikcse::cli::reproduce::finish;
+
+/// The ranks of a data-parallel run, from torchrun's variables; null for one process.
+std::shared_ptr<const vikcse::DataParallel> join_ranks() {
+#if VIKCSE_REPRODUCE_DATA_PARALLEL
+  return vikcse::data_parallel_from_env();
+#else
+  const char* world = std::getenv("WORLD_SIZE");
+  if (world != nullptr && *world != '\0' && std::string_view(world) != "1") {
+    throw vikcse::invalid_argument(
+        fmt::format("WORLD_SIZE is {}, but this vikcse_reproduce was built without c10d Gloo (Debian: libgloo-dev) "
+                    "and trains in one process only",
+                    world));
+  }
+  return nullptr;
+#endif
+}
 
 std::string backbone_of(const vikcse::BertConfig& c) {
   const std::string family = c.model_type == "roberta" ? "roberta" : "bert";
@@ -147,6 +170,7 @@ void print_dry_run(const Args& a, const vikcse::ReferenceSettings& s, const std:
   line("alpha", s.alpha);
   line("beta", s.beta);
   line("seed", s.seed);
+  line("precision", a.bf16 ? "bf16 autocast (float32 weights, optimizer state and losses)" : "float32");
   line("denoise", s.denoise ? "yes" : "no");
   line("train pooler", s.train_pooler);
   line("eval pooler", s.eval_pooler);
@@ -198,6 +222,7 @@ struct Run {
   std::vector<vikcse::StsTaskResult> test;
   double dev_before = 0, dev_best = 0;
   std::int64_t best_step = -1;
+  bool lead = true;  ///< false on ranks other than 0, which neither evaluate nor print
 };
 
 /// How a method embeds for model selection and for the reported test tables; they differ only for
@@ -210,7 +235,8 @@ struct Embedders {
 /// Trains `model` on `source`, keeps the best checkpoint of the selection set, evaluates `tasks`.
 template <typename Holder>
 Run train_and_evaluate(Holder model, const vikcse::BatchSource& source, const Embedders& embedders, const Args& a,
-                       const vikcse::ReferenceSettings& s, std::int64_t steps, const vikcse::SaveOptions& save) {
+                       const vikcse::ReferenceSettings& s, std::int64_t steps, const vikcse::SaveOptions& save,
+                       const std::shared_ptr<const vikcse::DataParallel>& ranks) {
   if (steps < s.eval_steps) {
     throw vikcse::invalid_argument(
         fmt::format("--steps {} is below the evaluation interval {}: no checkpoint would be "
@@ -242,7 +268,9 @@ Run train_and_evaluate(Holder model, const vikcse::BatchSource& source, const Em
                               .output_dir(a.out)
                               .save_steps(a.save_steps > 0 ? a.save_steps : s.eval_steps)
                               .resume_from(a.resume ? a.out / "last" : fs::path())
-                              .save(save));
+                              .save(save)
+                              .bf16(a.bf16)
+                              .data_parallel(ranks));
   trace_phases(trainer);
   trainer.on_record([&](const nlohmann::json& r) {
     if (r.contains("eval")) {
@@ -257,6 +285,7 @@ Run train_and_evaluate(Holder model, const vikcse::BatchSource& source, const Em
         vikcse::stop_signal_number() == SIGTERM ? "SIGTERM" : "Ctrl-C", result.steps, steps,
         (a.out / "last").string())};
   }
+  if (ranks && ranks->rank() != 0) return Run{.lead = false};
   vikcse::load_model_checkpoint(*model, a.out / "best");
   Run run{{}, result.initial_score, result.best_score, result.best_step};
   for (const auto& t : a.tasks) {
@@ -345,11 +374,19 @@ int main(int argc, char** argv) try {
     return 0;
   }
 
-  std::cout << fmt::format(
-      "{} on {} ({}): {} sentences, batch {}, lr {}, epochs {}, weight decay {}, eval every {} steps, "
-      "seed {}, {}\n",
-      a.method, a.model.string(), backbone, corpus->size(), s.batch_size, s.learning_rate, s.epochs, s.weight_decay,
-      s.eval_steps, s.seed, views.truncation);
+  const auto ranks = join_ranks();
+  if (ranks) {
+    const auto [begin, end] = vikcse::detail::shard_range(s.batch_size, ranks->rank(), ranks->world_size());
+    std::cout << fmt::format("data-parallel: rank {} of {}, rows {}..{} of each batch of {}\n", ranks->rank(),
+                             ranks->world_size(), begin, end - 1, s.batch_size);
+  }
+  if (!ranks || ranks->rank() == 0) {
+    std::cout << fmt::format(
+        "{} on {} ({}): {} sentences, batch {}, lr {}, epochs {}, weight decay {}, eval every {} steps, "
+        "seed {}, {}\n",
+        a.method, a.model.string(), backbone, corpus->size(), s.batch_size, s.learning_rate, s.epochs, s.weight_decay,
+        s.eval_steps, s.seed, views.truncation);
+  }
   auto encoder = vikcse::AutoModel::from_pretrained(a.model);
   // Checkpoints carry the tokenizer and the embedding settings, so vikcse_encode loads them alone.
   const auto save_options = [&](const vikcse::EmbeddingSettings& embedding) {
@@ -360,7 +397,7 @@ int main(int argc, char** argv) try {
   if (a.method == "simcse") {
     const auto r = vikcse::make_simcse(encoder, tokenizer, recipe);
     run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(), r.embedder()}, a, s, steps,
-                             save_options(r.embedding_settings()));
+                             save_options(r.embedding_settings()), ranks);
   } else if (a.method == "mcse") {
     const auto images = vikcse::load_features(
         a.image_features,
@@ -378,7 +415,7 @@ int main(int argc, char** argv) try {
           return b;
         });
     run = train_and_evaluate(r.model, vikcse::mixed_batches(sentence_source(r.collator), paired),
-                             {r.embedder(), r.embedder()}, a, s, steps, save_options(r.embedding_settings()));
+                             {r.embedder(), r.embedder()}, a, s, steps, save_options(r.embedding_settings()), ranks);
   } else if (a.method == "promptbert") {  // T1/T2 views, δ-denoising with gradient
     const auto r = vikcse::make_promptbert(encoder, tokenizer, recipe);
     auto select = r.eval;  // T1's layout
@@ -389,12 +426,13 @@ int main(int argc, char** argv) try {
     auto settings = r.embedding_settings();  // the saved model embeds as the report does
     settings.append_period = true;
     run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(select), r.embedder(report)}, a, s,
-                             steps, save_options(settings));
+                             steps, save_options(settings), ranks);
   } else {  // VIKCSE: one template for both views, two passes
     const auto r = vikcse::make_vikcse(encoder, tokenizer, vikcse::load_features(a.kb), recipe);
     run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(), r.embedder()}, a, s, steps,
-                             save_options(r.embedding_settings()));
+                             save_options(r.embedding_settings()), ranks);
   }
+  if (!run.lead) return 0;  // rank 0 prints the tables
   const std::string set = s.selection == vikcse::Selection::sts_test_avg ? "STS test average" : "STS-B dev Spearman";
   std::cout << fmt::format("\n{}: untrained {:.4f}, best {:.4f} at step {}\n", set, run.dev_before, run.dev_best,
                            run.best_step);

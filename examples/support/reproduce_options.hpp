@@ -28,7 +28,7 @@ struct Args {
   std::int64_t save_steps = -1;
   double lr = -1;
   bool pad_to_max_length = false, lowercase_eval = false, csv_corpus = false, reference_delta_positions = false;
-  bool dry_run = false, resume = false;
+  bool dry_run = false, resume = false, bf16 = false;
   std::vector<std::string> tasks;
 };
 
@@ -73,7 +73,8 @@ inline void add_options(CLI::App& app, Args& a, bool& reference_code) {
   app.add_option("--steps", a.steps, "stop after N steps (default: the reference epochs)")
       ->check(vikcse::cli::positive_integer())
       ->group(settings);
-  app.add_option("--batch-size", a.batch_size, "sentences per step")
+  app.add_option("--batch-size", a.batch_size,
+                 "sentences per step: the global batch, which the ranks of a data-parallel run split")
       ->check(vikcse::cli::positive_integer())
       ->group(settings);
   app.add_option("--lr", a.lr, "peak learning rate")->check(vikcse::cli::positive_real())->group(settings);
@@ -95,6 +96,10 @@ inline void add_options(CLI::App& app, Args& a, bool& reference_code) {
                  "write OUT/last (model, optimizer, random state) every N steps, to resume from (default: "
                  "the evaluation interval)")
       ->check(vikcse::cli::positive_integer())
+      ->group(settings);
+  app.add_flag("--bf16", a.bf16,
+               "bf16 mixed precision: the forward pass under autocast (CUDA, or a CPU: fast with AVX512-BF16); "
+               "weights, optimizer state, losses and evaluation stay float32")
       ->group(settings);
   app.add_flag("--resume", a.resume,
                "continue the run in OUT from OUT/last (after a kill or Ctrl-C); give the same options as the "

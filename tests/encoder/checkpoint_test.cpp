@@ -163,6 +163,9 @@ BOOST_AUTO_TEST_CASE(bad_checkpoint_directories_name_the_problem) {
   expect_error([&] { vikcse::AutoModel::from_pretrained(dir.path); }, {"config.json", "unsupported model_type 'gpt2'"});
   std::ofstream(dir.path / "config.json") << R"({"model_type": "bert", "hidden_size": "large"})";
   expect_error([&] { vikcse::AutoModel::from_pretrained(dir.path); }, {"config.json", "'hidden_size'", "wrong type"});
+  std::ofstream(dir.path / "config.json") << R"({"model_type": "bert", "hidden_size": 1e300})";  // no float-to-int UB
+  expect_error([&] { vikcse::AutoModel::from_pretrained(dir.path); },
+               {"config.json", "'hidden_size'", "expected an integer in", "got 1e+300"});
   std::ofstream(dir.path / "config.json") << R"({"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 2,
       "num_attention_heads": 4, "intermediate_size": 37, "vocab_size": 99, "max_position_embeddings": 40})";
   expect_error([&] { vikcse::AutoModel::from_pretrained(dir.path); }, {"no weights found", "model.safetensors"});

@@ -142,6 +142,21 @@ endif()
 if(NOT out MATCHES "STS test average: untrained [0-9.-]+, best [0-9.-]+ at step [0-9]+")
   message(FATAL_ERROR "vikcse_reproduce --reference-code: no test-average summary in the output")
 endif()
+# bf16 mixed precision (--bf16) through the whole VIKCSE step: encoder, projectors, retrieval, losses.
+execute_process(COMMAND "${PROGRAM}" --method vikcse --model "${DATA}/encoder/tiny-bert"
+                        --tokenizer "${DATA}/methods/tiny-vocab" --bf16
+                        --corpus "${WORK}/corpus.txt" --senteval "${WORK}/senteval" --tasks STSBenchmark --steps 4
+                        --batch-size 8 --eval-steps 2 --kb "${kb_dir}/kb.npy" --out "${WORK}/out-bf16"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\\| vikcse bert-base [^|]+\\(ours\\) +\\| +[0-9.-]+ \\|")
+  message(FATAL_ERROR "vikcse_reproduce --method vikcse --bf16 failed (${rc})")
+endif()
+file(STRINGS "${WORK}/out-bf16/metrics.jsonl" records REGEX "\"loss\": *[0-9.e+-]+")
+list(LENGTH records n)
+if(NOT n EQUAL 4)
+  message(FATAL_ERROR "vikcse_reproduce --bf16: expected 4 step records with a finite loss, got ${n}")
+endif()
 # Fewer steps than one evaluation interval is refused with a clear message.
 execute_process(COMMAND "${PROGRAM}" --method simcse --model "${DATA}/encoder/tiny-bert"
                         --tokenizer "${DATA}/methods/tiny-vocab"

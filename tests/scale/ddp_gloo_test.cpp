@@ -24,7 +24,8 @@
 
 // Data-parallel SimCSE-style training over 2 processes (this binary re-executes itself as the
 // workers, test case `ddp_worker`, disabled unless named) must give the same parameters as one
-// process training on the concatenated batch: all-gathered negatives + SUM of gradients.
+// process training on the concatenated batch: all-gathered negatives + SUM of gradients. Also:
+// the process-group options read from torchrun's variables.
 
 extern char** environ;
 
@@ -269,4 +270,42 @@ BOOST_AUTO_TEST_CASE(two_process_training_equals_single_process_training) {
     BOOST_TEST(mean_diff > 1e-3);
     BOOST_TEST(max_abs_diff(mean, reference_half_lr, count) < 1e-5);
   }
+}
+
+// torchrun's variables: read when set, defaults kept when not, malformed values named.
+BOOST_AUTO_TEST_CASE(process_group_options_from_torchrun_variables) {
+  const auto error_of = [] {
+    try {
+      (void)vikcse::process_group_options_from_env();
+    } catch (const vikcse::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}) ::unsetenv(name);
+  auto o = vikcse::process_group_options_from_env({.tcp_port = 1234});
+  BOOST_TEST(o.world_size == 1);
+  BOOST_TEST(o.rank == 0);
+  BOOST_TEST(o.tcp_port == 1234);
+  ::setenv("RANK", "1", 1);
+  ::setenv("WORLD_SIZE", "4", 1);
+  ::setenv("LOCAL_RANK", "1", 1);
+  ::setenv("MASTER_ADDR", "10.0.0.7", 1);
+  ::setenv("MASTER_PORT", "29511", 1);
+  o = vikcse::process_group_options_from_env();
+  BOOST_TEST(o.rank == 1);
+  BOOST_TEST(o.world_size == 4);
+  BOOST_TEST(o.local_rank == 1);
+  BOOST_TEST(o.tcp_host == "10.0.0.7");
+  BOOST_TEST(o.tcp_port == 29511);
+  ::setenv("RANK", "4", 1);
+  BOOST_TEST(error_of() == "environment: RANK 4 must be below WORLD_SIZE 4");
+  ::setenv("RANK", "one", 1);
+  BOOST_TEST(error_of() == "environment variable RANK: expected an integer in [0, 1048575], got 'one'");
+  ::setenv("RANK", "0", 1);
+  ::setenv("MASTER_PORT", "70000", 1);
+  BOOST_TEST(error_of() == "environment variable MASTER_PORT: expected an integer in [1, 65535], got '70000'");
+  ::unsetenv("RANK");
+  BOOST_TEST(error_of() == "environment: RANK and WORLD_SIZE must be set together (RANK is unset, WORLD_SIZE is set)");
+  for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}) ::unsetenv(name);
 }

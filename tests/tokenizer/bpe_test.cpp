@@ -125,6 +125,9 @@ BOOST_AUTO_TEST_CASE(bad_files_fail_clearly) {
   { std::ofstream(dir / "vocab.json") << R"({"a": "zero"})"; }
   m = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
   BOOST_TEST(m.find("the id of 'a' is not an integer") != std::string::npos, m);
+  { std::ofstream(dir / "vocab.json") << R"({"a": 1e300})"; }
+  m = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });
+  BOOST_TEST(m.find("the id of 'a' is not an integer: expected an integer in") != std::string::npos, m);
   { std::ofstream(dir / "vocab.json") << R"({"a": 0, "b": 0})"; }
   { std::ofstream(dir / "merges.txt") << ""; }
   m = vt::tokenizer_error_message([&] { (void)vikcse::load_tokenizer(dir); });

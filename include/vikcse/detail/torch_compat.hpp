@@ -4,8 +4,15 @@
 /// @file torch_compat.hpp
 /// The one place where differences between LibTorch versions (Debian's 1.13, pip's 2.x) are guarded.
 
+#include <vikcse/error.hpp>
+
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
+
+/// True when the LibTorch being compiled against is at least `major`.`minor`.
+#define VIKCSE_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 namespace vikcse::detail {
 
@@ -27,6 +34,78 @@ inline torch::Tensor attention(const torch::Tensor& query, const torch::Tensor& 
   probs = torch::dropout(probs, dropout, training);
   return torch::matmul(probs, value);
 #endif
+}
+
+/// Switches autocast on (with `dtype`) or off for one device type (CPU or CUDA) for its lifetime,
+/// then restores what was there. Like Python's `torch.autocast`, leaving the outermost enabled
+/// region clears autocast's cache of low-precision weight copies, so that the next region casts
+/// the weights as the optimizer left them.
+class AutocastGuard {
+public:
+  AutocastGuard(torch::DeviceType device, bool enabled, torch::ScalarType dtype = torch::kBFloat16) : device_(device) {
+    if (device != torch::kCPU && device != torch::kCUDA) {
+      if (!enabled) return;  // autocast cannot be on there: nothing to switch off
+      throw_error<invalid_argument>("autocast: only CPU and CUDA are supported, got device type {}",
+                                    c10::DeviceTypeName(device));
+    }
+    active_ = true;
+    was_enabled_ = is_enabled(device);
+    was_dtype_ = get_dtype(device);
+    set(device, enabled, enabled ? dtype : was_dtype_);
+    if (enabled) at::autocast::increment_nesting();
+    counted_ = enabled;
+  }
+  ~AutocastGuard() {
+    if (!active_) return;
+    if (counted_ && at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    set(device_, was_enabled_, was_dtype_);
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+  /// Whether autocast is on for `device` in this thread.
+  static bool is_enabled(torch::DeviceType device) {
+#if VIKCSE_TORCH_AT_LEAST(2, 4)
+    return at::autocast::is_autocast_enabled(device);
+#else
+    return device == torch::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+  }
+
+private:
+  static torch::ScalarType get_dtype(torch::DeviceType device) {
+#if VIKCSE_TORCH_AT_LEAST(2, 4)
+    return at::autocast::get_autocast_dtype(device);
+#else
+    return device == torch::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+  }
+  static void set(torch::DeviceType device, bool enabled, torch::ScalarType dtype) {
+#if VIKCSE_TORCH_AT_LEAST(2, 4)
+    at::autocast::set_autocast_dtype(device, dtype);
+    at::autocast::set_autocast_enabled(device, enabled);
+#else
+    if (device == torch::kCUDA) {
+      at::autocast::set_autocast_gpu_dtype(dtype);
+      at::autocast::set_enabled(enabled);
+    } else {
+      at::autocast::set_autocast_cpu_dtype(dtype);
+      at::autocast::set_cpu_enabled(enabled);
+    }
+#endif
+  }
+
+  torch::DeviceType device_;
+  bool active_ = false;
+  bool was_enabled_ = false;
+  torch::ScalarType was_dtype_ = torch::kBFloat16;
+  bool counted_ = false;
+};
+
+/// `x` in float32 when it is a lower-precision float (bf16, fp16); otherwise `x` itself.
+inline torch::Tensor at_least_float32(const torch::Tensor& x) {
+  return x.defined() && (x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kHalf) ? x.to(torch::kFloat)
+                                                                                                 : x;
 }
 
 }  // namespace vikcse::detail

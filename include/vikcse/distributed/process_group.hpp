@@ -11,8 +11,9 @@
 /// includes Gloo's headers (Debian: `libgloo-dev`); this header defines `USE_C10D_GLOO` itself when
 /// the Gloo headers are found, and programs link Gloo (`/usr/lib/libgloo.so`, CMake package
 /// `Gloo`, target `gloo`) next to LibTorch. NCCL is used only when `USE_C10D_NCCL` is defined (a
-/// CUDA LibTorch build) and its header exists. `VIKCSE_HAS_C10D_GLOO` is 1 when Gloo is usable;
-/// without Gloo the header still compiles, and `make_process_group` with `world_size > 1` throws.
+/// CUDA LibTorch build) and `nccl.h` (Debian: `libnccl-dev`) is there too.
+/// `VIKCSE_HAS_C10D_GLOO` is 1 when Gloo is usable; without Gloo the header still compiles, and
+/// `make_process_group` with `world_size > 1` throws.
 
 #include <vikcse/error.hpp>
 
@@ -30,16 +31,20 @@
 #define VIKCSE_HAS_C10D_GLOO 0
 #endif
 
-#if VIKCSE_HAS_C10D_GLOO && defined(USE_C10D_NCCL) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>)
+#if VIKCSE_HAS_C10D_GLOO && defined(USE_C10D_NCCL) && __has_include(<nccl.h>) && \
+    __has_include(<torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>)
 #define VIKCSE_HAS_C10D_NCCL 1
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #else
 #define VIKCSE_HAS_C10D_NCCL 0
 #endif
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -74,7 +79,60 @@ struct ProcessGroupOptions {
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};
   /// Backend. Default: Gloo.
   DistributedBackend backend = DistributedBackend::gloo;
+  /// This process's index on its machine (torchrun's LOCAL_RANK): not used by the group; a CUDA
+  /// program picks its device with it. Default: 0.
+  int local_rank = 0;
 };
+
+namespace detail {
+
+/// The integer in environment variable `name`, or nullopt when it is unset or empty.
+/// @throws vikcse::invalid_argument when it is not an integer in [minimum, maximum].
+inline std::optional<long long> integer_from_env(const char* name, long long minimum, long long maximum) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return std::nullopt;
+  const std::string_view s(text);
+  long long value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size() || value < minimum || value > maximum) {
+    throw_error<invalid_argument>("environment variable {}: expected an integer in [{}, {}], got '{}'", name, minimum,
+                                  maximum, s);
+  }
+  return value;
+}
+
+}  // namespace detail
+
+/// `defaults` with what torchrun's environment variables say: RANK and WORLD_SIZE (set together;
+/// WORLD_SIZE unset means a world of one), MASTER_ADDR and MASTER_PORT (the TCP store rank 0
+/// hosts), LOCAL_RANK. Unset variables keep `defaults`' values.
+/// @throws vikcse::invalid_argument naming the variable when one is malformed, when only one of
+///         RANK and WORLD_SIZE is set, or when RANK is not below WORLD_SIZE.
+[[nodiscard]] inline ProcessGroupOptions process_group_options_from_env(ProcessGroupOptions defaults = {}) {
+  auto options = std::move(defaults);
+  const auto world = detail::integer_from_env("WORLD_SIZE", 1, 1 << 20);
+  const auto rank = detail::integer_from_env("RANK", 0, (1 << 20) - 1);
+  if (world.has_value() != rank.has_value()) {
+    throw_error<invalid_argument>(
+        "environment: RANK and WORLD_SIZE must be set together (RANK is {}, WORLD_SIZE is {})", rank ? "set" : "unset",
+        world ? "set" : "unset");
+  }
+  if (world) {
+    if (*rank >= *world) {
+      throw_error<invalid_argument>("environment: RANK {} must be below WORLD_SIZE {}", *rank, *world);
+    }
+    options.world_size = static_cast<int>(*world);
+    options.rank = static_cast<int>(*rank);
+  }
+  if (const char* addr = std::getenv("MASTER_ADDR"); addr != nullptr && *addr != '\0') options.tcp_host = addr;
+  if (const auto port = detail::integer_from_env("MASTER_PORT", 1, 65535)) {
+    options.tcp_port = static_cast<std::uint16_t>(*port);
+  }
+  if (const auto local = detail::integer_from_env("LOCAL_RANK", 0, (1 << 20) - 1)) {
+    options.local_rank = static_cast<int>(*local);
+  }
+  return options;
+}
 
 namespace detail {
 

@@ -6,6 +6,7 @@
 /// `BertConfig` / `RobertaConfig`, read from and written to `config.json`.
 
 #include <vikcse/detail/atomic_file.hpp>
+#include <vikcse/detail/json_value.hpp>
 #include <vikcse/error.hpp>
 
 #include <nlohmann/json.hpp>
@@ -180,12 +181,7 @@ private:
   static void read(const nlohmann::json& json, const std::string& source, const char* key, T& out) {
     auto it = json.find(key);
     if (it == json.end() || it->is_null()) return;
-    try {
-      out = it->get<T>();
-    } catch (const nlohmann::json::exception&) {
-      throw_error<config_error>("{}: key '{}' has the wrong type: got {} ({})", source, key, it->type_name(),
-                                it->dump());
-    }
+    out = detail::json_as<T, config_error>(*it, fmt::format("{}: key '{}' has the wrong type", source, key));
   }
 };
 

@@ -12,6 +12,7 @@
 /// files, so that a checkpoint rewritten in the same directory gets a new key.
 
 #include <vikcse/detail/atomic_file.hpp>
+#include <vikcse/detail/json_value.hpp>
 #include <vikcse/error.hpp>
 
 #include <torch/torch.h>
@@ -284,7 +285,10 @@ public:
     expect("rows", sentences.size());
     expect("dtype", "float32");
     expect("byte_order", "little");
-    const auto dim = header.at("dim").get<std::int64_t>();
+    const auto dim = detail::json_as<std::int64_t, data_error>(
+        header.contains("dim") ? header["dim"] : nlohmann::json(), path.string() + ": header field 'dim'");
+    if (dim <= 0)
+      throw_error<data_error>("{}: header field 'dim' expected a positive integer, got {}", path.string(), dim);
     const auto rows = static_cast<std::int64_t>(sentences.size());
     const auto data_bytes = static_cast<std::uint64_t>(rows * dim) * sizeof(float);
     const auto have = file_size - 16 - header_size;

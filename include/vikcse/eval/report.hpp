@@ -7,6 +7,7 @@
 /// a JSON document with every number, written atomically.
 
 #include <vikcse/detail/atomic_file.hpp>
+#include <vikcse/detail/json_value.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/eval/pairs.hpp>
 #include <vikcse/eval/retrieval.hpp>
@@ -60,6 +61,10 @@ namespace detail::eval {
 
 inline nlohmann::json number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 inline double number(const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+/// `object[key]` as a count; a float or a negative number is a data_error, not a wrapped size.
+inline std::size_t count(const nlohmann::json& object, const char* key) {
+  return json_as<std::size_t, data_error>(object.at(key), fmt::format("evaluation report JSON: key '{}'", key));
+}
 
 inline nlohmann::json to_json(const StsAggregate& a) {
   return {{"all", number(a.all)}, {"mean", number(a.mean)}, {"wmean", number(a.wmean)}};
@@ -308,9 +313,9 @@ inline EvalReport report_from_json(const nlohmann::json& j) {
     for (const auto& s : j.at("sts")) {
       StsTaskResult r;
       r.name = s.at("name").get<std::string>();
-      r.n = s.at("n").get<std::size_t>();
+      r.n = detail::eval::count(s, "n");
       for (const auto& sub : s.at("subsets")) {
-        r.subsets.push_back({sub.at("name").get<std::string>(), sub.at("n").get<std::size_t>(),
+        r.subsets.push_back({sub.at("name").get<std::string>(), detail::eval::count(sub, "n"),
                              detail::eval::number(sub.at("pearson")), detail::eval::number(sub.at("spearman")),
                              detail::eval::number(sub.at("alignment")), detail::eval::number(sub.at("uniformity"))});
       }
@@ -325,8 +330,8 @@ inline EvalReport report_from_json(const nlohmann::json& j) {
       r.name = t.at("name").get<std::string>();
       r.devacc = t.at("devacc").get<double>();
       r.acc = t.at("acc").get<double>();
-      r.ndev = t.at("ndev").get<std::size_t>();
-      r.ntest = t.at("ntest").get<std::size_t>();
+      r.ndev = detail::eval::count(t, "ndev");
+      r.ntest = detail::eval::count(t, "ntest");
       r.best_l2 = t.at("best_l2").get<double>();
       if (t.contains("f1")) r.f1 = t.at("f1").get<double>();
       report.transfer.push_back(std::move(r));
@@ -336,7 +341,7 @@ inline EvalReport report_from_json(const nlohmann::json& j) {
       PairsResult r;
       r.name = p.at("name").get<std::string>();
       r.path = p.at("path").get<std::string>();
-      r.n = p.at("n").get<std::size_t>();
+      r.n = detail::eval::count(p, "n");
       r.spearman = detail::eval::number(p.at("spearman"));
       r.pearson = detail::eval::number(p.at("pearson"));
       const auto cosine = p.at("cosine").get<std::string>();
@@ -351,10 +356,10 @@ inline EvalReport report_from_json(const nlohmann::json& j) {
       RetrievalResult r;
       r.name = t.at("name").get<std::string>();
       r.path = t.at("path").get<std::string>();
-      r.queries_in_file = t.at("queries_in_file").get<std::size_t>();
-      r.documents = t.at("documents").get<std::size_t>();
-      r.relevant = t.at("relevant").get<std::size_t>();
-      r.metrics = detail::eval::metrics_from_json(t.at("metrics"), t.at("queries").get<std::size_t>());
+      r.queries_in_file = detail::eval::count(t, "queries_in_file");
+      r.documents = detail::eval::count(t, "documents");
+      r.relevant = detail::eval::count(t, "relevant");
+      r.metrics = detail::eval::metrics_from_json(t.at("metrics"), detail::eval::count(t, "queries"));
       report.retrieval.push_back(std::move(r));
     }
     return report;

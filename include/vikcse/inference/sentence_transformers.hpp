@@ -25,6 +25,7 @@
 #include <vikcse/checkpoint/hf_checkpoint.hpp>
 #include <vikcse/checkpoint/safetensors.hpp>
 #include <vikcse/detail/atomic_file.hpp>
+#include <vikcse/detail/json_value.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/pooler/pooler.hpp>
 
@@ -83,11 +84,8 @@ inline nlohmann::json read_json(const std::filesystem::path& path) {
 template <typename T>
 T field(const nlohmann::json& j, const char* key, const std::filesystem::path& file) {
   if (!j.is_object() || !j.contains(key)) throw_error<checkpoint_error>("{}: missing key '{}'", file.string(), key);
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw_error<checkpoint_error>("{}: key '{}' has the wrong type ({})", file.string(), key, j.at(key).dump());
-  }
+  return detail::json_as<T, checkpoint_error>(j.at(key),
+                                              fmt::format("{}: key '{}' has the wrong type", file.string(), key));
 }
 
 inline constexpr const char* transformer_type = "sentence_transformers.models.Transformer";

@@ -5,7 +5,12 @@
 /// The InfoNCE loss every method shares (README.md#infonce): cosine logits over a temperature,
 /// cross-entropy with the diagonal as labels, one direction only, optional extra negatives; and
 /// `InfoNCELoss`, the loss policy of the text-only methods (SimCSE, PromptBERT) built on it.
+///
+/// Under mixed precision these functions still compute in float32: they switch autocast off for
+/// their device and take bf16/fp16 inputs up to float32. With τ = 0.05 the logits span ±20, where
+/// bf16's 8-bit significand would round each one by up to 0.06 and the loss with it.
 
+#include <vikcse/detail/torch_compat.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/types.hpp>
 
@@ -39,7 +44,10 @@ inline void check_rows(const torch::Tensor& t, const char* what, std::int64_t di
 
 /// Cosine logits `S_ij = cos(a_i, c_j) / τ`, `[N, M]`.
 inline torch::Tensor cosine_logits(const torch::Tensor& anchors, const torch::Tensor& candidates, double temperature) {
-  return torch::mm(detail::unit_rows(anchors), detail::unit_rows(candidates).t()) / temperature;
+  const detail::AutocastGuard float32(anchors.device().type(), /*enabled=*/false);
+  return torch::mm(detail::unit_rows(detail::at_least_float32(anchors)),
+                   detail::unit_rows(detail::at_least_float32(candidates)).t()) /
+         temperature;
 }
 
 /// InfoNCE of anchors `[N, d]` against positives `[N, d]` (row i is row i's positive) and the
@@ -60,18 +68,19 @@ inline torch::Tensor info_nce(const torch::Tensor& anchors, const torch::Tensor&
   if (!(options.temperature > 0.0)) {
     throw_error<invalid_argument>("info_nce: temperature must be > 0, got {}", options.temperature);
   }
+  const detail::AutocastGuard float32(anchors.device().type(), /*enabled=*/false);
   detail::check_rows(positives, "positives", d);
   TORCH_CHECK(positives.size(0) == n, "info_nce: ", n, " anchors but ", positives.size(0), " positives");
-  auto candidates = positives;
+  auto candidates = detail::at_least_float32(positives);
   if (hard_negatives.defined()) {
     detail::check_rows(hard_negatives, "hard_negatives", d);
     TORCH_CHECK(hard_negatives.size(0) == n, "info_nce: ", n, " anchors but ", hard_negatives.size(0),
                 " hard negatives");
-    candidates = torch::cat({candidates, hard_negatives}, 0);
+    candidates = torch::cat({candidates, detail::at_least_float32(hard_negatives)}, 0);
   }
   if (extra_negatives.defined() && extra_negatives.size(0) > 0) {
     detail::check_rows(extra_negatives, "extra_negatives", d);
-    candidates = torch::cat({candidates, extra_negatives}, 0);
+    candidates = torch::cat({candidates, detail::at_least_float32(extra_negatives)}, 0);
   }
   auto logits = cosine_logits(anchors, candidates, options.temperature);
   if (hard_negatives.defined() && options.hard_negative_weight != 0.0) {
@@ -88,8 +97,9 @@ inline torch::Tensor info_nce(const torch::Tensor& anchors, const torch::Tensor&
 /// `½ [CE(S, 0..N−1) + CE(Sᵀ, 0..N−1)]` with `S = â b̂ᵀ / τ`.
 inline torch::Tensor symmetric_info_nce(const torch::Tensor& a, const torch::Tensor& b, double temperature) {
   namespace F = torch::nn::functional;
-  const auto an = F::normalize(a, F::NormalizeFuncOptions().dim(-1));
-  const auto bn = F::normalize(b, F::NormalizeFuncOptions().dim(-1));
+  const detail::AutocastGuard float32(a.device().type(), /*enabled=*/false);
+  const auto an = F::normalize(detail::at_least_float32(a), F::NormalizeFuncOptions().dim(-1));
+  const auto bn = F::normalize(detail::at_least_float32(b), F::NormalizeFuncOptions().dim(-1));
   const auto logits = torch::mm(an, bn.t()) / temperature;
   const auto labels = torch::arange(a.size(0), torch::TensorOptions().dtype(torch::kLong).device(a.device()));
   return 0.5 * (F::cross_entropy(logits, labels) + F::cross_entropy(logits.t(), labels));

@@ -18,6 +18,7 @@
 ///   top `soft_top_k` rows; the weights depend on the query, so the gradient reaches the encoder.
 
 #include <vikcse/concepts/context.hpp>
+#include <vikcse/detail/torch_compat.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/heads/tanh_projection.hpp>
 #include <vikcse/loss/info_nce.hpp>
@@ -151,7 +152,12 @@ private:
     if (n > kb.bank.size(0)) {
       throw_error<invalid_argument>("VIKCSE loss: top_n {} exceeds the knowledge base's {} rows", n, kb.bank.size(0));
     }
-    const auto top = kb.search(q, k);
+    // The search runs in float32 under mixed precision too, so bf16 rounding never changes which
+    // rows are retrieved; the projected query stays in the autocast dtype for the gradient path.
+    const auto top = [&] {
+      const detail::AutocastGuard float32(q.device().type(), /*enabled=*/false);
+      return kb.search(detail::at_least_float32(q), k);
+    }();
     const auto d = kb.bank.size(1);
     const auto rows = kb.bank.detach().index_select(0, top.indices.reshape(-1)).view({q.size(0), k, d});
     const auto qn = q / q.norm(2, -1, true).clamp_min(1e-8);

@@ -8,6 +8,8 @@
 /// context and hands everything to the loss. `embed` is the evaluation embedding.
 
 #include <vikcse/concepts/concepts.hpp>
+#include <vikcse/error.hpp>
+#include <vikcse/model/row_gather.hpp>
 #include <vikcse/types.hpp>
 
 #include <torch/torch.h>
@@ -169,6 +171,22 @@ public:
   LossOutput forward(const TrainingBatch& batch) {
     const auto v = views(batch);
     return loss->forward(v, knowledge->context(batch));
+  }
+
+  /// The training loss of one step of data-parallel training: `batch` holds this rank's rows; the
+  /// views and the knowledge context are gathered into the global batch (`gather`) before the
+  /// loss, so every rank computes the loss of the whole batch (`model/row_gather.hpp`).
+  /// @throws vikcse::invalid_argument when the knowledge context has no `gather_rows` overload.
+  LossOutput forward(const TrainingBatch& batch, const RowGather& gather) {
+    const auto v = gather_views(views(batch), gather);
+    const auto context = knowledge->context(batch);
+    if constexpr (requires { gather_rows(context, gather); }) {
+      return loss->forward(v, gather_rows(context, gather));
+    } else {
+      throw_error<invalid_argument>(
+          "data-parallel training: the knowledge policy's context type has no gather_rows(context, RowGather) "
+          "overload, so its rows cannot be gathered over the ranks");
+    }
   }
 
   /// The evaluation embedding `[N, D]` of a batch in the current mode (call `eval()` first):

@@ -18,6 +18,7 @@
 ///  5. Framing: <s> A </s>, pairs <s> A </s></s> B </s> (token types all 0).
 
 #include <vikcse/detail/atomic_file.hpp>
+#include <vikcse/detail/json_value.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/tokenizer/detail/added_tokens.hpp>
 #include <vikcse/tokenizer/detail/core.hpp>
@@ -163,10 +164,8 @@ public:
     if (!j.is_object()) throw_error<tokenizer_error>("'{}' must hold a JSON object token -> id", vocab_json.string());
     detail::TokenIdMap vocab;
     for (const auto& [token, id] : j.items()) {
-      if (!id.is_number_integer()) {
-        throw_error<tokenizer_error>("'{}': the id of '{}' is not an integer", vocab_json.string(), token);
-      }
-      vocab.emplace(token, id.get<std::int64_t>());
+      vocab.emplace(token, detail::json_as<std::int64_t, tokenizer_error>(
+                               id, fmt::format("'{}': the id of '{}' is not an integer", vocab_json.string(), token)));
     }
     return ByteLevelBpeTokenizer(std::move(vocab), read_merges(merges_txt), std::move(options));
   }
@@ -202,7 +201,10 @@ public:
       if (model.value("type", std::string("BPE")) != "BPE") {
         throw_error<tokenizer_error>("{}: model type is '{}', expected 'BPE'", src, model.value("type", ""));
       }
-      for (const auto& [token, id] : model.at("vocab").items()) tok.core_.vocab.emplace(token, id.get<std::int64_t>());
+      for (const auto& [token, id] : model.at("vocab").items()) {
+        tok.core_.vocab.emplace(
+            token, detail::json_as<std::int64_t, tokenizer_error>(id, fmt::format("{}: the id of '{}'", src, token)));
+      }
       for (const auto& m : model.at("merges")) {
         if (m.is_string()) {
           const auto s = m.get<std::string>();

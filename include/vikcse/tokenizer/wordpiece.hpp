@@ -21,6 +21,7 @@
 ///  6. Framing: [CLS] A [SEP], pairs [CLS] A [SEP] B [SEP] with token types 0 then 1.
 
 #include <vikcse/detail/atomic_file.hpp>
+#include <vikcse/detail/json_value.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/tokenizer/detail/added_tokens.hpp>
 #include <vikcse/tokenizer/detail/core.hpp>
@@ -106,10 +107,14 @@ public:
       if (model.value("type", std::string("WordPiece")) != "WordPiece") {
         throw_error<tokenizer_error>("{}: model type is '{}', expected 'WordPiece'", src, model.value("type", ""));
       }
-      for (const auto& [token, id] : model.at("vocab").items()) tok.core_.vocab.emplace(token, id.get<std::int64_t>());
+      for (const auto& [token, id] : model.at("vocab").items()) {
+        tok.core_.vocab.emplace(
+            token, detail::json_as<std::int64_t, tokenizer_error>(id, fmt::format("{}: the id of '{}'", src, token)));
+      }
       tok.options_.unk_token = model.value("unk_token", std::string("[UNK]"));
       tok.options_.continuing_subword_prefix = model.value("continuing_subword_prefix", std::string("##"));
-      tok.options_.max_input_chars_per_word = model.value("max_input_chars_per_word", std::size_t{100});
+      tok.options_.max_input_chars_per_word = detail::json_value_or<std::size_t, tokenizer_error>(
+          model, "max_input_chars_per_word", std::size_t{100}, src + ": model");
       const auto& norm = j.contains("normalizer") ? j["normalizer"] : nlohmann::json();
       if (norm.is_null()) {
         tok.options_.lowercase = false;

@@ -13,12 +13,16 @@
 /// a killed-and-resumed run equals the one of a run that was never stopped.
 
 #include <vikcse/detail/atomic_file.hpp>
+#include <vikcse/detail/json_value.hpp>
+#include <vikcse/detail/torch_compat.hpp>
 #include <vikcse/error.hpp>
-#include <vikcse/util/signals.hpp>
+#include <vikcse/model/data_parallel.hpp>
+#include <vikcse/model/row_gather.hpp>
 #include <vikcse/optim/optimizer.hpp>
 #include <vikcse/train/checkpoint.hpp>
 #include <vikcse/train/data.hpp>
 #include <vikcse/train/rng_state.hpp>
+#include <vikcse/util/signals.hpp>
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
@@ -30,8 +34,11 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
+#include <vector>
 
 namespace vikcse {
 
@@ -74,6 +81,19 @@ struct TrainerOptions {
   TORCH_ARG(std::int64_t, save_steps) = 0;
   /// How checkpoints are written (sentence-transformers pooling, tokenizer files).
   TORCH_ARG(SaveOptions, save) = {};
+  /// Mixed precision: the forward pass runs under bf16 autocast on the model's device (CUDA, or a
+  /// CPU, where AVX512-BF16 makes it fast and any x86-64 runs it correctly). Weights, gradients and
+  /// the optimizer state stay float32, the InfoNCE losses are computed in float32, and evaluation
+  /// runs in float32. Default: false.
+  TORCH_ARG(bool, bf16) = false;
+  /// Data-parallel training over these ranks (`vikcse/distributed/data_parallel.hpp` makes one from
+  /// a c10d process group; `model/data_parallel.hpp` says how a step runs). Every rank calls `fit`
+  /// with the same options and batch source; the batch source's batches are the GLOBAL batches,
+  /// of which each rank trains its share of rows, with negatives from every rank. Rank 0 alone
+  /// evaluates, writes `metrics.jsonl` and checkpoints, and reports progress and records; the
+  /// other ranks wait for it in the next step's collectives, so the process group's timeout must
+  /// exceed the longest evaluation. Null or a world of one: one process. Default: null.
+  TORCH_ARG(std::shared_ptr<const DataParallel>, data_parallel) = nullptr;
 };
 
 /// One progress report, given to the progress callback after every step.
@@ -148,22 +168,31 @@ public:
     torch::manual_seed(options_.seed());
     auto optimizer = make_adamw(*model, {options_.learning_rate(), options_.weight_decay()});
     TrainResult result;
-    auto step = start(model, *optimizer, evaluate, evaluate_initial, result);
-    const auto& out_dir = options_.output_dir();
+    auto step = start(model, *optimizer, lead() ? evaluate : Evaluator{}, evaluate_initial, result);
+    const auto& out_dir = lead() ? options_.output_dir() : std::filesystem::path();
     model->train();
     const auto started = std::chrono::steady_clock::now();
     const auto first_step = step;
+    collective([&] { broadcast_from_rank0(*model); }, step + 1);
     while (step < total) {
       const auto lr = linear_lr(options_.learning_rate(), step, total, options_.warmup_steps());
-      auto record = train_step(model, *optimizer,
-                               source.batch(step / source.steps_per_epoch, step % source.steps_per_epoch), lr, step);
+      auto record = collective(
+          [&] {
+            return train_step(model, *optimizer,
+                              source.batch(step / source.steps_per_epoch, step % source.steps_per_epoch), lr, step);
+          },
+          step + 1);
       ++step;
       result.final_loss = record["loss"].template get<double>();
       record["epoch"] = static_cast<double>(step) / static_cast<double>(source.steps_per_epoch);
-      const bool do_eval = evaluate && (options_.eval_steps() > 0 ? step % options_.eval_steps() == 0 : step == total);
+      const bool do_eval =
+          lead() && evaluate && (options_.eval_steps() > 0 ? step % options_.eval_steps() == 0 : step == total);
       if (do_eval) evaluate_and_keep_best(model, evaluate, step, result, record);
       emit(record);
-      const bool stop = step < total && stop_ && stop_();
+      bool stop = step < total && stop_ && stop_();
+      if (parallel() && step < total) {  // one rank's Ctrl-C stops them all at the same step
+        stop = collective([&] { return options_.data_parallel()->all_reduce_max(stop ? 1.0 : 0.0) > 0.0; }, step);
+      }
       if (!out_dir.empty() && step < total &&
           (stop || (options_.save_steps() > 0 && step % options_.save_steps() == 0))) {
         save_state(*model, *optimizer, step, result);
@@ -172,7 +201,7 @@ public:
         result.interrupted = true;
         break;
       }
-      if (progress_) {
+      if (progress_ && lead()) {
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         const auto done = static_cast<double>(step - first_step);
         progress_({step, total, result.final_loss, lr, elapsed,
@@ -181,6 +210,8 @@ public:
     }
     result.steps = step;
     if (!out_dir.empty() && !result.interrupted) save_state(*model, *optimizer, step, result);
+    // Every rank returns once rank 0's last checkpoint is in place (a resume may follow at once).
+    if (parallel()) collective([&] { options_.data_parallel()->barrier(); }, step);
     return result;
   }
 
@@ -188,13 +219,65 @@ public:
   [[nodiscard]] const TrainerOptions& options() const { return options_; }
 
 private:
+  /// More than one rank.
+  [[nodiscard]] bool parallel() const { return options_.data_parallel() && options_.data_parallel()->world_size() > 1; }
+  /// Rank 0, or the only process: the one that evaluates, writes and reports.
+  [[nodiscard]] bool lead() const { return !parallel() || options_.data_parallel()->rank() == 0; }
+  [[nodiscard]] int world_size() const { return parallel() ? options_.data_parallel()->world_size() : 1; }
+
+  /// Runs `work` (which may use the collectives) and, in data-parallel training, names the rank
+  /// and step in what a failing collective throws: when another rank exits or hangs, the
+  /// collectives fail after at most the process group's timeout, and the run must end with a
+  /// message, not wait forever.
+  /// `step`: the number (from 1) of the step the work belongs to.
+  template <typename Work>
+  auto collective(Work&& work, std::int64_t step) -> decltype(work()) {
+    if (!parallel()) return work();
+    try {
+      return work();
+    } catch (const vikcse::error&) {
+      throw;
+    } catch (const vikcse::invalid_argument&) {
+      throw;
+    } catch (const std::exception& e) {  // c10::Error, or Gloo's own exceptions rethrown by wait()
+      const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+      const std::string what = c10 != nullptr ? c10->what_without_backtrace() : e.what();
+      throw_error<error>(
+          "data-parallel training, rank {} of {}, step {}: a collective failed ({}): another rank has most likely "
+          "exited or hung; the process group's timeout bounds this wait",
+          options_.data_parallel()->rank(), world_size(), step, what.substr(0, what.find('\n')));
+    }
+  }
+
+  /// All ranks start from rank 0's parameters and buffers.
+  void broadcast_from_rank0(torch::nn::Module& model) {
+    if (!parallel()) return;
+    auto tensors = model.parameters();
+    for (const auto& b : model.buffers()) tensors.push_back(b);
+    options_.data_parallel()->broadcast_from_rank0(tensors);
+  }
+
+  /// Sums the gradients of the parameters that saw only this rank's rows and averages those of
+  /// the loss policy, which saw every rank's rows (`model/data_parallel.hpp`).
+  template <typename Holder>
+  void reduce_gradients(Holder& model) {
+    std::unordered_set<const void*> in_loss;
+    if constexpr (requires { model->loss->parameters(); }) {
+      for (const auto& p : model->loss->parameters()) in_loss.insert(p.unsafeGetTensorImpl());
+    }
+    std::vector<torch::Tensor> summed, averaged;
+    for (const auto& p : model->parameters()) (in_loss.count(p.unsafeGetTensorImpl()) ? averaged : summed).push_back(p);
+    options_.data_parallel()->all_reduce_gradients(summed, /*average=*/false);
+    options_.data_parallel()->all_reduce_gradients(averaged, /*average=*/true);
+  }
+
   /// Before the first step: the output directory, the test-selection warning, the resumed state
   /// and the untrained score. Returns the step to start from.
   template <typename Holder>
   std::int64_t start(Holder& model, torch::optim::Optimizer& optimizer, const Evaluator& evaluate,
                      bool evaluate_initial, TrainResult& result) {
     std::int64_t step = 0;
-    if (!options_.output_dir().empty()) prepare_output_dir();
+    if (lead() && !options_.output_dir().empty()) prepare_output_dir();
     if (options_.select_on() == SelectOn::test) {
       emit({{"warning",
              "model selection on a TEST set (select_on=test): scores are optimistic; use only to "
@@ -202,7 +285,7 @@ private:
     }
     if (!options_.resume_from().empty()) {
       step = resume(*model, optimizer, result);
-    } else if (!options_.output_dir().empty()) {
+    } else if (lead() && !options_.output_dir().empty()) {
       cut_metrics(-1);  // a new run in an old directory starts its own metrics
     }
     if (evaluate && evaluate_initial && step == 0) {
@@ -220,10 +303,23 @@ private:
                             std::int64_t step) {
     set_learning_rate(optimizer, lr);
     optimizer.zero_grad();
-    auto out = model->forward(batch);
+    auto out = [&] {
+      std::optional<detail::AutocastGuard> autocast;
+      if (options_.bf16()) autocast.emplace(device_of(*model), /*enabled=*/true, torch::kBFloat16);
+      if (!parallel()) return model->forward(batch);
+      const auto& dp = *options_.data_parallel();
+      const auto local = shard_rows(batch, dp.rank(), dp.world_size());
+      if constexpr (requires { model->forward(local, RowGather{}); }) {
+        return model->forward(local, [&dp](const torch::Tensor& t) { return dp.all_gather_rows(t); });
+      } else {
+        throw_error<invalid_argument>(
+            "Trainer: data-parallel training needs a host with forward(batch, RowGather) (SentenceEmbedder has it)");
+      }
+    }();
     const auto loss = out.total.template item<double>();
     if (!std::isfinite(loss)) throw_error<error>("Trainer: the loss became non-finite ({}) at step {}", loss, step + 1);
     out.total.backward();
+    if (parallel()) reduce_gradients(model);
     double grad_norm = std::nan("");
     if (options_.max_grad_norm() > 0) {
       grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options_.max_grad_norm());
@@ -257,6 +353,12 @@ private:
     model->train();
   }
 
+  /// The device of the model's first parameter (CPU for a model without parameters).
+  static torch::DeviceType device_of(const torch::nn::Module& module) {
+    const auto params = module.parameters();
+    return params.empty() ? torch::kCPU : params.front().device().type();
+  }
+
   template <typename Holder>
   double score(Holder& model, const Evaluator& evaluate) {
     model->eval();
@@ -283,6 +385,7 @@ private:
   }
 
   void emit(const nlohmann::json& record) {
+    if (!lead()) return;
     if (!options_.output_dir().empty()) {
       detail::append_line<error>(options_.output_dir() / "metrics.jsonl", record.dump() + "\n");
     }
@@ -329,6 +432,7 @@ private:
     nlohmann::json state = {
         {"step", step},
         {"seed", options_.seed()},
+        {"world_size", world_size()},
         {"best_step", result.best_step},
         {"best_score", std::isfinite(result.best_score) ? nlohmann::json(result.best_score) : nlohmann::json(nullptr)}};
     detail::write_text_atomically<checkpoint_error>(dir / "trainer_state.json", state.dump(2) + "\n");
@@ -348,13 +452,24 @@ private:
     } catch (const std::exception& e) {
       throw_error<checkpoint_error>("{}: invalid JSON: {}", state_path.string(), e.what());
     }
+    const auto step = detail::json_as<std::int64_t, checkpoint_error>(
+        state.contains("step") ? state["step"] : nlohmann::json(), state_path.string() + ": key 'step'");
+    const auto saved_world =
+        detail::json_value_or<std::int64_t, checkpoint_error>(state, "world_size", 1, state_path.string());
+    if (saved_world != world_size()) {
+      throw_error<checkpoint_error>(
+          "{}: cannot resume: the checkpoint was written by a run of {} rank(s), this run has {}; resume with the "
+          "same number of ranks (each rank's share of every batch depends on it)",
+          state_path.string(), saved_world, world_size());
+    }
     load_model_checkpoint(model, dir);
     torch::load(optimizer, (dir / "optimizer.pt").string());
-    const auto step = state.at("step").get<std::int64_t>();
-    if (!options_.output_dir().empty()) cut_metrics(step);
-    result.best_step = state.value("best_step", std::int64_t{-1});
+    if (lead() && !options_.output_dir().empty()) cut_metrics(step);
+    result.best_step =
+        detail::json_value_or<std::int64_t, checkpoint_error>(state, "best_step", -1, state_path.string());
     if (state.contains("best_score") && !state["best_score"].is_null())
-      result.best_score = state["best_score"].get<double>();
+      result.best_score =
+          detail::json_as<double, checkpoint_error>(state["best_score"], state_path.string() + ": key 'best_score'");
     if (std::filesystem::exists(dir / "rng_state.pt")) {
       load_rng_state(dir / "rng_state.pt");  // the dropout stream continues where it stopped
     } else {

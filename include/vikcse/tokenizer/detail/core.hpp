@@ -7,6 +7,7 @@
 /// or a pair with special tokens (Hugging Face's TemplateProcessing, of which BertProcessing and
 /// RobertaProcessing are instances).
 
+#include <vikcse/detail/json_value.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/tokenizer/detail/added_tokens.hpp>
 #include <vikcse/tokenizer/detail/io.hpp>
@@ -168,7 +169,8 @@ public:
         a.lstrip = t.value("lstrip", false);
         a.rstrip = t.value("rstrip", false);
         a.normalized = t.value("normalized", !a.special);
-        add_token(std::move(a), t.at("id").get<std::int64_t>());
+        add_token(std::move(a),
+                  json_as<std::int64_t, tokenizer_error>(t.at("id"), fmt::format("{}: added_tokens id", source)));
       } catch (const nlohmann::json::exception& e) {
         throw_error<tokenizer_error>("{}: malformed entry in 'added_tokens': {}", source, e.what());
       }
@@ -196,7 +198,9 @@ public:
     }
     try {
       const auto type = pp.at("type").get<std::string>();
-      auto special_id = [&](const nlohmann::json& pair) { return pair.at(1).get<std::int64_t>(); };
+      auto special_id = [&](const nlohmann::json& pair) {
+        return json_as<std::int64_t, tokenizer_error>(pair.at(1), fmt::format("{}: post_processor id", source));
+      };
       if (type == "BertProcessing") {
         set_bert_template(special_id(pp.at("cls")), special_id(pp.at("sep")));
       } else if (type == "RobertaProcessing") {
@@ -209,17 +213,20 @@ public:
             if (item.contains("Sequence")) {
               const auto& s = item["Sequence"];
               p.sequence = s.at("id").get<std::string>() == "A" ? 0 : 1;
-              p.type_id = s.value("type_id", 0);
+              p.type_id =
+                  json_value_or<int, tokenizer_error>(s, "type_id", 0, fmt::format("{}: post_processor", source));
             } else {
               const auto& s = item.at("SpecialToken");
               const auto name = s.at("id").get<std::string>();
-              p.type_id = s.value("type_id", 0);
+              p.type_id =
+                  json_value_or<int, tokenizer_error>(s, "type_id", 0, fmt::format("{}: post_processor", source));
               const auto& table = pp.at("special_tokens");
               if (!table.contains(name)) {
                 throw_error<tokenizer_error>("{}: post_processor uses special token '{}' that it does not define",
                                              source, name);
               }
-              p.ids = table[name].at("ids").get<std::vector<std::int64_t>>();
+              p.ids = json_as<std::vector<std::int64_t>, tokenizer_error>(
+                  table[name].at("ids"), fmt::format("{}: post_processor special token '{}' ids", source, name));
             }
             out.push_back(std::move(p));
           }

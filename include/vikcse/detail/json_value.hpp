@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file json_value.hpp
+/// Typed reads from parsed JSON that never invoke undefined behaviour on hostile input.
+///
+/// nlohmann's `get<std::int64_t>()` accepts a floating-point number and casts it to the integer
+/// type; for a value such as `1e300` that cast is out of range, which is undefined behaviour
+/// (UBSan reports it, and the result is whatever the CPU makes of it). Every integer the library
+/// reads from a file therefore goes through `json_as`, which accepts only a JSON integer inside the
+/// target's range and otherwise throws the caller's error type with the place and the value found.
+
+#include <vikcse/error.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vikcse::detail {
+
+/// At most the first 80 characters of `j` as JSON, for error messages.
+inline std::string json_excerpt(const nlohmann::json& j) {
+  auto text = j.dump();
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
+
+/// Reads `j` as `T`; throws `Error` whose message starts with `where` when `j` does not hold one.
+/// @tparam T      an integer, `bool`, a floating-point type, `std::string`, or a `std::vector` of those.
+/// @tparam Error  the exception type thrown (one of vikcse's errors).
+template <typename T, typename Error>
+T json_as(const nlohmann::json& j, std::string_view where) {
+  if constexpr (std::same_as<T, bool>) {
+    if (!j.is_boolean()) throw_error<Error>("{}: expected true or false, got {}", where, json_excerpt(j));
+    return j.get<bool>();
+  } else if constexpr (std::integral<T>) {
+    const auto out_of_range = [&] {
+      throw_error<Error>("{}: expected an integer in [{}, {}], got {}", where, std::numeric_limits<T>::min(),
+                         std::numeric_limits<T>::max(), json_excerpt(j));
+    };
+    if (j.is_number_unsigned()) {
+      const auto v = j.get<std::uint64_t>();
+      if (!std::in_range<T>(v)) out_of_range();
+      return static_cast<T>(v);
+    }
+    if (j.is_number_integer()) {
+      const auto v = j.get<std::int64_t>();
+      if (!std::in_range<T>(v)) out_of_range();
+      return static_cast<T>(v);
+    }
+    out_of_range();
+    return T{};  // not reached
+  } else if constexpr (std::floating_point<T>) {
+    if (!j.is_number()) throw_error<Error>("{}: expected a number, got {}", where, json_excerpt(j));
+    return j.get<T>();
+  } else if constexpr (std::same_as<T, std::string>) {
+    if (!j.is_string()) throw_error<Error>("{}: expected a string, got {}", where, json_excerpt(j));
+    return j.get<std::string>();
+  } else {
+    static_assert(std::same_as<T, std::vector<typename T::value_type>>, "json_as: unsupported type");
+    if (!j.is_array()) throw_error<Error>("{}: expected an array, got {}", where, json_excerpt(j));
+    T out;
+    out.reserve(j.size());
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      out.push_back(json_as<typename T::value_type, Error>(j[i], fmt::format("{}[{}]", where, i)));
+    }
+    return out;
+  }
+}
+
+/// `object[key]` read as `T`, or `fallback` when `object` lacks `key` or holds null there; the
+/// typed counterpart of nlohmann's `value(key, fallback)`.
+/// @tparam T      as for `json_as`.
+/// @tparam Error  the exception type thrown (one of vikcse's errors).
+template <typename T, typename Error>
+T json_value_or(const nlohmann::json& object, const char* key, T fallback, std::string_view where) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return fallback;
+  return json_as<T, Error>(*it, fmt::format("{}: key '{}'", where, key));
+}
+
+}  // namespace vikcse::detail
