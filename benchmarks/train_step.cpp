@@ -2,13 +2,16 @@
 // One unsupervised SimCSE training step (BERT-base shape, batch 64 duplicated into two dropout
 // views, [CLS] -> MLP head, InfoNCE with τ 0.05, backward, clipping at 1.0, AdamW) in vikcse,
 // against the same step on the same weights in python3-torch eager
-// (benchmarks/peers/train_step_eager.py), in the same run.
+// (benchmarks/peers/train_step_eager.py), in the same run. `--bf16`: both run the forward pass
+// under bf16 autocast and the loss in float32 (TrainerOptions::bf16's recipe).
 #include "support/benchmark_support.hpp"
 
+#include <vikcse/detail/torch_compat.hpp>
 #include <vikcse/loss/info_nce.hpp>
 #include <vikcse/vikcse.hpp>
 
 #include <filesystem>
+#include <optional>
 
 namespace {
 
@@ -22,6 +25,7 @@ int main(int argc, char** argv) {
   vikcse::BertConfig config;
   std::int64_t batch_size = 64, seq = 32, layers = config.num_hidden_layers;
   int iters = 3, threads = 0;
+  bool bf16 = false;
   std::string python = "/usr/bin/python3", json_path;
   CLI::App app{description, "train_step"};
   app.option_defaults()->always_capture_default();
@@ -34,6 +38,7 @@ int main(int argc, char** argv) {
   app.add_option("--layers", layers, "encoder layers")->check(vikcse::cli::positive_integer());
   app.add_option("--threads", threads, "intra-op threads for both (0: hardware)")
       ->check(vikcse::cli::non_negative_integer());
+  app.add_flag("--bf16", bf16, "bf16 autocast for the forward pass, loss in float32 (both sides)");
   app.add_option("--python", python, "interpreter with torch; 'none' skips the peer");
   app.add_option("--json", json_path, "also write the results as JSON")->check(vikcse::cli::writable_file());
   CLI11_PARSE(app, argc, argv);
@@ -53,8 +58,11 @@ int main(int argc, char** argv) {
   ids = torch::cat({ids, ids});
   vikcse::TokenBatch batch{ids, torch::ones_like(ids), torch::zeros_like(ids), {}};
   auto step = [&] {
+    std::optional<vikcse::detail::AutocastGuard> autocast;
+    if (bf16) autocast.emplace(torch::kCPU, true, torch::kBFloat16);
     auto z = torch::tanh(mlp(model->forward(batch).last_hidden_state.select(1, 0)));
     auto loss = vikcse::info_nce(z.narrow(0, 0, batch_size), z.narrow(0, batch_size, batch_size));
+    autocast.reset();
     optimizer.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(params, 1.0);
@@ -67,8 +75,9 @@ int main(int argc, char** argv) {
   std::string peer_note = "skipped (--python none)";
   if (python != "none") {
     const auto script = std::filesystem::path(__FILE__).parent_path() / "peers" / "train_step_eager.py";
-    auto output = vikcse::bench::run_peer(fmt::format("{} {} {} --batch {} --seq {} --iters {} --threads {}", python,
-                                                      script.string(), dir.string(), batch_size, seq, iters, threads));
+    auto output = vikcse::bench::run_peer(fmt::format("{} {} {} --batch {} --seq {} --iters {} --threads {}{}", python,
+                                                      script.string(), dir.string(), batch_size, seq, iters, threads,
+                                                      bf16 ? " --bf16" : ""));
     for (const auto& line : output.lines) {
       peer = line.value("seconds_per_step", 0.0);
       peer_rss = line.value("peak_rss_mib", 0.0);
@@ -77,8 +86,8 @@ int main(int argc, char** argv) {
   }
   std::filesystem::remove_all(dir);
 
-  fmt::print("train_step: SimCSE step, BERT-base shape ({} layers), batch {} x 2 views, seq {}, {} threads\n", layers,
-             batch_size, seq, threads);
+  fmt::print("train_step: SimCSE step, BERT-base shape ({} layers), batch {} x 2 views, seq {}, {} threads, {}\n",
+             layers, batch_size, seq, threads, bf16 ? "bf16 autocast (loss in float32)" : "float32");
   fmt::print("vikcse: {:.3f} s/step ({:.1f} sentences/s), peak RSS {:.0f} MiB\n", ours,
              static_cast<double>(batch_size) / ours, our_rss);
   if (peer > 0) {
@@ -92,6 +101,7 @@ int main(int argc, char** argv) {
                        {"threads", threads},
                        {"batch", batch_size},
                        {"seq", seq},
+                       {"precision", bf16 ? "bf16" : "float32"},
                        {"vikcse_seconds_per_step", ours},
                        {"peer_seconds_per_step", peer},
                        {"ratio_vikcse_over_peer", peer > 0 ? peer / ours : 0.0},

@@ -7,6 +7,7 @@ tanh(Wx+b) -> cosine logits / 0.05 of view 0 against view 1 -> cross-entropy -> 
 gradient clipping at 1.0 -> AdamW (lr 3e-5). Dropout 0.1 as BERT's (attention probabilities,
 after attention output and after the feed-forward output; the extra nn.TransformerEncoderLayer
 dropout inside the feed-forward block is set to 0 to match BERT).
+--bf16: the forward pass under torch.autocast("cpu", bfloat16), the loss in float32.
 Prints one JSON line: {"seconds_per_step": s, "peak_rss_mib": m}.
 """
 import argparse
@@ -28,6 +29,7 @@ p.add_argument("--batch", type=int, default=64)
 p.add_argument("--seq", type=int, default=32)
 p.add_argument("--iters", type=int, default=3)
 p.add_argument("--threads", type=int, default=os.cpu_count())
+p.add_argument("--bf16", action="store_true")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 model = load_checkpoint(a.checkpoint)
@@ -51,8 +53,10 @@ labels = torch.arange(a.batch)
 
 
 def step():
-    last, _, _ = model(ids, mask, types)
-    z = torch.tanh(mlp(last[:, 0]))
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+        last, _, _ = model(ids, mask, types)
+        z = torch.tanh(mlp(last[:, 0]))
+    z = z.float()
     z1, z2 = z[:a.batch], z[a.batch:]
     logits = F.cosine_similarity(z1.unsqueeze(1), z2.unsqueeze(0), dim=-1) / 0.05
     loss = F.cross_entropy(logits, labels)

@@ -98,7 +98,7 @@ inline void add_options(CLI::App& app, Args& a, bool& reference_code) {
       ->check(vikcse::cli::positive_integer())
       ->group(settings);
   app.add_flag("--bf16", a.bf16,
-               "bf16 mixed precision: the forward pass under autocast (CUDA, or a CPU: fast with AVX512-BF16); "
+               "bf16 mixed precision: the forward pass under autocast (for GPUs; on a CPU correct, not always faster); "
                "weights, optimizer state, losses and evaluation stay float32")
       ->group(settings);
   app.add_flag("--resume", a.resume,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // bf16 mixed precision (TrainerOptions::bf16, vikcse_reproduce --bf16) on the CPU, which every
-// x86-64 machine runs (AVX512-BF16 only makes it faster):
+// x86-64 machine runs:
 // * detail::AutocastGuard switches autocast on and off and restores it, and leaving the outermost
 //   region drops the cached bf16 weight copies (as Python's torch.autocast does);
 // * the InfoNCE losses compute in float32 under autocast: bit-identical to the float32 computation
@@ -20,6 +20,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <numeric>
 #include <vector>
@@ -29,14 +30,17 @@ namespace {
 namespace fs = std::filesystem;
 using vikcse::detail::AutocastGuard;
 
-vikcse::SimCSE tiny_simcse() {
+/// `initializer_range`: BERT's 0.02 gives nearly equal embeddings at the start (loss ln 4); 0.2
+/// spreads them, so that a step's gradient is well above bf16's rounding.
+vikcse::SimCSE tiny_simcse(double initializer_range = 0.02) {
   const auto c = vikcse::testing::tiny_bert_config({.vocab_size = 100,
                                                     .hidden_size = 16,
                                                     .num_hidden_layers = 1,
                                                     .num_attention_heads = 2,
                                                     .intermediate_size = 32,
                                                     .max_position_embeddings = 64,
-                                                    .dropout = 0.0});
+                                                    .dropout = 0.0,
+                                                    .initializer_range = initializer_range});
   torch::manual_seed(7);
   return vikcse::SimCSE(vikcse::BertModel(c), vikcse::ClsPooler(16), vikcse::NoKnowledge(), vikcse::InfoNCELoss());
 }
@@ -147,6 +151,61 @@ BOOST_AUTO_TEST_CASE(a_bf16_step_runs_the_encoder_in_bf16_and_the_loss_in_float3
   const auto out = model->forward(batch);
   BOOST_TEST((out.total.scalar_type() == torch::kFloat));
   for (const auto& [name, term] : out.terms) BOOST_TEST((term.scalar_type() == torch::kFloat), name);
+}
+
+// One bf16 step against one float32 step from the same state (same weights, batch, no dropout).
+// Loss bound, derived: the InfoNCE of row i is -S_ii + logsumexp_j S_ij with S_ij = cos(z_i, z'_j)/τ;
+// logsumexp is 1-Lipschitz in the max norm, so |ΔL| <= 2 max|ΔS| <= (2/τ) max|Δcos|, and for unit
+// vectors |Δcos(a, b)| <= |Δa| + |Δb| <= 2 e, e = the largest change of a unit embedding row. So
+// |ΔL| <= 4 e / τ = 80 e: the loss, computed in float32, adds nothing of its own to what bf16 did
+// to the embeddings (a bf16 loss would add up to 20 * 2^-8 = 0.08 to each logit). And e itself is
+// bounded a priori: the path to z holds 9 matrix products (q, k, v, QK^T, PV, the attention
+// output, the two feed-forward layers, the head), each rounding its inputs and its output to bf16
+// (u = 2^-8 relative), LayerNorm keeping the scale: e <= 2 * 9 u = 0.07.
+// The update direction is the gradient's: cosine > 0.99 between the bf16 and float32 gradients
+// of the step (clipping scales all of a step's gradients alike). AdamW's first displacement,
+// lr g / (|g| + 1e-8), is the sign of each component, which flips for components near zero, so
+// the parameters' displacement is not the direction to compare.
+BOOST_AUTO_TEST_CASE(one_bf16_step_agrees_with_float32_from_the_same_state) {
+  auto fp32_model = tiny_simcse(0.2);
+  auto bf16_model = tiny_simcse(0.2);
+  const auto batch = source().batch(0, 0);
+  const auto unit = [](const torch::Tensor& z) {
+    const auto f = z.to(torch::kFloat).detach();
+    return f / f.norm(2, -1, true);
+  };
+  const auto z32 = unit(fp32_model->views(batch).first.z);
+  const auto loss32 = fp32_model->forward(batch).total.item<double>();
+  torch::Tensor z16;
+  double loss16 = 0.0;
+  {
+    const AutocastGuard on(torch::kCPU, true);
+    z16 = unit(bf16_model->views(batch).first.z);
+    loss16 = bf16_model->forward(batch).total.item<double>();
+  }
+  const double e = (z16 - z32).norm(2, -1).max().item<double>();
+  const double u = std::ldexp(1.0, -8);
+  BOOST_TEST_MESSAGE("bf16 vs float32: largest unit-embedding change " << e << ", loss " << loss16 << " vs " << loss32);
+  BOOST_TEST(e > 0.0);  // autocast did change the arithmetic
+  BOOST_TEST(e <= 18 * u);
+  BOOST_TEST(std::abs(loss16 - loss32) <= 4 * e / 0.05);
+  // One Trainer step each (the gradients stay in the parameters after it): the directions agree.
+  train(fp32_model, false, 1);
+  train(bf16_model, true, 1);
+  std::vector<torch::Tensor> g32, g16;
+  const auto p32 = fp32_model->parameters();
+  const auto p16 = bf16_model->parameters();
+  for (std::size_t i = 0; i < p32.size(); ++i) {
+    if (!p32[i].grad().defined()) continue;
+    g32.push_back(p32[i].grad().reshape(-1).to(torch::kDouble));
+    g16.push_back(p16[i].grad().reshape(-1).to(torch::kDouble));
+  }
+  BOOST_REQUIRE(!g32.empty());
+  const auto a = torch::cat(g32);
+  const auto b = torch::cat(g16);
+  const double cosine = (a.dot(b) / (a.norm() * b.norm())).item<double>();
+  BOOST_TEST_MESSAGE("cosine of the bf16 and float32 gradients: " << cosine);
+  BOOST_TEST(cosine > 0.99);
 }
 
 BOOST_AUTO_TEST_CASE(bf16_training_keeps_float32_state_and_lowers_the_loss) {

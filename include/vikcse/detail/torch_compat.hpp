@@ -102,6 +102,14 @@ private:
   bool counted_ = false;
 };
 
+/// LibTorch 2.4 and later default `c10d::TCPStoreOptions::useLibUV` to true, and a build without
+/// libuv (Debian 13's 2.6) then refuses to create the store; the classic TCP store every version
+/// has is used instead. A template, so that this header needs no c10d include.
+template <typename TcpStoreOptions>
+void use_classic_tcp_store(TcpStoreOptions& options) {
+  if constexpr (requires { options.useLibUV; }) options.useLibUV = false;
+}
+
 /// `x` in float32 when it is a lower-precision float (bf16, fp16); otherwise `x` itself.
 inline torch::Tensor at_least_float32(const torch::Tensor& x) {
   return x.defined() && (x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kHalf) ? x.to(torch::kFloat)

@@ -15,6 +15,7 @@
 /// `VIKCSE_HAS_C10D_GLOO` is 1 when Gloo is usable; without Gloo the header still compiles, and
 /// `make_process_group` with `world_size > 1` throws.
 
+#include <vikcse/detail/torch_compat.hpp>
 #include <vikcse/error.hpp>
 
 #include <torch/torch.h>
@@ -267,6 +268,7 @@ private:
     tcp.numWorkers = static_cast<std::size_t>(options.world_size);
     tcp.waitWorkers = true;
     tcp.timeout = options.timeout;
+    detail::use_classic_tcp_store(tcp);
     store = c10::make_intrusive<c10d::TCPStore>(options.tcp_host, tcp);
   }
   store->setTimeout(options.timeout);

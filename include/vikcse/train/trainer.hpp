@@ -81,8 +81,8 @@ struct TrainerOptions {
   TORCH_ARG(std::int64_t, save_steps) = 0;
   /// How checkpoints are written (sentence-transformers pooling, tokenizer files).
   TORCH_ARG(SaveOptions, save) = {};
-  /// Mixed precision: the forward pass runs under bf16 autocast on the model's device (CUDA, or a
-  /// CPU, where AVX512-BF16 makes it fast and any x86-64 runs it correctly). Weights, gradients and
+  /// Mixed precision: the forward pass runs under bf16 autocast on the model's device (CUDA, or any
+  /// x86-64 CPU, where it is correct but not always faster). Weights, gradients and
   /// the optimizer state stay float32, the InfoNCE losses are computed in float32, and evaluation
   /// runs in float32. Default: false.
   TORCH_ARG(bool, bf16) = false;
