@@ -38,6 +38,8 @@ import time
 
 PROGRAM = pathlib.Path(sys.argv[1]).resolve()
 TESTS = pathlib.Path(sys.argv[2]).resolve()
+sys.path.insert(0, str(TESTS / "support"))
+from reproduce_inputs import make_inputs  # noqa: E402
 STEPS = 12
 failures = []
 
@@ -47,29 +49,6 @@ def check(condition, what):
         failures.append(what)
         print(f"FAIL: {what}", flush=True)
     return condition
-
-
-def make_inputs(work: pathlib.Path):
-    model = work / "model"
-    model.mkdir(parents=True)
-    for name in ("config.json", "model.safetensors"):
-        shutil.copy(TESTS / "data/encoder/tiny-bert" / name, model / name)
-    shutil.copy(TESTS / "data/methods/tiny-vocab/vocab.txt", model / "vocab.txt")
-    subjects = ["a man", "a woman", "a dog", "a cat", "a child", "a chef"]
-    actions = ["eats an apple", "carries a ball", "throws a book", "paints a car"]
-    places = ["in the park", "on the street", "at home"]
-    corpus = [f"{s} {a} {p} ." for s in subjects for a in actions for p in places]
-    (work / "corpus.txt").write_text("\n".join(corpus) + "\n")
-    sts = work / "senteval/downstream/STS/STSBenchmark"
-    sts.mkdir(parents=True)
-    rows = []
-    for i, s in enumerate(subjects):
-        for j, a in enumerate(actions):
-            other = actions[(j + i) % len(actions)]
-            rows.append(f"main\tfile\t2012\t{len(rows)}\t{(i + j) % 6}.000\t{s} {a} .\t{s} {other} .")
-    for split in ("dev", "test"):
-        (sts / f"sts-{split}.csv").write_text("\n".join(rows) + "\n")
-    return model
 
 
 def command(work, out, resume=False, steps=STEPS):
@@ -180,7 +159,7 @@ def finish(work, out, label):
 def main():
     work = pathlib.Path(tempfile.mkdtemp(prefix="vikcse-kill-"))
     try:
-        make_inputs(work)
+        make_inputs(work, TESTS)
         ref = work / "reference"
         started = time.monotonic()
         r = run(command(work, ref))

@@ -2,6 +2,7 @@
 #define BOOST_TEST_MODULE scale_ddp_gloo_test
 #include <boost/test/unit_test.hpp>
 
+#include <support/spawn_self.hpp>
 #include <support/tiny_model.hpp>
 #include <vikcse/distributed/all_gather.hpp>
 #include <vikcse/distributed/process_group.hpp>
@@ -10,24 +11,18 @@
 
 #include <torch/torch.h>
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <thread>
 #include <vector>
 
 // Data-parallel SimCSE-style training over 2 processes (this binary re-executes itself as the
 // workers, test case `ddp_worker`, disabled unless named) must give the same parameters as one
 // process training on the concatenated batch: all-gathered negatives + SUM of gradients. Also:
 // the process-group options read from torchrun's variables.
-
-extern char** environ;
 
 namespace {
 
@@ -196,47 +191,18 @@ BOOST_AUTO_TEST_CASE(two_process_training_equals_single_process_training) {
     ~RemoveDir() { std::filesystem::remove_all(path); }
   } cleanup{dir};
 
-  std::vector<pid_t> pids;
+  std::vector<std::vector<std::string>> arguments;
   for (int rank = 0; rank < kWorld; ++rank) {
-    const auto rank_text = std::to_string(rank);
-    std::vector<std::string> args{
-        "/proc/self/exe", "--run_test=ddp_worker", "--log_level=message", "--", "--rank", rank_text, "--dir", dir};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    BOOST_REQUIRE(::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) == 0);
-    pids.push_back(pid);
+    arguments.push_back(
+        {"--run_test=ddp_worker", "--log_level=message", "--", "--rank", std::to_string(rank), "--dir", dir});
   }
+  const auto pids = vikcse::testing::spawn_self(arguments);
 
   // The single-process reference, computed meanwhile: the whole batch, same initial weights.
   const auto reference = train(nullptr, vikcse::GradientReduction::sum, kLearningRate);
   const auto reference_half_lr = train(nullptr, vikcse::GradientReduction::sum, kLearningRate / 2);
 
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
-  std::vector<int> status(pids.size(), -1);
-  std::size_t done = 0;
-  while (done < pids.size()) {
-    for (std::size_t i = 0; i < pids.size(); ++i) {
-      if (status[i] != -1) continue;
-      int st = 0;
-      if (::waitpid(pids[i], &st, WNOHANG) == pids[i]) {
-        status[i] = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        ++done;
-      }
-    }
-    if (done < pids.size() && std::chrono::steady_clock::now() > deadline) {
-      for (std::size_t i = 0; i < pids.size(); ++i) {
-        if (status[i] == -1) {
-          ::kill(pids[i], SIGKILL);
-          ::waitpid(pids[i], nullptr, 0);
-          status[i] = 999;
-          ++done;
-        }
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const auto status = vikcse::testing::wait_all(pids, std::chrono::seconds(300)).status;
   for (std::size_t i = 0; i < pids.size(); ++i) BOOST_TEST_REQUIRE(status[i] == 0, "worker " << i << " status");
 
   const auto count = reference.size() - 1;  // parameters; the last tensor holds the losses

@@ -18,7 +18,6 @@ Usage: ddp_reproduce_test.py <vikcse_reproduce> <tests dir>
 import json
 import os
 import pathlib
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import tempfile
 
 PROGRAM = pathlib.Path(sys.argv[1]).resolve()
 TESTS = pathlib.Path(sys.argv[2]).resolve()
+sys.path.insert(0, str(TESTS / "support"))
+from reproduce_inputs import make_inputs  # noqa: E402
 failures = []
 
 
@@ -34,31 +35,6 @@ def check(condition, what):
         failures.append(what)
         print(f"FAIL: {what}", flush=True)
     return condition
-
-
-def make_inputs(work: pathlib.Path):
-    model = work / "model"
-    model.mkdir(parents=True)
-    shutil.copy(TESTS / "data/encoder/tiny-bert/model.safetensors", model / "model.safetensors")
-    config = json.loads((TESTS / "data/encoder/tiny-bert/config.json").read_text())
-    config["hidden_dropout_prob"] = 0.0
-    config["attention_probs_dropout_prob"] = 0.0
-    (model / "config.json").write_text(json.dumps(config))
-    shutil.copy(TESTS / "data/methods/tiny-vocab/vocab.txt", model / "vocab.txt")
-    subjects = ["a man", "a woman", "a dog", "a cat", "a child", "a chef"]
-    actions = ["eats an apple", "carries a ball", "throws a book", "paints a car"]
-    places = ["in the park", "on the street", "at home"]
-    corpus = [f"{s} {a} {p} ." for s in subjects for a in actions for p in places]
-    (work / "corpus.txt").write_text("\n".join(corpus) + "\n")
-    sts = work / "senteval/downstream/STS/STSBenchmark"
-    sts.mkdir(parents=True)
-    rows = []
-    for i, s in enumerate(subjects):
-        for j, a in enumerate(actions):
-            other = actions[(j + i) % len(actions)]
-            rows.append(f"main\tfile\t2012\t{len(rows)}\t{(i + j) % 6}.000\t{s} {a} .\t{s} {other} .")
-    for split in ("dev", "test"):
-        (sts / f"sts-{split}.csv").write_text("\n".join(rows) + "\n")
 
 
 def command(work, out):
@@ -86,7 +62,7 @@ def main():
         base.pop(name, None)
     with tempfile.TemporaryDirectory(prefix="vikcse-ddp-reproduce-") as tmp:
         work = pathlib.Path(tmp)
-        make_inputs(work)
+        make_inputs(work, TESTS, dropout=0.0)
         single = subprocess.run(command(work, work / "single"), env=base, capture_output=True, text=True, timeout=300)
         check(single.returncode == 0, f"the one-process run failed ({single.returncode}): {single.stderr}")
 

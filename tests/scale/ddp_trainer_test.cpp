@@ -13,6 +13,7 @@
 #define BOOST_TEST_MODULE scale_ddp_trainer_test
 #include <boost/test/unit_test.hpp>
 
+#include <support/spawn_self.hpp>
 #include <support/tiny_model.hpp>
 #include <vikcse/distributed/data_parallel.hpp>
 #include <vikcse/methods/aliases.hpp>
@@ -22,21 +23,16 @@
 #include <torch/torch.h>
 
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace {
 
@@ -172,56 +168,12 @@ std::string arg_value(const std::string& name) {
 
 /// Starts both ranks in `mode`; returns their pids.
 std::vector<pid_t> spawn_ranks(const std::string& mode, const fs::path& dir) {
-  std::vector<pid_t> pids;
+  std::vector<std::vector<std::string>> arguments;
   for (int rank = 0; rank < kWorld; ++rank) {
-    std::vector<std::string> args{"/proc/self/exe",
-                                  "--run_test=worker",
-                                  "--log_level=message",
-                                  "--",
-                                  "--rank",
-                                  std::to_string(rank),
-                                  "--dir",
-                                  dir.string(),
-                                  "--mode",
-                                  mode};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    BOOST_REQUIRE(::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) == 0);
-    pids.push_back(pid);
+    arguments.push_back({"--run_test=worker", "--log_level=message", "--", "--rank", std::to_string(rank), "--dir",
+                         dir.string(), "--mode", mode});
   }
-  return pids;
-}
-
-/// Waits for `pids` up to `limit`; returns each exit status (128 + signal; 999: killed at the limit)
-/// and the seconds until each ended.
-std::pair<std::vector<int>, std::vector<double>> wait_all(const std::vector<pid_t>& pids, std::chrono::seconds limit) {
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<int> status(pids.size(), -1);
-  std::vector<double> seconds(pids.size(), 0.0);
-  std::size_t done = 0;
-  while (done < pids.size()) {
-    for (std::size_t i = 0; i < pids.size(); ++i) {
-      int st = 0;
-      if (status[i] == -1 && ::waitpid(pids[i], &st, WNOHANG) == pids[i]) {
-        status[i] = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        ++done;
-      }
-    }
-    if (done < pids.size() && std::chrono::steady_clock::now() - start > limit) {
-      for (std::size_t i = 0; i < pids.size(); ++i) {
-        if (status[i] != -1) continue;
-        ::kill(pids[i], SIGKILL);
-        ::waitpid(pids[i], nullptr, 0);
-        status[i] = 999;
-        ++done;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return {status, seconds};
+  return vikcse::testing::spawn_self(arguments);
 }
 
 struct TempDir {
@@ -300,7 +252,7 @@ BOOST_AUTO_TEST_CASE(two_ranks_through_the_trainer_equal_one_process_on_the_whol
   const auto single_mcse_run = train(single_mcse, source(true), nullptr, 3);
   const auto single_mcse_params = parameters(single_mcse);
 
-  const auto [status, seconds] = wait_all(pids, std::chrono::seconds(300));
+  const auto [status, seconds] = vikcse::testing::wait_all(pids, std::chrono::seconds(300));
   for (int rank = 0; rank < kWorld; ++rank) BOOST_TEST_REQUIRE(status[rank] == 0, "rank " << rank << " status");
 
   const auto moved = max_abs_diff(single_params, initial);
@@ -348,7 +300,7 @@ BOOST_AUTO_TEST_CASE(a_killed_rank_ends_the_other_with_a_clear_error) {
   at::set_num_threads(1);
   TempDir dir;
   const auto pids = spawn_ranks("kill", dir.path);
-  const auto [status, seconds] = wait_all(pids, std::chrono::seconds(120));
+  const auto [status, seconds] = vikcse::testing::wait_all(pids, std::chrono::seconds(120));
   BOOST_TEST(status[1] == 128 + SIGKILL);
   BOOST_TEST(status[0] == 3, "rank 0 must end with the Trainer's error (status 3), got " << status[0]);
   // It waited at most the group's timeout (10 s) after rank 1 died, plus start-up.
