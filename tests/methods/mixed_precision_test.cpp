@@ -91,8 +91,10 @@ BOOST_AUTO_TEST_CASE(autocast_guard_switches_nests_and_restores) {
   BOOST_CHECK_THROW(AutocastGuard(torch::kMeta, true), vikcse::invalid_argument);
 }
 
-// A leaf weight that requires grad is cast once per autocast region and cached; an optimizer step
-// between two regions must be seen by the second.
+// A leaf weight that requires grad is cast once per autocast region and cached (on CUDA); an
+// optimizer step between two regions must be seen by the second. On the CPU, LibTorch 1.13 and 2.6
+// cache no such cast (checked: this test passes with the guard's clear_cache removed), so here it
+// holds the behaviour, and only a CUDA run would catch a guard that forgot to clear the cache.
 BOOST_AUTO_TEST_CASE(a_new_region_sees_updated_weights) {
   torch::manual_seed(1);
   auto weight = torch::randn({6, 8}).requires_grad_(true);
