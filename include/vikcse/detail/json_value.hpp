@@ -32,18 +32,30 @@ inline std::string json_excerpt(const nlohmann::json& j) {
   return text;
 }
 
+/// The text of a `where` argument: a string, or a callable returning one (so that a loop over many
+/// values formats a place only for the value that fails).
+template <typename Where>
+std::string where_text(const Where& where) {
+  if constexpr (std::invocable<const Where&>) {
+    return std::string(where());
+  } else {
+    return std::string(std::string_view(where));
+  }
+}
+
 /// Reads `j` as `T`; throws `Error` whose message starts with `where` when `j` does not hold one.
 /// @tparam T      an integer, `bool`, a floating-point type, `std::string`, or a `std::vector` of those.
 /// @tparam Error  the exception type thrown (one of vikcse's errors).
-template <typename T, typename Error>
-T json_as(const nlohmann::json& j, std::string_view where) {
+/// @tparam Where  a string, or a callable returning the string (called only on failure).
+template <typename T, typename Error, typename Where>
+T json_as(const nlohmann::json& j, const Where& where) {
   if constexpr (std::same_as<T, bool>) {
-    if (!j.is_boolean()) throw_error<Error>("{}: expected true or false, got {}", where, json_excerpt(j));
+    if (!j.is_boolean()) throw_error<Error>("{}: expected true or false, got {}", where_text(where), json_excerpt(j));
     return j.get<bool>();
   } else if constexpr (std::integral<T>) {
     const auto out_of_range = [&] {
-      throw_error<Error>("{}: expected an integer in [{}, {}], got {}", where, std::numeric_limits<T>::min(),
-                         std::numeric_limits<T>::max(), json_excerpt(j));
+      throw_error<Error>("{}: expected an integer in [{}, {}], got {}", where_text(where),
+                         std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), json_excerpt(j));
     };
     if (j.is_number_unsigned()) {
       const auto v = j.get<std::uint64_t>();
@@ -58,18 +70,19 @@ T json_as(const nlohmann::json& j, std::string_view where) {
     out_of_range();
     return T{};  // not reached
   } else if constexpr (std::floating_point<T>) {
-    if (!j.is_number()) throw_error<Error>("{}: expected a number, got {}", where, json_excerpt(j));
+    if (!j.is_number()) throw_error<Error>("{}: expected a number, got {}", where_text(where), json_excerpt(j));
     return j.get<T>();
   } else if constexpr (std::same_as<T, std::string>) {
-    if (!j.is_string()) throw_error<Error>("{}: expected a string, got {}", where, json_excerpt(j));
+    if (!j.is_string()) throw_error<Error>("{}: expected a string, got {}", where_text(where), json_excerpt(j));
     return j.get<std::string>();
   } else {
     static_assert(std::same_as<T, std::vector<typename T::value_type>>, "json_as: unsupported type");
-    if (!j.is_array()) throw_error<Error>("{}: expected an array, got {}", where, json_excerpt(j));
+    if (!j.is_array()) throw_error<Error>("{}: expected an array, got {}", where_text(where), json_excerpt(j));
     T out;
     out.reserve(j.size());
     for (std::size_t i = 0; i < j.size(); ++i) {
-      out.push_back(json_as<typename T::value_type, Error>(j[i], fmt::format("{}[{}]", where, i)));
+      out.push_back(
+          json_as<typename T::value_type, Error>(j[i], [&] { return fmt::format("{}[{}]", where_text(where), i); }));
     }
     return out;
   }
@@ -84,7 +97,7 @@ T json_value_or(const nlohmann::json& object, const char* key, T fallback, std::
   if (!object.is_object()) return fallback;
   const auto it = object.find(key);
   if (it == object.end() || it->is_null()) return fallback;
-  return json_as<T, Error>(*it, fmt::format("{}: key '{}'", where, key));
+  return json_as<T, Error>(*it, [&] { return fmt::format("{}: key '{}'", where, key); });
 }
 
 }  // namespace vikcse::detail

@@ -162,12 +162,8 @@ public:
                                           const std::filesystem::path& merges_txt, ByteLevelBpeOptions options = {}) {
     const auto j = detail::read_json_file(vocab_json);
     if (!j.is_object()) throw_error<tokenizer_error>("'{}' must hold a JSON object token -> id", vocab_json.string());
-    detail::TokenIdMap vocab;
-    for (const auto& [token, id] : j.items()) {
-      vocab.emplace(token, detail::json_as<std::int64_t, tokenizer_error>(
-                               id, fmt::format("'{}': the id of '{}' is not an integer", vocab_json.string(), token)));
-    }
-    return ByteLevelBpeTokenizer(std::move(vocab), read_merges(merges_txt), std::move(options));
+    return ByteLevelBpeTokenizer(detail::read_token_ids(j, fmt::format("'{}'", vocab_json.string())),
+                                 read_merges(merges_txt), std::move(options));
   }
 
   /// Reads merges.txt: an optional "#version" line, then one "left right" pair per line.
@@ -201,10 +197,7 @@ public:
       if (model.value("type", std::string("BPE")) != "BPE") {
         throw_error<tokenizer_error>("{}: model type is '{}', expected 'BPE'", src, model.value("type", ""));
       }
-      for (const auto& [token, id] : model.at("vocab").items()) {
-        tok.core_.vocab.emplace(
-            token, detail::json_as<std::int64_t, tokenizer_error>(id, fmt::format("{}: the id of '{}'", src, token)));
-      }
+      tok.core_.vocab = detail::read_token_ids(model.at("vocab"), src);
       for (const auto& m : model.at("merges")) {
         if (m.is_string()) {
           const auto s = m.get<std::string>();

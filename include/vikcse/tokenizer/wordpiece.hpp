@@ -107,10 +107,7 @@ public:
       if (model.value("type", std::string("WordPiece")) != "WordPiece") {
         throw_error<tokenizer_error>("{}: model type is '{}', expected 'WordPiece'", src, model.value("type", ""));
       }
-      for (const auto& [token, id] : model.at("vocab").items()) {
-        tok.core_.vocab.emplace(
-            token, detail::json_as<std::int64_t, tokenizer_error>(id, fmt::format("{}: the id of '{}'", src, token)));
-      }
+      tok.core_.vocab = detail::read_token_ids(model.at("vocab"), src);
       tok.options_.unk_token = model.value("unk_token", std::string("[UNK]"));
       tok.options_.continuing_subword_prefix = model.value("continuing_subword_prefix", std::string("##"));
       tok.options_.max_input_chars_per_word = detail::json_value_or<std::size_t, tokenizer_error>(

@@ -6,6 +6,7 @@
 /// errors, line splitting, a hash map keyed by strings that accepts std::string_view look-ups,
 /// and atomic writes (temporary file, then rename).
 
+#include <vikcse/detail/json_value.hpp>
 #include <vikcse/error.hpp>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +32,19 @@ struct StringHash {
 
 /// Token string -> id.
 using TokenIdMap = std::unordered_map<std::string, std::int64_t, StringHash, std::equal_to<>>;
+
+/// The ids of a vocabulary object token -> id (`vocab.json`, or `model.vocab` of `tokenizer.json`),
+/// each an integer in int64's range; otherwise a tokenizer_error "SOURCE: the id of 'TOKEN' is not
+/// an integer: expected ..., got ...".
+inline TokenIdMap read_token_ids(const nlohmann::json& vocab, std::string_view source) {
+  TokenIdMap ids;
+  for (const auto& [token, id] : vocab.items()) {
+    ids.emplace(token, json_as<std::int64_t, tokenizer_error>(id, [&, &token = token] {
+                  return fmt::format("{}: the id of '{}' is not an integer", source, token);
+                }));
+  }
+  return ids;
+}
 
 /// Reads a whole file as raw bytes; throws tokenizer_error naming the file when it cannot.
 inline std::string read_file_bytes(const std::filesystem::path& path) {
