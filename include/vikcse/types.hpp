@@ -22,10 +22,16 @@ struct TokenBatch {
   torch::Tensor token_type_ids;  ///< [B, T] int64; may be undefined (then all zeros are used)
   torch::Tensor position_ids;    ///< [B, T] int64; optional explicit positions (undefined: computed)
 
+  /// The batch with `f` applied to each of its defined tensors (rows picked, device changed).
+  template <typename F>
+  [[nodiscard]] TokenBatch map(F&& f) const {
+    auto apply = [&](const torch::Tensor& t) { return t.defined() ? f(t) : t; };
+    return {apply(input_ids), apply(attention_mask), apply(token_type_ids), apply(position_ids)};
+  }
+
   /// The same batch on another device.
   [[nodiscard]] TokenBatch to(const torch::Device& device) const {
-    auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : t; };
-    return {move(input_ids), move(attention_mask), move(token_type_ids), move(position_ids)};
+    return map([&](const torch::Tensor& t) { return t.to(device); });
   }
 };
 

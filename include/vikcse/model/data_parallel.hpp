@@ -65,11 +65,6 @@ inline std::pair<std::int64_t, std::int64_t> shard_range(std::int64_t rows, int 
   return {begin, begin + base + (rank < extra ? 1 : 0)};
 }
 
-inline TokenBatch slice_token_rows(const TokenBatch& b, std::int64_t begin, std::int64_t end) {
-  auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.slice(0, begin, end) : t; };
-  return {rows(b.input_ids), rows(b.attention_mask), rows(b.token_type_ids), rows(b.position_ids)};
-}
-
 }  // namespace detail
 
 /// Rank `rank`'s share of a step's global batch (of `world` ranks): rows `shard_range` of every
@@ -85,11 +80,12 @@ inline TrainingBatch shard_rows(const TrainingBatch& batch, int rank, int world)
         rows, world);
   }
   const auto [begin, end] = detail::shard_range(rows, rank, world);
+  const auto slice = [begin = begin, end = end](const torch::Tensor& t) { return t.slice(0, begin, end); };
   TrainingBatch out;
-  out.first = detail::slice_token_rows(batch.first, begin, end);
-  out.second = detail::slice_token_rows(batch.second, begin, end);
-  if (batch.hard_negative) out.hard_negative = detail::slice_token_rows(*batch.hard_negative, begin, end);
-  if (batch.image_features.defined()) out.image_features = batch.image_features.slice(0, begin, end);
+  out.first = batch.first.map(slice);
+  out.second = batch.second.map(slice);
+  if (batch.hard_negative) out.hard_negative = batch.hard_negative->map(slice);
+  if (batch.image_features.defined()) out.image_features = slice(batch.image_features);
   if (batch.mask_rows.defined()) {
     const auto keep = (batch.mask_rows >= begin).logical_and(batch.mask_rows < end);
     out.mask_rows = batch.mask_rows.masked_select(keep) - begin;

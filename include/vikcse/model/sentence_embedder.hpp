@@ -55,8 +55,7 @@ inline EncoderOutput select_rows(const EncoderOutput& out, const torch::Tensor& 
 
 /// The rows `index` of a token batch.
 inline TokenBatch select_rows(const TokenBatch& batch, const torch::Tensor& index) {
-  auto pick = [&](const torch::Tensor& t) { return t.defined() ? t.index_select(0, index.to(t.device())) : t; };
-  return {pick(batch.input_ids), pick(batch.attention_mask), pick(batch.token_type_ids), pick(batch.position_ids)};
+  return batch.map([&](const torch::Tensor& t) { return t.index_select(0, index.to(t.device())); });
 }
 
 /// The rows of several batches of one length stacked.
