@@ -129,21 +129,13 @@ double max_abs_diff(const std::vector<torch::Tensor>& x, const std::vector<torch
   return worst;
 }
 
-std::string arg_value(const std::string& name) {
-  const auto& suite = boost::unit_test::framework::master_test_suite();
-  for (int i = 1; i + 1 < suite.argc; ++i) {
-    if (suite.argv[i] == name) return suite.argv[i + 1];
-  }
-  return {};
-}
-
 }  // namespace
 
 // The worker: only runs when named (`--run_test=ddp_worker -- --rank R --dir D`).
 BOOST_AUTO_TEST_CASE(ddp_worker, *boost::unit_test::disabled()) {
   at::set_num_threads(1);
-  const auto rank_text = arg_value("--rank");
-  const auto dir = arg_value("--dir");
+  const auto rank_text = vikcse::testing::worker_argument("--rank");
+  const auto dir = vikcse::testing::worker_argument("--dir");
   BOOST_REQUIRE(!rank_text.empty() && !dir.empty());
   const int rank = std::stoi(rank_text);
   const auto group = vikcse::make_process_group({.rank = rank,

@@ -158,14 +158,6 @@ Tensors load(const fs::path& path) {
   return t;
 }
 
-std::string arg_value(const std::string& name) {
-  const auto& suite = boost::unit_test::framework::master_test_suite();
-  for (int i = 1; i + 1 < suite.argc; ++i) {
-    if (suite.argv[i] == name) return suite.argv[i + 1];
-  }
-  return {};
-}
-
 /// Starts both ranks in `mode`; returns their pids.
 std::vector<pid_t> spawn_ranks(const std::string& mode, const fs::path& dir) {
   std::vector<std::vector<std::string>> arguments;
@@ -191,9 +183,9 @@ struct TempDir {
 // One rank (`--run_test=worker -- --rank R --dir D --mode train|kill`).
 BOOST_AUTO_TEST_CASE(worker, *boost::unit_test::disabled()) {
   at::set_num_threads(1);
-  const int rank = std::stoi(arg_value("--rank"));
-  const fs::path dir = arg_value("--dir");
-  const auto mode = arg_value("--mode");
+  const int rank = std::stoi(vikcse::testing::worker_argument("--rank"));
+  const fs::path dir = vikcse::testing::worker_argument("--dir");
+  const auto mode = vikcse::testing::worker_argument("--mode");
   const auto r = std::to_string(rank);
   const auto timeout = mode == "kill" ? std::chrono::seconds(10) : std::chrono::seconds(120);
   const DataParallelPtr dp = std::make_shared<vikcse::ProcessGroupDataParallel>(

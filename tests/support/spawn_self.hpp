@@ -4,7 +4,10 @@
 /// @file spawn_self.hpp
 /// Multi-process tests (the data-parallel ones) re-execute their own binary as the worker processes:
 /// `spawn_self` starts them, `wait_all` waits for them with a deadline, killing what is left at
-/// it, so that a hung worker fails the test instead of hanging it.
+/// it, so that a hung worker fails the test instead of hanging it; a worker reads its arguments
+/// with `worker_argument`.
+
+#include <boost/test/unit_test.hpp>
 
 #include <signal.h>
 #include <spawn.h>
@@ -39,6 +42,15 @@ inline std::vector<pid_t> spawn_self(const std::vector<std::vector<std::string>>
     pids.push_back(pid);
   }
   return pids;
+}
+
+/// The value after `name` on this Boost.Test binary's command line (after its `--`), or empty.
+inline std::string worker_argument(const std::string& name) {
+  const auto& suite = boost::unit_test::framework::master_test_suite();
+  for (int i = 1; i + 1 < suite.argc; ++i) {
+    if (suite.argv[i] == name) return suite.argv[i + 1];
+  }
+  return {};
 }
 
 /// How each process of `wait_all` ended.
