@@ -3,6 +3,13 @@
 # A Debian 13 ("trixie") root made with debootstrap, to build and run vikcse against Debian 13's
 # LibTorch 2.6 (CPU) on a Debian 12 host, whose own LibTorch is 1.13. Needs root (or sudo) and
 # Debian's mirror only.
+# VIKCSE_DEBIAN13_FLAVOUR=cuda makes a second root (default /var/tmp/vikcse-debian13-cuda) with the
+# CUDA build instead: contrib's libtorch-cuda-dev 2.6, non-free's nvidia-cuda-toolkit 12.4 and
+# libnccl-dev (about 2.7 GB to download), for compiling and linking only (tests/run-debian13-cuda.sh):
+# libtorch-cuda-dev conflicts with libtorch-dev, and the root has no GPU. nvidia-cudnn's installer
+# fetches cuDNN from NVIDIA, which is unreachable: its licence question is answered "I Decline"
+# beforehand, which leaves libcudnn.so.9 a dangling link (programs link with
+# -Wl,--allow-shlib-undefined and cannot run there).
 #
 #   bash cmake/debian13-root.sh make          make the root (once) and install the build dependencies
 #   bash cmake/debian13-root.sh run CMD...    copy this checkout to /src/vikcse in the root (build
@@ -17,13 +24,24 @@
 # Shared data: VIKCSE_DATA_DIR (default: ../shared/data beside the checkout) is bind-mounted
 # read-only at /src/shared/data, so tests find it where they look in a checkout.
 set -euo pipefail
-root_dir="${VIKCSE_DEBIAN13_ROOT:-/var/tmp/vikcse-debian13}"
+flavour="${VIKCSE_DEBIAN13_FLAVOUR:-cpu}"
+case "$flavour" in
+  cpu) root_dir="${VIKCSE_DEBIAN13_ROOT:-/var/tmp/vikcse-debian13}" ;;
+  cuda) root_dir="${VIKCSE_DEBIAN13_ROOT:-/var/tmp/vikcse-debian13-cuda}" ;;
+  *) echo "debian13-root.sh: VIKCSE_DEBIAN13_FLAVOUR is '$flavour', expected cpu or cuda" >&2; exit 2 ;;
+esac
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${VIKCSE_DATA_DIR:-$src/../shared/data}"
 mirror="${VIKCSE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 packages=(g++ cmake make librange-v3-dev libfmt-dev libboost-test-dev nlohmann-json3-dev libutf8proc-dev
-          libcli11-dev libopenblas0-openmp libtorch-dev python3-torch python3-numpy python3-scipy gnuplot-nox
-          libfaiss-dev libgloo-dev)
+          libcli11-dev libopenblas0-openmp libfaiss-dev)
+components=main
+if [ "$flavour" = cpu ]; then
+  packages+=(libtorch-dev python3-torch python3-numpy python3-scipy gnuplot-nox libgloo-dev)
+else
+  packages+=(libtorch-cuda-dev nvidia-cuda-toolkit libnccl-dev libgloo-cuda-dev)
+  components="main contrib non-free non-free-firmware"
+fi
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
 
@@ -59,7 +77,7 @@ make_root() {
     $sudo debootstrap --variant=minbase trixie "$root_dir" "$mirror" > /tmp/vikcse-debootstrap.log 2>&1 ||
       { tail -20 /tmp/vikcse-debootstrap.log; echo "debian13-root.sh: debootstrap failed" >&2; exit 1; }
     echo "debian13-root.sh: debootstrap $((SECONDS - start)) s"
-    echo "deb $mirror trixie main" | $sudo tee "$root_dir/etc/apt/sources.list" > /dev/null
+    echo "deb $mirror trixie $components" | $sudo tee "$root_dir/etc/apt/sources.list" > /dev/null
     echo 'APT::Install-Recommends "false";' | $sudo tee "$root_dir/etc/apt/apt.conf.d/99norecommends" > /dev/null
     printf '#!/bin/sh\nexit 101\n' | $sudo tee "$root_dir/usr/sbin/policy-rc.d" > /dev/null
     $sudo chmod +x "$root_dir/usr/sbin/policy-rc.d"
@@ -69,6 +87,10 @@ make_root() {
   if [ ! -f "$root_dir/.vikcse-complete" ] || ! in_root dpkg -s "${packages[@]}" > /dev/null 2>&1; then
     local start=$SECONDS
     in_root apt-get update -qq
+    if [ "$flavour" = cuda ]; then
+      in_root apt-get install -y -q debconf-utils > /dev/null
+      echo 'nvidia-cudnn nvidia-cudnn/question select I Decline' | in_root debconf-set-selections
+    fi
     in_root apt-get install -y -q "${packages[@]}" > /tmp/vikcse-debian13-install.log 2>&1 ||
       { tail -20 /tmp/vikcse-debian13-install.log; echo "debian13-root.sh: apt-get install failed" >&2; exit 1; }
     echo "debian13-root.sh: packages installed in $((SECONDS - start)) s"
@@ -80,7 +102,7 @@ case "${1:-}" in
   make)
     trap unmount_all EXIT
     make_root
-    in_root sh -c 'echo "debian13-root.sh: LibTorch $(dpkg-query -W -f "\${Version}" libtorch-dev) in '"$root_dir"'"'
+    in_root sh -c 'echo "debian13-root.sh: $(dpkg -l "libtorch*-dev" | awk "/^ii/ {print \$2, \$3}") in '"$root_dir"'"'
     ;;
   run)
     shift

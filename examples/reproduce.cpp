@@ -59,10 +59,13 @@ using vikcse::cli::reproduce::Args;
 using vikcse::cli::reproduce::finish;
 
 /// The ranks of a data-parallel run, from torchrun's variables; null for one process.
-std::shared_ptr<const vikcse::DataParallel> join_ranks() {
+std::shared_ptr<const vikcse::DataParallel> join_ranks(const std::string& device) {
 #if VIKCSE_REPRODUCE_DATA_PARALLEL
-  return vikcse::data_parallel_from_env();
+  vikcse::ProcessGroupOptions defaults;
+  if (device != "cpu") defaults.backend = vikcse::DistributedBackend::nccl;  // CUDA tensors: NCCL
+  return vikcse::data_parallel_from_env(defaults);
 #else
+  (void)device;
   const char* world = std::getenv("WORLD_SIZE");
   if (world != nullptr && *world != '\0' && std::string_view(world) != "1") {
     throw vikcse::invalid_argument(
@@ -72,6 +75,27 @@ std::shared_ptr<const vikcse::DataParallel> join_ranks() {
   }
   return nullptr;
 #endif
+}
+
+/// The device `--device` names; `cuda` is this process's GPU (LOCAL_RANK's under torchrun).
+torch::Device training_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (!torch::cuda::is_available()) {
+    throw vikcse::invalid_argument(fmt::format(
+        "--device {}: this LibTorch sees no CUDA device (a CPU-only build, or no GPU or driver here); use --device cpu",
+        name));
+  }
+  int index = 0;
+#if VIKCSE_REPRODUCE_DATA_PARALLEL
+  index = vikcse::process_group_options_from_env().local_rank;
+#endif
+  if (name != "cuda") index = std::stoi(name.substr(5));  // "cuda:N", checked by the option's validator
+  const auto count = static_cast<int>(torch::cuda::device_count());
+  if (index >= count) {
+    throw vikcse::invalid_argument(fmt::format("--device {}: GPU {} asked for, but this machine has {} (0..{})", name,
+                                               index, count, count - 1));
+  }
+  return {torch::kCUDA, static_cast<c10::DeviceIndex>(index)};
 }
 
 std::string backbone_of(const vikcse::BertConfig& c) {
@@ -170,6 +194,7 @@ void print_dry_run(const Args& a, const vikcse::ReferenceSettings& s, const std:
   line("alpha", s.alpha);
   line("beta", s.beta);
   line("seed", s.seed);
+  line("device", a.device);
   line("precision", a.bf16 ? "bf16 autocast (float32 weights, optimizer state and losses)" : "float32");
   line("denoise", s.denoise ? "yes" : "no");
   line("train pooler", s.train_pooler);
@@ -236,7 +261,8 @@ struct Embedders {
 template <typename Holder>
 Run train_and_evaluate(Holder model, const vikcse::BatchSource& source, const Embedders& embedders, const Args& a,
                        const vikcse::ReferenceSettings& s, std::int64_t steps, const vikcse::SaveOptions& save,
-                       const std::shared_ptr<const vikcse::DataParallel>& ranks) {
+                       const std::shared_ptr<const vikcse::DataParallel>& ranks, const torch::Device& device) {
+  model->to(device);  // the Trainer and the embedders bring each batch to it
   if (steps < s.eval_steps) {
     throw vikcse::invalid_argument(
         fmt::format("--steps {} is below the evaluation interval {}: no checkpoint would be "
@@ -270,6 +296,7 @@ Run train_and_evaluate(Holder model, const vikcse::BatchSource& source, const Em
                               .resume_from(a.resume ? a.out / "last" : fs::path())
                               .save(save)
                               .bf16(a.bf16)
+                              .logging_steps(a.logging_steps)
                               .data_parallel(ranks));
   trace_phases(trainer);
   trainer.on_record([&](const nlohmann::json& r) {
@@ -374,7 +401,8 @@ int main(int argc, char** argv) try {
     return 0;
   }
 
-  const auto ranks = join_ranks();
+  const auto device = training_device(a.device);
+  const auto ranks = join_ranks(a.device);
   if (ranks) {
     const auto [begin, end] = vikcse::detail::shard_range(s.batch_size, ranks->rank(), ranks->world_size());
     std::cout << fmt::format("data-parallel: rank {} of {}, rows {}..{} of each batch of {}\n", ranks->rank(),
@@ -397,7 +425,7 @@ int main(int argc, char** argv) try {
   if (a.method == "simcse") {
     const auto r = vikcse::make_simcse(encoder, tokenizer, recipe);
     run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(), r.embedder()}, a, s, steps,
-                             save_options(r.embedding_settings()), ranks);
+                             save_options(r.embedding_settings()), ranks, device);
   } else if (a.method == "mcse") {
     const auto images = vikcse::load_features(
         a.image_features,
@@ -415,7 +443,7 @@ int main(int argc, char** argv) try {
           return b;
         });
     run = train_and_evaluate(r.model, vikcse::mixed_batches(sentence_source(r.collator), paired),
-                             {r.embedder(), r.embedder()}, a, s, steps, save_options(r.embedding_settings()), ranks);
+                             {r.embedder(), r.embedder()}, a, s, steps, save_options(r.embedding_settings()), ranks, device);
   } else if (a.method == "promptbert") {  // T1/T2 views, δ-denoising with gradient
     const auto r = vikcse::make_promptbert(encoder, tokenizer, recipe);
     auto select = r.eval;  // T1's layout
@@ -426,11 +454,11 @@ int main(int argc, char** argv) try {
     auto settings = r.embedding_settings();  // the saved model embeds as the report does
     settings.append_period = true;
     run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(select), r.embedder(report)}, a, s,
-                             steps, save_options(settings), ranks);
+                             steps, save_options(settings), ranks, device);
   } else {  // VIKCSE: one template for both views, two passes
     const auto r = vikcse::make_vikcse(encoder, tokenizer, vikcse::load_features(a.kb), recipe);
     run = train_and_evaluate(r.model, sentence_source(r.collator), {r.embedder(), r.embedder()}, a, s, steps,
-                             save_options(r.embedding_settings()), ranks);
+                             save_options(r.embedding_settings()), ranks, device);
   }
   if (!run.lead) return 0;  // rank 0 prints the tables
   const std::string set = s.selection == vikcse::Selection::sts_test_avg ? "STS test average" : "STS-B dev Spearman";

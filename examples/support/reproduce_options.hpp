@@ -22,10 +22,10 @@ namespace vikcse::cli::reproduce {
 namespace fs = std::filesystem;
 
 struct Args {
-  std::string method, backbone, setting, truncation = "sentence", select_on = "stsb-dev";
+  std::string method, backbone, setting, truncation = "sentence", select_on = "stsb-dev", device = "cpu";
   fs::path model, tokenizer, corpus, senteval, kb, captions, image_features, out = "vikcse-reproduce-out";
   std::int64_t steps = -1, batch_size = -1, epochs = -1, eval_steps = -1, seed = -1, max_length = -1;
-  std::int64_t save_steps = -1;
+  std::int64_t save_steps = -1, logging_steps = 1;
   double lr = -1;
   bool pad_to_max_length = false, lowercase_eval = false, csv_corpus = false, reference_delta_positions = false;
   bool dry_run = false, resume = false, bf16 = false;
@@ -100,6 +100,26 @@ inline void add_options(CLI::App& app, Args& a, bool& reference_code) {
   app.add_flag("--bf16", a.bf16,
                "bf16 mixed precision: the forward pass under autocast (for GPUs; on a CPU correct, not always faster); "
                "weights, optimizer state, losses and evaluation stay float32")
+      ->group(settings);
+  app.add_option("--logging-steps", a.logging_steps,
+                 "read the loss and write a metrics line every N steps (and at evaluations); each read waits for "
+                 "the GPU, so N > 1 lets CUDA steps queue without a host synchronisation")
+      ->check(vikcse::cli::positive_integer())
+      ->capture_default_str()
+      ->group(settings);
+  app.add_option("--device", a.device,
+                 "where to train and evaluate: cpu, cuda (under torchrun: cuda:LOCAL_RANK, with NCCL) or cuda:N")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            const auto digits = [](std::string_view s) {
+              return !s.empty() && s.size() < 4 && s.find_first_not_of("0123456789") == std::string_view::npos;
+            };
+            if (v == "cpu" || v == "cuda" || (v.starts_with("cuda:") && digits(std::string_view(v).substr(5))))
+              return {};
+            return fmt::format("'{}' is not a device: expected cpu, cuda or cuda:N", v);
+          },
+          "cpu|cuda|cuda:N"))
+      ->capture_default_str()
       ->group(settings);
   app.add_flag("--resume", a.resume,
                "continue the run in OUT from OUT/last (after a kill or Ctrl-C); give the same options as the "

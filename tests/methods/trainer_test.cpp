@@ -182,6 +182,78 @@ BOOST_AUTO_TEST_CASE(gradient_clipping_at_one) {
   BOOST_TEST(to_unclipped > 1e-5);
 }
 
+// vikcse::clip_grad_norm (no host read, for CUDA steps) against LibTorch's clip_grad_norm_ on
+// the same gradients: the same norm and the same clipped gradients bit for bit, both when the
+// norm is above the limit (scaled) and below it (left alone); a parameter without a gradient is
+// skipped by both.
+BOOST_AUTO_TEST_CASE(clip_grad_norm_equals_libtorch_bit_for_bit) {
+  for (const double max_norm : {0.5, 1e3}) {
+    torch::manual_seed(3);
+    std::vector<torch::Tensor> ours, theirs;
+    for (const auto n : {7, 33, 5}) {
+      auto p = torch::randn({n}).requires_grad_(true);
+      p.mutable_grad() = torch::randn({n}) * 3.0;
+      auto q = p.detach().clone().requires_grad_(true);
+      q.mutable_grad() = p.grad().clone();
+      ours.push_back(p);
+      theirs.push_back(q);
+    }
+    ours.push_back(torch::randn({4}).requires_grad_(true));  // no gradient
+    theirs.push_back(ours.back().detach().clone().requires_grad_(true));
+    const auto norm = vikcse::clip_grad_norm(ours, max_norm);
+    const double want = torch::nn::utils::clip_grad_norm_(theirs, max_norm);
+    BOOST_TEST(norm.item<double>() == want);
+    for (std::size_t i = 0; i + 1 < ours.size(); ++i) BOOST_TEST(torch::equal(ours[i].grad(), theirs[i].grad()));
+    BOOST_TEST(!ours.back().grad().defined());
+    BOOST_TEST_MESSAGE("max_norm " << max_norm << ": norm " << want);
+  }
+  BOOST_TEST(vikcse::clip_grad_norm({torch::randn({3})}, 1.0).item<double>() == 0.0);
+}
+
+// logging_steps N reads the loss (a wait for the device) only every N steps, at evaluations and
+// at the last step; the training itself is unchanged: the parameters equal those of a run that
+// reads every step, bit for bit.
+BOOST_AUTO_TEST_CASE(logging_steps_reads_every_nth_step_and_trains_the_same) {
+  auto run = [](std::int64_t every) {
+    auto model = tiny_simcse(0.1);
+    std::vector<std::int64_t> logged;
+    vikcse::Trainer trainer(
+        vikcse::TrainerOptions().learning_rate(1e-3).max_steps(7).eval_steps(5).logging_steps(every));
+    trainer.on_record([&](const nlohmann::json& r) {
+      if (r.contains("loss")) logged.push_back(r["step"].get<std::int64_t>());
+    });
+    const auto result = trainer.fit(model, source(), [] { return 0.5; });
+    BOOST_TEST(std::isfinite(result.final_loss));
+    return std::make_pair(model, logged);
+  };
+  auto [every, all_steps] = run(1);
+  auto [third, some_steps] = run(3);
+  BOOST_TEST((all_steps == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7}));
+  BOOST_TEST((some_steps == std::vector<std::int64_t>{3, 5, 6, 7}));  // 3, 6: logging; 5: evaluation; 7: last
+  auto want = every->named_parameters();
+  for (const auto& item : third->named_parameters()) BOOST_TEST(torch::equal(item.value(), want[item.key()]), item.key());
+  BOOST_CHECK_THROW(vikcse::Trainer(vikcse::TrainerOptions().max_steps(2).logging_steps(0)).fit(every, source()),
+                    vikcse::invalid_argument);
+}
+
+// A step's batch moves whole: every defined tensor of both views, the hard negatives, the image
+// features and the mask rows go to the device (the meta device here: shapes without data), and
+// undefined ones stay undefined.
+BOOST_AUTO_TEST_CASE(a_training_batch_moves_to_a_device_whole) {
+  const auto ids = torch::ones({2, 3}, torch::kLong);
+  vikcse::TrainingBatch b{{ids, ids, {}, {}}, {ids, ids, ids, {}}, vikcse::TokenBatch{ids, ids, {}, {}},
+                          torch::ones({2, 5}), torch::arange(2)};
+  const auto m = b.to(torch::kMeta);
+  for (const auto* t : {&m.first.input_ids, &m.first.attention_mask, &m.second.input_ids, &m.second.attention_mask,
+                        &m.second.token_type_ids, &m.hard_negative->input_ids, &m.image_features, &m.mask_rows}) {
+    BOOST_TEST(t->device().is_meta());
+  }
+  BOOST_TEST((m.image_features.sizes() == torch::IntArrayRef{2, 5}));
+  BOOST_TEST(!m.first.token_type_ids.defined());
+  BOOST_TEST(!m.second.position_ids.defined());
+  BOOST_TEST(!vikcse::TrainingBatch{}.to(torch::kMeta).hard_negative.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(fit_writes_metrics_best_and_hf_checkpoints) {
   const auto dir = temp_dir("fit");
   auto model = tiny_simcse(0.1);

@@ -68,7 +68,11 @@ private:
 [[nodiscard]] inline std::shared_ptr<const DataParallel> data_parallel_from_env(ProcessGroupOptions defaults = {}) {
   const auto options = process_group_options_from_env(std::move(defaults));
   if (options.world_size == 1) return nullptr;
-  return std::make_shared<ProcessGroupDataParallel>(make_process_group(options));
+  // NCCL moves CUDA tensors only: the small control tensors travel on this process's GPU.
+  const auto device = options.backend == DistributedBackend::nccl
+                          ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(options.local_rank))
+                          : torch::Device(torch::kCPU);
+  return std::make_shared<ProcessGroupDataParallel>(make_process_group(options), device);
 }
 
 }  // namespace vikcse

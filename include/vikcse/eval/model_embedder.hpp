@@ -10,6 +10,7 @@
 
 #include <vikcse/error.hpp>
 #include <vikcse/eval/embedder.hpp>
+#include <vikcse/model/module_device.hpp>
 #include <vikcse/pooler/pooler.hpp>
 #include <vikcse/prompt/layout.hpp>
 #include <vikcse/prompt/template.hpp>
@@ -127,12 +128,12 @@ Embedder make_embedder(Model model, TokenizeFunction tokenize, SpecialTokens spe
       torch::Tensor out;
       if constexpr (can_denoise) {
         detail::DenoiseAtEvalScope scope(model->pooler->options, options.denoise);
-        out = model->embed(batch);
+        out = model->embed(batch.to(module_device(*model)));
       } else {
-        out = model->embed(batch);
+        out = model->embed(batch.to(module_device(*model)));
       }
       if (was_training) model->train();
-      return out;
+      return out.to(torch::kCPU, torch::kFloat);
     } else {
       model->eval();
       const auto on_device = batch.to(options.device);

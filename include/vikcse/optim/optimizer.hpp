@@ -70,4 +70,26 @@ inline void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 }
 
+/// Scales the gradients of `parameters` so that their joint L2 norm is at most `max_norm`, and
+/// returns that norm (before scaling) as a 0-d tensor on the gradients' device. The arithmetic of
+/// LibTorch's `clip_grad_norm_` (per-gradient norms, the norm of their stack, the factor
+/// max_norm / (norm + 1e-6) clamped at 1 and applied to every gradient), so the results are equal
+/// bit for bit; but nothing is read on the host, so a CUDA step does not wait for the GPU here
+/// (LibTorch's version returns a double, which does). Parameters without a gradient are left out;
+/// none at all: norm 0.
+inline torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& parameters, double max_norm) {
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : parameters) {
+    if (p.grad().defined()) grads.push_back(p.grad());
+  }
+  if (grads.empty()) return torch::zeros({});
+  std::vector<torch::Tensor> norms;
+  norms.reserve(grads.size());
+  for (const auto& g : grads) norms.push_back(g.detach().norm(2));
+  const auto total = norms.size() == 1 ? norms.front() : torch::stack(norms).norm(2);
+  const auto factor = (max_norm / (total + 1e-6)).clamp_max(1.0);
+  for (auto& g : grads) g.detach().mul_(factor);
+  return total;
+}
+
 }  // namespace vikcse

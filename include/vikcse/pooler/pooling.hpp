@@ -125,10 +125,17 @@ inline torch::Tensor avg_first_last_pooler(const EncoderOutput& output, const To
 }
 
 /// Position of the mask token in each row of `input_ids` `[B, T]` (`[B]` int64).
-/// @throws vikcse::invalid_argument naming the first row that has no or several mask tokens.
+/// On the CPU, a row with no or several mask tokens throws, naming the row. On a GPU the check is
+/// a device-side assertion (`_assert_async`), so that a training step does not wait for the GPU
+/// here; such a row cannot come from the collator, which drops rows whose mask token was cut.
+/// @throws vikcse::invalid_argument naming the first row that has no or several mask tokens (CPU).
 inline torch::Tensor mask_positions(const torch::Tensor& input_ids, std::int64_t mask_token_id) {
   const auto is_mask = input_ids.eq(mask_token_id);
   const auto counts = is_mask.sum(1);
+  if (!input_ids.is_cpu()) {
+    at::_assert_async(counts.eq(1).all());
+    return is_mask.to(torch::kLong).argmax(1);
+  }
   const auto bad = (counts != 1).nonzero();
   if (bad.size(0) > 0) {
     const auto row = bad[0][0].item<std::int64_t>();

@@ -17,6 +17,7 @@
 #include <vikcse/detail/torch_compat.hpp>
 #include <vikcse/error.hpp>
 #include <vikcse/model/data_parallel.hpp>
+#include <vikcse/model/module_device.hpp>
 #include <vikcse/model/row_gather.hpp>
 #include <vikcse/optim/optimizer.hpp>
 #include <vikcse/train/checkpoint.hpp>
@@ -63,6 +64,11 @@ struct TrainerOptions {
   TORCH_ARG(std::int64_t, warmup_steps) = 0;
   /// Gradient-norm clipping (<= 0: off). Default: 1.0.
   TORCH_ARG(double, max_grad_norm) = 1.0;
+  /// Read the loss, its terms and the gradient norm every N steps (and at the last step and at
+  /// evaluations), and write a metrics record then. Reading a value waits for the device, so on a
+  /// GPU N > 1 lets steps queue up without a host synchronisation; a non-finite loss is then caught
+  /// at the next read ("at or before step S"). Default: 1 (every step).
+  TORCH_ARG(std::int64_t, logging_steps) = 1;
   /// Seed of torch (dropout, initialisation) and of the data order. Default: 42.
   TORCH_ARG(std::uint64_t, seed) = 42;
   /// Evaluate after every step that is a multiple of N, and only then, as Hugging Face's trainer
@@ -165,6 +171,8 @@ public:
                                     options_.max_steps());
     }
     const auto total = options_.max_steps() > 0 ? options_.max_steps() : options_.epochs() * source.steps_per_epoch;
+    if (options_.logging_steps() <= 0)
+      throw_error<invalid_argument>("Trainer: logging_steps must be positive, got {}", options_.logging_steps());
     torch::manual_seed(options_.seed());
     auto optimizer = make_adamw(*model, {options_.learning_rate(), options_.weight_decay()});
     TrainResult result;
@@ -176,19 +184,23 @@ public:
     collective([&] { broadcast_from_rank0(*model); }, step + 1);
     while (step < total) {
       const auto lr = linear_lr(options_.learning_rate(), step, total, options_.warmup_steps());
+      const bool do_eval = lead() && evaluate &&
+                           (options_.eval_steps() > 0 ? (step + 1) % options_.eval_steps() == 0 : step + 1 == total);
+      const bool read = do_eval || step + 1 == total || (step + 1) % options_.logging_steps() == 0;
       auto record = collective(
           [&] {
             return train_step(model, *optimizer,
-                              source.batch(step / source.steps_per_epoch, step % source.steps_per_epoch), lr, step);
+                              source.batch(step / source.steps_per_epoch, step % source.steps_per_epoch), lr, step,
+                              read);
           },
           step + 1);
       ++step;
-      result.final_loss = record["loss"].template get<double>();
-      record["epoch"] = static_cast<double>(step) / static_cast<double>(source.steps_per_epoch);
-      const bool do_eval =
-          lead() && evaluate && (options_.eval_steps() > 0 ? step % options_.eval_steps() == 0 : step == total);
-      if (do_eval) evaluate_and_keep_best(model, evaluate, step, result, record);
-      emit(record);
+      if (read) {
+        result.final_loss = record["loss"].template get<double>();
+        record["epoch"] = static_cast<double>(step) / static_cast<double>(source.steps_per_epoch);
+        if (do_eval) evaluate_and_keep_best(model, evaluate, step, result, record);
+        emit(record);
+      }
       bool stop = step < total && stop_ && stop_();
       if (parallel() && step < total) {  // one rank's Ctrl-C stops them all at the same step
         stop = collective([&] { return options_.data_parallel()->all_reduce_max(stop ? 1.0 : 0.0) > 0.0; }, step);
@@ -296,19 +308,21 @@ private:
   }
 
   /// One optimisation step on `batch` at learning rate `lr` (the step's number is `step` + 1);
-  /// returns its metrics record (step, loss, lr, grad_norm, loss terms).
-  /// @throws vikcse::error when the loss is not finite.
+  /// returns its metrics record (step, loss, lr, grad_norm, loss terms) when `read`, else only step
+  /// and lr: nothing is read from the device then.
+  /// @throws vikcse::error when a loss read is not finite.
   template <typename Holder>
   nlohmann::json train_step(Holder& model, torch::optim::Optimizer& optimizer, const TrainingBatch& batch, double lr,
-                            std::int64_t step) {
+                            std::int64_t step, bool read) {
     set_learning_rate(optimizer, lr);
     optimizer.zero_grad();
+    const auto device = module_device(*model);  // the batch comes to the model (CPU or CUDA)
     auto out = [&] {
       std::optional<detail::AutocastGuard> autocast;
-      if (options_.bf16()) autocast.emplace(device_of(*model), /*enabled=*/true, torch::kBFloat16);
-      if (!parallel()) return model->forward(batch);
+      if (options_.bf16()) autocast.emplace(device.type(), /*enabled=*/true, torch::kBFloat16);
+      if (!parallel()) return model->forward(batch.to(device));
       const auto& dp = *options_.data_parallel();
-      const auto local = shard_rows(batch, dp.rank(), dp.world_size());
+      const auto local = shard_rows(batch, dp.rank(), dp.world_size()).to(device);
       if constexpr (requires { model->forward(local, RowGather{}); }) {
         return model->forward(local, [&dp](const torch::Tensor& t) { return dp.all_gather_rows(t); });
       } else {
@@ -316,19 +330,26 @@ private:
             "Trainer: data-parallel training needs a host with forward(batch, RowGather) (SentenceEmbedder has it)");
       }
     }();
-    const auto loss = out.total.template item<double>();
-    if (!std::isfinite(loss)) throw_error<error>("Trainer: the loss became non-finite ({}) at step {}", loss, step + 1);
+    nlohmann::json record = {{"step", step + 1}};
+    if (read) {
+      const auto loss = out.total.template item<double>();
+      if (!std::isfinite(loss)) {
+        throw_error<error>("Trainer: the loss became non-finite ({}) at {}step {}", loss,
+                           options_.logging_steps() > 1 ? "or before " : "", step + 1);
+      }
+      record["loss"] = loss;
+    }
+    record["lr"] = lr;
     out.total.backward();
     if (parallel()) reduce_gradients(model);
-    double grad_norm = std::nan("");
-    if (options_.max_grad_norm() > 0) {
-      grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), options_.max_grad_norm());
-    }
+    torch::Tensor grad_norm;
+    if (options_.max_grad_norm() > 0) grad_norm = clip_grad_norm(model->parameters(), options_.max_grad_norm());
     if (phase_) phase_(TrainPhase::step, step + 1, {});
     optimizer.step();
-    nlohmann::json record = {{"step", step + 1}, {"loss", loss}, {"lr", lr}};
-    if (std::isfinite(grad_norm)) record["grad_norm"] = grad_norm;
-    for (const auto& [name, value] : out.terms) record["loss_" + name] = value.template item<double>();
+    if (read) {
+      if (grad_norm.defined()) record["grad_norm"] = grad_norm.template item<double>();
+      for (const auto& [name, value] : out.terms) record["loss_" + name] = value.template item<double>();
+    }
     return record;
   }
 
@@ -351,12 +372,6 @@ private:
       }
     }
     model->train();
-  }
-
-  /// The device of the model's first parameter (CPU for a model without parameters).
-  static torch::DeviceType device_of(const torch::nn::Module& module) {
-    const auto params = module.parameters();
-    return params.empty() ? torch::kCPU : params.front().device().type();
   }
 
   template <typename Holder>
@@ -463,7 +478,8 @@ private:
           state_path.string(), saved_world, world_size());
     }
     load_model_checkpoint(model, dir);
-    torch::load(optimizer, (dir / "optimizer.pt").string());
+    // The AdamW moments go where the parameters are (a CPU-written checkpoint resumes on CUDA too).
+    torch::load(optimizer, (dir / "optimizer.pt").string(), module_device(model));
     if (lead() && !options_.output_dir().empty()) cut_metrics(step);
     result.best_step =
         detail::json_value_or<std::int64_t, checkpoint_error>(state, "best_step", -1, state_path.string());
