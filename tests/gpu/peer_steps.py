@@ -94,8 +94,8 @@ def time_method(method, step_info):
     model.train()
     loss_box = []
 
-    def retrieve(q):
-        with torch.no_grad():
+    def retrieve(q):  # float32 with autocast off, as the library searches
+        with torch.no_grad(), torch.autocast(device.type, enabled=False):
             qn = q.float() / q.float().norm(dim=-1, keepdim=True).clamp_min(1e-8)
             return bank[(qn @ bank.T).argmax(1)]
 
