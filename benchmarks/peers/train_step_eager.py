@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "encoder", "reference"))
-from reference_encoder import load_checkpoint  # noqa: E402
+from reference_encoder import load_checkpoint, use_bert_dropout  # noqa: E402
 
 p = argparse.ArgumentParser(description=__doc__)
 p.add_argument("checkpoint")
@@ -32,13 +32,8 @@ p.add_argument("--threads", type=int, default=os.cpu_count())
 p.add_argument("--bf16", action="store_true")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
-model = load_checkpoint(a.checkpoint)
+model = use_bert_dropout(load_checkpoint(a.checkpoint))
 config = model.config
-for layer in model.layers:
-    layer.self_attn.dropout = config["attention_probs_dropout_prob"]
-    layer.dropout1.p = config["hidden_dropout_prob"]
-    layer.dropout2.p = config["hidden_dropout_prob"]
-    layer.dropout.p = 0.0
 h = config["hidden_size"]
 mlp = torch.nn.Linear(h, h)
 params = list(model.parameters()) + list(mlp.parameters())

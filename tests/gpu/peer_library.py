@@ -8,7 +8,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "encoder", "reference"))
-from reference_encoder import load_checkpoint, read_safetensors  # noqa: E402,F401
+from reference_encoder import load_checkpoint, read_safetensors, use_bert_dropout  # noqa: E402,F401
 
 
 def transformers_or_reference(rehearse, program):

@@ -23,7 +23,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from peer_library import load_checkpoint, read_safetensors, transformers_or_reference
+from peer_library import load_checkpoint, read_safetensors, transformers_or_reference, use_bert_dropout
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("dir")
@@ -50,13 +50,7 @@ def encoder(directory):
         def forward(ids, mask):
             return model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).last_hidden_state
         return model.to(device), forward
-    model = load_checkpoint(directory)
-    for layer in model.layers:  # BERT's dropouts (as benchmarks/peers/train_step_eager.py)
-        layer.self_attn.dropout = model.config["attention_probs_dropout_prob"]
-        layer.dropout1.p = model.config["hidden_dropout_prob"]
-        layer.dropout2.p = model.config["hidden_dropout_prob"]
-        layer.dropout.p = 0.0
-    model = model.to(device)
+    model = use_bert_dropout(load_checkpoint(directory)).to(device)
 
     def forward(ids, mask):
         return model(ids, mask, torch.zeros_like(ids))[0]

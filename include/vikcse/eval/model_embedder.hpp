@@ -125,12 +125,13 @@ Embedder make_embedder(Model model, TokenizeFunction tokenize, SpecialTokens spe
     if constexpr (host) {
       const bool was_training = model->is_training();
       model->eval();
+      const auto on_device = batch.to(module_device(*model));
       torch::Tensor out;
       if constexpr (can_denoise) {
         detail::DenoiseAtEvalScope scope(model->pooler->options, options.denoise);
-        out = model->embed(batch.to(module_device(*model)));
+        out = model->embed(on_device);
       } else {
-        out = model->embed(batch.to(module_device(*model)));
+        out = model->embed(on_device);
       }
       if (was_training) model->train();
       return out.to(torch::kCPU, torch::kFloat);

@@ -146,6 +146,18 @@ class ReferenceEncoder(nn.Module):
                 module.bias.copy_(sd[p + key + ".bias"])
 
 
+def use_bert_dropout(model):
+    """Turns on BERT's dropouts for training (the encoder is built with none): on the attention
+    probabilities, after the attention output and after the feed-forward output, from the config;
+    nn.TransformerEncoderLayer's extra dropout inside the feed-forward block, which BERT lacks, stays 0."""
+    for layer in model.layers:
+        layer.self_attn.dropout = model.config["attention_probs_dropout_prob"]
+        layer.dropout1.p = model.config["hidden_dropout_prob"]
+        layer.dropout2.p = model.config["hidden_dropout_prob"]
+        layer.dropout.p = 0.0
+    return model
+
+
 def load_checkpoint(directory):
     """A ReferenceEncoder with the config.json and model.safetensors of a checkpoint directory."""
     with open(os.path.join(directory, "config.json")) as f:

@@ -10,6 +10,7 @@
 #include "results.hpp"
 #include "synthetic_text.hpp"
 
+#include <support/float_bounds.hpp>
 #include <vikcse/detail/torch_compat.hpp>
 #include <vikcse/loss/info_nce.hpp>
 #include <vikcse/methods/recipes.hpp>
@@ -76,9 +77,10 @@ inline void run_device_checks(Results& results, const torch::Device& device, con
     const auto want = cpu_model->forward(batch).last_hidden_state;
     const auto got = dev_model->forward(batch.to(device)).last_hidden_state;
     const auto& c = cpu_model.config();
-    const double m = want.abs().max().item<double>();
-    const double bound = 2 * 0x1p-23 * static_cast<double>(2 * c.num_hidden_layers + 1) *
-                         std::sqrt(static_cast<double>(std::max(c.hidden_size, c.intermediate_size))) * m;
+    const double bound = 2 * testing::encoder_forward_bound(
+                                 testing::eps32, static_cast<int>(2 * c.num_hidden_layers + 1),
+                                 static_cast<int>(std::max(c.hidden_size, c.intermediate_size)),
+                                 want.abs().max().item<double>());
     const double diff = max_abs_diff(got, want);
     expect(diff <= bound, "max |device - cpu| {:.3g} above the bound {:.3g}", diff, bound);
     expect(got.device() == device, "the output is on {}, expected {}", got.device().str(), device.str());
@@ -185,7 +187,7 @@ inline void run_device_checks(Results& results, const torch::Device& device, con
     const auto want = cpu_kb->search(queries, 2);
     const auto got = dev_kb->search(queries.to(device), 1);
     const auto gap = (want.scores.select(1, 0) - want.scores.select(1, 1));
-    const auto clear = gap > 4 * 64 * 0x1p-23;
+    const auto clear = gap > 4 * 64 * testing::eps32;
     const auto same = got.indices.select(1, 0).to(torch::kCPU).eq(want.indices.select(1, 0));
     const auto wrong = (clear & ~same).sum().item<std::int64_t>();
     expect(wrong == 0, "{} of {} clear-cut queries retrieved another row", wrong, clear.sum().item<std::int64_t>());

@@ -27,8 +27,9 @@ struct EncoderShape {
   std::int64_t batch = 8, length = 64;
 };
 
-/// Writes `dir/bert/`, `dir/roberta/` (config.json, model.safetensors), `dir/inputs.safetensors`
-/// and `dir/ours.safetensors` (`<model>.<float32|bfloat16>.<last_hidden_state|pooler_output>`, float32).
+/// Writes `dir/bert/`, `dir/roberta/` (config.json, model.safetensors) and `dir/ours.safetensors`:
+/// the inputs (`input_ids.<model>`, padded with the model's pad id, and `attention_mask`) and our
+/// outputs (`<model>.<float32|bfloat16>.<last_hidden_state|pooler_output>`, float32).
 inline void write_encoder_outputs(const std::filesystem::path& dir, const EncoderShape& shape,
                                   const torch::Device& device) {
   std::filesystem::create_directories(dir);
@@ -52,9 +53,8 @@ inline void write_encoder_outputs(const std::filesystem::path& dir, const Encode
     }
     AutoModel model(c);
     model.save_pretrained(dir / family);
-    auto row_ids = family == "roberta" ? ids.masked_fill(mask.eq(0), 1) : ids.masked_fill(mask.eq(0), 0);
-    if (family == "bert") ours["input_ids.bert"] = row_ids;
-    else ours["input_ids.roberta"] = row_ids;
+    const auto row_ids = ids.masked_fill(mask.eq(0), c.pad_token_id);
+    ours["input_ids." + family] = row_ids;
     for (auto dtype : {torch::kFloat, torch::kBFloat16}) {
       LoadOptions load;
       load.device = device;
