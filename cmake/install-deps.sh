@@ -6,7 +6,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libtorch-dev librange-v3-dev libfmt-dev libboost-test-dev
           nlohmann-json3-dev libutf8proc-dev libopenblas0-openmp python3-torch python3-scipy python3-numpy
-          libfaiss-dev libgloo-dev libcli11-dev gnuplot-nox)
+          libfaiss-dev libgloo-dev libcli11-dev gnuplot-nox
+          libjpeg62-turbo-dev libpng-dev python3-pil python3-torchvision)
 [ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Byte-level BPE on a tiny vocabulary: GPT-2 pre-tokenization, merges, <mask> lstrip, framing,
-// byte-exact decode, save/load and errors.
+// byte-exact decode, save/load and errors; CLIP's split, normalizer and end-of-word suffix, and
+// the tokenizer.json settings this family refuses.
 
 #include "fixtures.hpp"
 #include "tiny.hpp"
@@ -9,6 +10,7 @@
 #include <vikcse/tokenizer/byte_level_bpe.hpp>
 
 #include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <string>
@@ -33,6 +35,59 @@ Strings split(std::string_view text) {
     out.push_back(vikcse::detail::unicode::to_utf8(std::u32string_view(chars).substr(b, e - b)));
   });
   return out;
+}
+
+Strings clip_split(std::string_view text) {
+  const auto chars = vikcse::detail::unicode::to_u32(text);
+  Strings out;
+  vikcse::detail::clip_split(chars, [&](std::size_t b, std::size_t e) {
+    out.push_back(vikcse::detail::unicode::to_utf8(std::u32string_view(chars).substr(b, e - b)));
+  });
+  return out;
+}
+
+/// A CLIP-style tokenizer.json over a tiny vocabulary, with its normalizer and pre-tokenizer
+/// replaced by `normalizer` and `pre` when given.
+nlohmann::json tiny_clip_json(const nlohmann::json& normalizer, const nlohmann::json& pre) {
+  nlohmann::json vocab = nlohmann::json::object();
+  std::int64_t next = 0;
+  for (const char* t : {"a", "b", "c", "a</w>", "b</w>", "c</w>", "ab", "ab</w>", "<|startoftext|>", "<|endoftext|>"}) {
+    vocab[t] = next++;
+  }
+  return {{"normalizer", normalizer},
+          {"pre_tokenizer", pre},
+          {"post_processor", {{"type", "RobertaProcessing"}, {"sep", {"<|endoftext|>", 9}}, {"cls", {"<|startoftext|>", 8}}}},
+          {"added_tokens",
+           {{{"id", 8}, {"content", "<|startoftext|>"}, {"special", true}, {"normalized", true}},
+            {{"id", 9}, {"content", "<|endoftext|>"}, {"special", true}, {"normalized", false}}}},
+          {"model",
+           {{"type", "BPE"},
+            {"unk_token", "<|endoftext|>"},
+            {"end_of_word_suffix", "</w>"},
+            {"vocab", vocab},
+            {"merges", nlohmann::json::array({nlohmann::json::array({"a", "b"}), nlohmann::json::array({"a", "b</w>"})})}}}};
+}
+
+const nlohmann::json clip_normalizer = {
+    {"type", "Sequence"},
+    {"normalizers",
+     {{{"type", "NFC"}}, {{"type", "Replace"}, {"pattern", {{"Regex", "\\s+"}}}, {"content", " "}}, {{"type", "Lowercase"}}}}};
+const nlohmann::json clip_pre = {
+    {"type", "Sequence"},
+    {"pretokenizers",
+     {{{"type", "Split"},
+       {"pattern",
+        {{"Regex", "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+"}}},
+       {"behavior", "Removed"},
+       {"invert", true}},
+      {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}}}};
+
+vikcse::ByteLevelBpeTokenizer load_json(const nlohmann::json& j, const std::string& name) {
+  const auto dir = vt::temp_dir(name);
+  { std::ofstream(dir / "tokenizer.json") << j.dump(); }
+  auto tok = vikcse::ByteLevelBpeTokenizer::from_tokenizer_json(dir / "tokenizer.json");
+  std::filesystem::remove_all(dir);
+  return tok;
 }
 
 const std::string G = "\xC4\xA0";  // Ġ, the byte symbol of ' '
@@ -111,6 +166,56 @@ BOOST_AUTO_TEST_CASE(save_then_load_gives_the_same_tokenizer) {
   }
   BOOST_TEST(back.byte_level_bpe()->num_merges() == tok.num_merges());
   std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(clip_split_drops_whitespace_and_cuts_digits) {
+  BOOST_TEST(clip_split("a photo  of 2026!") == (Strings{"a", "photo", "of", "2", "0", "2", "6", "!"}),
+             boost::test_tools::per_element());
+  // apostrophe forms first; other symbols run together, apostrophes included
+  BOOST_TEST(clip_split("it's they're !'s '''") == (Strings{"it", "'s", "they", "'re", "!'", "s", "'''"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(clip_split(" \t ").empty());
+}
+
+BOOST_AUTO_TEST_CASE(clip_normalizer_suffix_and_merges) {
+  const auto tok = load_json(tiny_clip_json(clip_normalizer, clip_pre), "bpe-clip");
+  BOOST_TEST((tok.options().split == vikcse::ByteLevelSplit::clip));
+  BOOST_TEST(tok.options().end_of_word_suffix == "</w>");
+  // "AB  abc" normalizes to "ab abc": the word "ab" is a b</w>, merged by the second rule into
+  // ab</w>; "abc" is a b c</w>, merged by the first rule into ab c</w>.
+  BOOST_TEST(tokens(tok, tok.encode("AB  abc", false)) == (Strings{"ab</w>", "ab", "c</w>"}),
+             boost::test_tools::per_element());
+  // <|startoftext|> is matched after normalization (upper case works), <|endoftext|> before it
+  BOOST_TEST(tok.encode("<|STARTOFTEXT|>a", false) == (Ids{8, 3}), boost::test_tools::per_element());
+  BOOST_TEST(tok.encode("<|ENDOFTEXT|>", false).size() > 1u);  // each byte unknown, not the special token
+  BOOST_TEST(tok.encode("b") == (Ids{8, 4, 9}), boost::test_tools::per_element());
+  // a byte outside the vocabulary becomes the model's unknown token
+  BOOST_TEST(tok.encode("d", false) == (Ids{9}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(tokenizer_json_settings_outside_the_family_are_refused) {
+  auto bad = [](const nlohmann::json& j) {
+    return vt::tokenizer_error_message([&] { (void)load_json(j, "bpe-clip-bad"); });
+  };
+  auto out_of_order = clip_normalizer;
+  std::swap(out_of_order["normalizers"][0], out_of_order["normalizers"][2]);
+  auto m = bad(tiny_clip_json(out_of_order, clip_pre));
+  BOOST_TEST(m.find("normalizer '{\"content\":\" \",\"pattern\":{\"Regex\":\"\\\\s+\"},\"type\":\"Replace\"}' is not "
+                     "supported by ByteLevelBpeTokenizer (expected null, or NFC, Replace") != std::string::npos,
+             m);
+  m = bad(tiny_clip_json({{"type", "NFKC"}}, clip_pre));
+  BOOST_TEST(m.find("normalizer '{\"type\":\"NFKC\"}' is not supported by ByteLevelBpeTokenizer") != std::string::npos,
+             m);
+  auto other_split = clip_pre;
+  other_split["pretokenizers"][0]["pattern"]["Regex"] = "\\w+";
+  m = bad(tiny_clip_json(clip_normalizer, other_split));
+  BOOST_TEST(m.find("needs a ByteLevel pre_tokenizer with use_regex, alone or after CLIP's Split; found") !=
+                 std::string::npos,
+             m);
+  auto prefix = tiny_clip_json(clip_normalizer, clip_pre);
+  prefix["model"]["continuing_subword_prefix"] = "##";
+  m = bad(prefix);
+  BOOST_TEST(m.find("model.continuing_subword_prefix '##' is not supported") != std::string::npos, m);
 }
 
 BOOST_AUTO_TEST_CASE(bad_files_fail_clearly) {

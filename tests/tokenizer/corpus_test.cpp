@@ -183,4 +183,8 @@ BOOST_AUTO_TEST_CASE(roberta_base_every_sentence) {
   check_corpus(vikcse::ByteLevelBpeTokenizer::from_directory(vt::shared_tokenizer_dir("roberta-base")), "roberta");
 }
 
+BOOST_AUTO_TEST_CASE(clip_vit_base_patch32_every_sentence) {
+  check_corpus(vikcse::ByteLevelBpeTokenizer::from_directory(vt::shared_clip_dir()), "clip");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -26,6 +26,13 @@ inline std::filesystem::path shared_tokenizer_dir(std::string_view name) {
   return data_dir() / "tokenizers" / std::string(name);
 }
 
+/// ../shared/data/clip/openai-clip-vit-base-patch32, or its legacy-format/ twin (the Hub's original
+/// tokenizer.json, no tokenizer_config.json).
+inline std::filesystem::path shared_clip_dir(bool legacy = false) {
+  const auto dir = data_dir() / "clip" / "openai-clip-vit-base-patch32";
+  return legacy ? dir / "legacy-format" : dir;
+}
+
 /// Lines of a fixture file, raw bytes.
 inline std::vector<std::string> read_lines(const std::filesystem::path& path) {
   const std::string bytes = detail::read_file_bytes(path);

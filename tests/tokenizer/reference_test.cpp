@@ -44,6 +44,17 @@ const vikcse::ByteLevelBpeTokenizer& roberta() {
   return tok;
 }
 
+const vikcse::ByteLevelBpeTokenizer& clip() {
+  static const auto tok = vikcse::ByteLevelBpeTokenizer::from_directory(vt::shared_clip_dir());
+  return tok;
+}
+
+const vikcse::ByteLevelBpeTokenizer& clip_legacy() {
+  static const auto tok =
+      vikcse::ByteLevelBpeTokenizer::from_tokenizer_json(vt::shared_clip_dir(/*legacy=*/true) / "tokenizer.json");
+  return tok;
+}
+
 std::string printable(const std::string& s) {
   std::string out;
   for (unsigned char c : s.substr(0, 120)) {
@@ -124,6 +135,60 @@ BOOST_AUTO_TEST_CASE(bert_torture_ids) { check_torture_ids(bert(), "bert"); }
 BOOST_AUTO_TEST_CASE(roberta_torture_ids) { check_torture_ids(roberta(), "roberta"); }
 BOOST_AUTO_TEST_CASE(bert_pairs_decode_truncation) { check_cases(bert(), "bert"); }
 BOOST_AUTO_TEST_CASE(roberta_pairs_decode_truncation) { check_cases(roberta(), "roberta"); }
+
+BOOST_AUTO_TEST_CASE(clip_torture_ids) { check_torture_ids(clip(), "clip"); }
+BOOST_AUTO_TEST_CASE(clip_legacy_torture_ids) { check_torture_ids(clip_legacy(), "clip_legacy"); }
+BOOST_AUTO_TEST_CASE(clip_pairs_decode_truncation) { check_cases(clip(), "clip"); }
+BOOST_AUTO_TEST_CASE(clip_legacy_pairs_decode_truncation) { check_cases(clip_legacy(), "clip_legacy"); }
+
+BOOST_AUTO_TEST_CASE(clip_vocab_json_and_merges_txt_give_the_same_ids) {
+  // The same model from vocab.json + merges.txt, CLIP's settings taken from tokenizer_config.json's class.
+  const auto dir = vt::shared_clip_dir();
+  const auto opts = vikcse::ByteLevelBpeOptions::clip();
+  const auto from_files = vikcse::ByteLevelBpeTokenizer::from_files(dir / "vocab.json", dir / "merges.txt", opts);
+  BOOST_TEST((from_files.special_tokens() == clip().special_tokens()));
+  for (const auto& line : torture()) BOOST_TEST(from_files.encode(line) == clip().encode(line));
+  const auto tmp = std::filesystem::temp_directory_path() / ("vikcse-clip-files-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(tmp);
+  for (const char* f : {"vocab.json", "merges.txt", "tokenizer_config.json"}) std::filesystem::copy(dir / f, tmp / f);
+  const auto from_dir = vikcse::load_tokenizer(tmp);
+  // ... and what save() writes loads back the same (tokenizer_class CLIPTokenizer, no mask token).
+  const auto saved = tmp / "saved";
+  from_files.save(saved);
+  const auto reloaded = vikcse::load_tokenizer(saved);
+  std::filesystem::remove_all(tmp);
+  BOOST_TEST((reloaded.special_tokens() == clip().special_tokens()));
+  for (const auto& line : torture()) {
+    BOOST_TEST(from_dir.encode(line) == clip().encode(line));
+    BOOST_TEST(reloaded.encode(line) == clip().encode(line));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(clip_special_tokens_and_padding_to_77) {
+  const auto& s = clip().special_tokens();
+  BOOST_TEST(s.bos() == 49406);
+  BOOST_TEST(s.eos() == 49407);
+  BOOST_TEST(s.pad == 49407);  // padding is <|endoftext|>
+  BOOST_TEST(s.unk == 49407);
+  BOOST_TEST(s.mask == -1);
+  BOOST_TEST(clip().vocab_size() == 49408);
+  // Truncation keeps the frame: 75 word ids between <|startoftext|> and <|endoftext|>.
+  vikcse::BatchEncodingOptions o;
+  o.max_length = 77;
+  o.padding = vikcse::Padding::max_length;
+  const std::vector<std::string> texts{std::string(300, '7'), "a photo of a cat"};
+  const auto batch = vikcse::encode_batch(clip(), texts, o);
+  BOOST_TEST_REQUIRE(batch.cols == 77);
+  const auto row0 = batch.ids(0);
+  BOOST_TEST(row0.front() == 49406);
+  BOOST_TEST(row0.back() == 49407);
+  BOOST_TEST(std::count(row0.begin(), row0.end(), *clip().token_to_id("7</w>")) == 75);
+  const auto row1 = batch.ids(1);
+  // ids of npm tokenizers 0.23.2 (tests/tokenizer/reference) with setTruncation(77) and pad id 49407
+  const std::vector<std::int64_t> cat{49406, 320, 1125, 539, 320, 2368, 49407};
+  BOOST_TEST(std::vector<std::int64_t>(row1.begin(), row1.begin() + 7) == cat, boost::test_tools::per_element());
+  BOOST_TEST(std::all_of(row1.begin() + 7, row1.end(), [](std::int64_t id) { return id == 49407; }));
+}
 
 BOOST_AUTO_TEST_CASE(vocab_txt_and_tokenizer_json_agree) {
   // bert-base-uncased ships both; loading either must give the same ids.

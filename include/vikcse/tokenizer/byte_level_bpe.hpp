@@ -2,20 +2,28 @@
 #pragma once
 
 /// @file byte_level_bpe.hpp
-/// RoBERTa's (and the GPT-2 family's) byte-level BPE, identical to Hugging Face's
-/// `RobertaTokenizerFast` / `GPT2TokenizerFast`.
+/// The byte-level BPE family, identical to Hugging Face's fast tokenizers: RoBERTa's (and the
+/// GPT-2 family's) `RobertaTokenizerFast` / `GPT2TokenizerFast`, and CLIP's `CLIPTokenizerFast`,
+/// which is the same model with a normalizer, a pre-split and an end-of-word suffix.
 ///
 /// Pipeline of `encode`, in Hugging Face's order:
 ///  1. UTF-8 is decoded, each ill-formed byte sequence becoming U+FFFD (then re-encoded, so an
 ///     invalid byte costs the three bytes EF BF BD, as in Hugging Face).
-///  2. Added tokens (<s>, </s>, <pad>, <unk>, and <mask> with lstrip: " <mask>" swallows the
-///     space before it) are split out of the text.
-///  3. Each remaining piece gets a leading space when add_prefix_space is set and it does not
-///     start with one, then is split by GPT-2's pattern
+///  2. Added tokens matched in the raw text (<s>, </s>, <pad>, <unk>, and <mask> with lstrip:
+///     " <mask>" swallows the space before it; CLIP's <|endoftext|>) are split out of the text.
+///  3. The normalizer runs on each remaining piece (CLIP: NFC, each whitespace run to one ' ',
+///     full lower-casing; RoBERTa: none), then added tokens matched in normalized text (CLIP's
+///     <|startoftext|>) are split out.
+///  4. Each piece gets a leading space when add_prefix_space is set and it does not start with
+///     one. CLIP first splits it by its own pattern, dropping whitespace:
+///     `'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+` (one digit per piece).
+///     Then every piece is split by GPT-2's pattern
 ///     `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
-///  4. Each piece's bytes are mapped to printable characters (GPT-2's bytes_to_unicode) and
-///     merged by BPE, lowest merge rank first, leftmost first on ties.
-///  5. Framing: <s> A </s>, pairs <s> A </s></s> B </s> (token types all 0).
+///  5. Each piece's bytes are mapped to printable characters (GPT-2's bytes_to_unicode); the last
+///     one carries the end-of-word suffix (CLIP's `</w>`); BPE merges them, lowest merge rank
+///     first, leftmost first on ties.
+///  6. Framing: <s> A </s>, pairs <s> A </s></s> B </s> (token types all 0); CLIP frames with
+///     <|startoftext|> and <|endoftext|> the same way.
 
 #include <vikcse/detail/atomic_file.hpp>
 #include <vikcse/detail/json_value.hpp>
@@ -43,15 +51,51 @@
 
 namespace vikcse {
 
-/// Settings of a byte-level BPE tokenizer; the defaults are roberta-base's.
+/// The normalizer of a byte-level BPE tokenizer: Hugging Face's NFC, `Replace(\s+, " ")` and
+/// Lowercase, each on or off, run in this order (CLIP runs all three, RoBERTa none).
+struct ByteLevelNormalizer {
+  bool nfc = false;                  ///< canonical composition
+  bool collapse_whitespace = false;  ///< each run of whitespace becomes one ' '
+  bool lowercase = false;            ///< the full lower-case mapping (U+0130 gives two code points)
+
+  [[nodiscard]] bool any() const { return nfc || collapse_whitespace || lowercase; }
+  bool operator==(const ByteLevelNormalizer&) const = default;
+};
+
+/// How text is cut into words before BPE.
+enum class ByteLevelSplit {
+  gpt2,  ///< GPT-2's pattern alone (RoBERTa, GPT-2)
+  clip,  ///< CLIP's pattern (whitespace dropped, one digit per word), then GPT-2's
+};
+
+/// Settings of a byte-level BPE tokenizer; the defaults are roberta-base's, `clip()` gives CLIP's.
 struct ByteLevelBpeOptions {
   bool add_prefix_space = false;   ///< prepend ' ' to text that does not start with one
   std::string bos_token = "<s>";   ///< cls
   std::string eos_token = "</s>";  ///< sep
   std::string pad_token = "<pad>";
-  std::string mask_token = "<mask>";
+  std::string mask_token = "<mask>";  ///< empty: no mask token (CLIP)
   std::string unk_token = "<unk>";
   bool mask_lstrip = true;  ///< the mask token swallows the whitespace on its left
+  ByteLevelNormalizer normalizer;             ///< none for RoBERTa
+  ByteLevelSplit split = ByteLevelSplit::gpt2;  ///< the pre-tokenizer
+  std::string end_of_word_suffix;             ///< appended to each word's last symbol ("</w>" for CLIP)
+
+  /// openai/clip-vit-base-patch32's tokenizer: NFC, whitespace clean-up and lower-casing, CLIP's
+  /// split, `</w>` word ends, <|startoftext|> A <|endoftext|>, padding and unknown symbols with
+  /// <|endoftext|>, no mask token.
+  [[nodiscard]] static ByteLevelBpeOptions clip() {
+    ByteLevelBpeOptions o;
+    o.bos_token = "<|startoftext|>";
+    o.eos_token = "<|endoftext|>";
+    o.pad_token = "<|endoftext|>";
+    o.unk_token = "<|endoftext|>";
+    o.mask_token.clear();
+    o.normalizer = {true, true, true};
+    o.split = ByteLevelSplit::clip;
+    o.end_of_word_suffix = "</w>";
+    return o;
+  }
 };
 
 namespace detail {
@@ -130,9 +174,67 @@ void gpt2_split(std::u32string_view t, Emit&& emit) {
   }
 }
 
+/// Splits `text` into CLIP's words (see the file comment), calling `emit(begin, end)`;
+/// whitespace belongs to no word. Apostrophe forms are tried first at each position, so "'s"
+/// is a word but a run of other symbols takes the apostrophes inside it ("!'" then "s").
+template <typename Emit>
+void clip_split(std::u32string_view t, Emit&& emit) {
+  namespace u = unicode;
+  const std::size_t n = t.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const char32_t c = t[i];
+    if (c == '\'' && i + 1 < n) {
+      const char32_t c1 = t[i + 1];
+      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
+        emit(i, i + 2);
+        i += 2;
+        continue;
+      }
+      if (i + 2 < n) {
+        const char32_t c2 = t[i + 2];
+        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
+          emit(i, i + 3);
+          i += 3;
+          continue;
+        }
+      }
+    }
+    if (u::is_white_space(c)) {
+      ++i;
+      continue;
+    }
+    if (u::is_number(c)) {
+      emit(i, i + 1);
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    if (u::is_letter(c)) {
+      while (j < n && u::is_letter(t[j])) ++j;
+    } else {
+      while (j < n && !u::is_white_space(t[j]) && !u::is_letter(t[j]) && !u::is_number(t[j])) ++j;
+    }
+    emit(i, j);
+    i = j;
+  }
+}
+
+/// Applies `normalizer` to `text` in place.
+inline void normalize_byte_level(const ByteLevelNormalizer& normalizer, std::u32string& text) {
+  if (normalizer.nfc) unicode::nfc(text);
+  if (normalizer.collapse_whitespace) unicode::collapse_white_space(text);
+  if (normalizer.lowercase) {
+    std::u32string lowered;
+    lowered.reserve(text.size() + 4);
+    for (char32_t c : text) unicode::append_lowercase(lowered, c);
+    text = std::move(lowered);
+  }
+}
+
 }  // namespace detail
 
-/// Byte-level BPE tokenizer (RoBERTa, GPT-2).
+/// Byte-level BPE tokenizer (RoBERTa, GPT-2, CLIP).
 ///
 /// Example:
 /// @code
@@ -149,7 +251,9 @@ public:
     core_.index_vocab("vocab.json");
     set_merges(std::move(merges), "merges.txt");
     for (const auto* s : {&options_.bos_token, &options_.pad_token, &options_.eos_token, &options_.unk_token}) {
-      if (!s->empty() && core_.vocab.contains(*s)) core_.add_token({*s, {}, -1, true, false, false, false, false});
+      // CLIP's <|startoftext|> is matched in normalized text, as transformers saves it
+      const bool normalized = options_.split == ByteLevelSplit::clip && s == &options_.bos_token;
+      if (!s->empty() && core_.vocab.contains(*s)) core_.add_token({*s, {}, -1, true, false, false, false, normalized});
     }
     if (!options_.mask_token.empty() && core_.vocab.contains(options_.mask_token)) {
       core_.add_token({options_.mask_token, {}, -1, true, false, options_.mask_lstrip, false, false});
@@ -186,7 +290,8 @@ public:
     return merges;
   }
 
-  /// Loads a Hugging Face `tokenizer.json` whose model is BPE with a ByteLevel pre-tokenizer.
+  /// Loads a Hugging Face `tokenizer.json` whose model is BPE with a ByteLevel pre-tokenizer
+  /// (RoBERTa, GPT-2), or with CLIP's normalizer and Split + ByteLevel pre-tokenizer.
   static ByteLevelBpeTokenizer from_tokenizer_json(const std::filesystem::path& path) {
     const auto j = detail::read_json_file(path);
     const std::string src = path.string();
@@ -208,15 +313,23 @@ public:
           merges.emplace_back(m.at(0).get<std::string>(), m.at(1).get<std::string>());
         }
       }
-      if (j.contains("normalizer") && !j["normalizer"].is_null()) {
-        throw_error<tokenizer_error>("{}: normalizer '{}' is not supported by ByteLevelBpeTokenizer (expected null)",
-                                     src, j["normalizer"].value("type", ""));
+      tok.options_.end_of_word_suffix = json_string_or_empty(model, "end_of_word_suffix");
+      if (const auto prefix = json_string_or_empty(model, "continuing_subword_prefix"); !prefix.empty()) {
+        throw_error<tokenizer_error>("{}: model.continuing_subword_prefix '{}' is not supported (expected none)", src,
+                                     prefix);
       }
-      const auto& pre = j.at("pre_tokenizer");
-      if (pre.is_null() || pre.at("type").get<std::string>() != "ByteLevel" || !pre.value("use_regex", true)) {
-        throw_error<tokenizer_error>("{}: ByteLevelBpeTokenizer needs a ByteLevel pre_tokenizer with use_regex", src);
+      if (model.contains("unk_token") && model["unk_token"].is_string()) {
+        tok.model_unk_token_ = model["unk_token"].get<std::string>();
       }
-      tok.options_.add_prefix_space = pre.value("add_prefix_space", false);
+      tok.options_.normalizer = read_normalizer(j.contains("normalizer") ? j["normalizer"] : nlohmann::json(), src);
+      read_pre_tokenizer(j.at("pre_tokenizer"), src, tok.options_);
+      if (tok.options_.split == ByteLevelSplit::clip) {  // CLIP's token names unless tokenizer_config.json says
+        auto clip = ByteLevelBpeOptions::clip();
+        clip.add_prefix_space = tok.options_.add_prefix_space;
+        clip.normalizer = tok.options_.normalizer;
+        clip.end_of_word_suffix = tok.options_.end_of_word_suffix;
+        tok.options_ = std::move(clip);
+      }
     } catch (const nlohmann::json::exception& e) {
       throw_error<tokenizer_error>("{}: malformed BPE tokenizer.json: {}", src, e.what());
     }
@@ -247,6 +360,9 @@ public:
     const auto cfg_path = dir / "tokenizer_config.json";
     if (std::filesystem::exists(cfg_path)) {
       const auto cfg = detail::read_json_file(cfg_path);
+      if (cfg.is_object() && cfg.value("tokenizer_class", std::string()).starts_with("CLIPTokenizer")) {
+        options = ByteLevelBpeOptions::clip();
+      }
       if (cfg.is_object() && cfg.contains("add_prefix_space") && cfg["add_prefix_space"].is_boolean()) {
         options.add_prefix_space = cfg["add_prefix_space"].get<bool>();
       }
@@ -305,7 +421,19 @@ public:
     std::string merges = "#version: 0.2\n";
     for (const auto& [a, b] : merge_list_) merges += a + " " + b + "\n";
     detail::write_text_atomically<tokenizer_error>(dir / "merges.txt", merges);
-    nlohmann::json cfg = {{"tokenizer_class", "RobertaTokenizer"},
+    const bool clip = options_.split == ByteLevelSplit::clip;
+    if (!clip && (options_.normalizer.any() || !options_.end_of_word_suffix.empty())) {
+      throw_error<tokenizer_error>("saving '{}': vocab.json + merges.txt can hold RoBERTa's or CLIP's settings only, "
+                                   "not a normalizer or word suffix without CLIP's split",
+                                   dir.string());
+    }
+    if (clip && (options_.normalizer != ByteLevelBpeOptions::clip().normalizer ||
+                 options_.end_of_word_suffix != ByteLevelBpeOptions::clip().end_of_word_suffix)) {
+      throw_error<tokenizer_error>("saving '{}': a CLIP tokenizer saved as vocab.json + merges.txt must keep CLIP's "
+                                   "normalizer and '</w>' suffix",
+                                   dir.string());
+    }
+    nlohmann::json cfg = {{"tokenizer_class", clip ? "CLIPTokenizer" : "RobertaTokenizer"},
                           {"add_prefix_space", options_.add_prefix_space},
                           {"bos_token", options_.bos_token},
                           {"eos_token", options_.eos_token},
@@ -320,11 +448,13 @@ public:
                             {"single_word", false},
                             {"normalized", false},
                             {"__type", "AddedToken"}}}};
+    if (options_.mask_token.empty()) cfg.erase("mask_token");
     detail::write_text_atomically<tokenizer_error>(dir / "tokenizer_config.json", cfg.dump(2) + "\n");
     nlohmann::json map = {{"bos_token", options_.bos_token},  {"eos_token", options_.eos_token},
                           {"cls_token", options_.bos_token},  {"sep_token", options_.eos_token},
                           {"pad_token", options_.pad_token},  {"unk_token", options_.unk_token},
                           {"mask_token", options_.mask_token}};
+    if (options_.mask_token.empty()) map.erase("mask_token");
     detail::write_text_atomically<tokenizer_error>(dir / "special_tokens_map.json", map.dump(2) + "\n");
   }
 
@@ -333,21 +463,106 @@ private:
 
   ByteLevelBpeTokenizer() = default;
 
-  /// Optional prefix space, GPT-2 pre-tokenizer and BPE on a piece of text between added tokens
-  /// (there is no normalizer: tokens marked `normalized` match the same text).
+  /// Normalizer, optional prefix space, pre-tokenizer and BPE on a piece of text between added
+  /// tokens.
   void encode_text(std::u32string_view piece, std::vector<std::int64_t>& ids, std::size_t limit) const {
     Scratch scratch;
     std::u32string prefixed;
-    encode_normalized(piece, ids, limit, [&](std::u32string_view p) {
+    std::u32string normalized;
+    if (options_.normalizer.any()) {
+      normalized = std::u32string(piece.begin(), piece.end());
+      detail::normalize_byte_level(options_.normalizer, normalized);
+    }
+    auto words = [&](std::u32string_view p) {
+      detail::gpt2_split(p, [&](std::size_t b, std::size_t e) {
+        if (ids.size() < limit) bpe(p.substr(b, e - b), scratch, ids);
+      });
+    };
+    const std::u32string_view text = options_.normalizer.any() ? std::u32string_view(normalized) : piece;
+    encode_normalized(text, ids, limit, [&](std::u32string_view p) {
       if (options_.add_prefix_space && p.front() != ' ') {
         prefixed.assign(1, U' ');
         prefixed.append(p);
         p = prefixed;
       }
-      detail::gpt2_split(p, [&](std::size_t b, std::size_t e) {
-        if (ids.size() < limit) bpe(p.substr(b, e - b), scratch, ids);
-      });
+      if (options_.split == ByteLevelSplit::clip) {
+        detail::clip_split(p, [&](std::size_t b, std::size_t e) { words(p.substr(b, e - b)); });
+      } else {
+        words(p);
+      }
     });
+  }
+
+  /// A string field of tokenizer.json's model, or "" when absent or null.
+  static std::string json_string_or_empty(const nlohmann::json& obj, const char* key) {
+    if (!obj.contains(key) || obj[key].is_null()) return {};
+    return obj[key].get<std::string>();
+  }
+
+  /// Reads tokenizer.json's "normalizer": null, or NFC, Replace(\s+ -> " ") and Lowercase, alone
+  /// or in a Sequence, in that order (CLIP's).
+  static ByteLevelNormalizer read_normalizer(const nlohmann::json& n, const std::string& src) {
+    ByteLevelNormalizer out;
+    if (n.is_null()) return out;
+    std::vector<nlohmann::json> steps;
+    if (n.at("type").get<std::string>() == "Sequence") {
+      for (const auto& step : n.at("normalizers")) steps.push_back(step);
+    } else {
+      steps.push_back(n);
+    }
+    int last = -1;
+    for (const auto& step : steps) {
+      const auto type = step.at("type").get<std::string>();
+      int order = -1;
+      if (type == "NFC") {
+        order = 0;
+        out.nfc = true;
+      } else if (type == "Replace" && step.at("pattern").value("Regex", std::string()) == "\\s+" &&
+                 step.value("content", std::string()) == " ") {
+        order = 1;
+        out.collapse_whitespace = true;
+      } else if (type == "Lowercase") {
+        order = 2;
+        out.lowercase = true;
+      }
+      if (order < 0 || order <= last) {
+        throw_error<tokenizer_error>("{}: normalizer '{}' is not supported by ByteLevelBpeTokenizer (expected null, "
+                                     "or NFC, Replace(\\s+, \" \") and Lowercase in this order, as CLIP's)",
+                                     src, step.dump());
+      }
+      last = order;
+    }
+    return out;
+  }
+
+  /// CLIP's Split pattern, as tokenizer.json writes it.
+  static constexpr std::string_view clip_pattern =
+      "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
+
+  /// Reads tokenizer.json's "pre_tokenizer": ByteLevel with use_regex (RoBERTa), or a Sequence of
+  /// CLIP's Split (Removed, inverted) and ByteLevel with use_regex.
+  static void read_pre_tokenizer(const nlohmann::json& pre, const std::string& src, ByteLevelBpeOptions& options) {
+    const auto fail = [&] {
+      throw_error<tokenizer_error>("{}: ByteLevelBpeTokenizer needs a ByteLevel pre_tokenizer with use_regex, "
+                                   "alone or after CLIP's Split; found {}",
+                                   src, pre.dump().substr(0, 300));
+    };
+    if (pre.is_null()) fail();
+    const nlohmann::json* byte_level = &pre;
+    if (pre.at("type").get<std::string>() == "Sequence") {
+      const auto& list = pre.at("pretokenizers");
+      if (list.size() != 2) fail();
+      const auto& split = list.at(0);
+      if (split.at("type").get<std::string>() != "Split" ||
+          split.at("pattern").value("Regex", std::string()) != clip_pattern ||
+          split.value("behavior", std::string()) != "Removed" || !split.value("invert", false)) {
+        fail();
+      }
+      options.split = ByteLevelSplit::clip;
+      byte_level = &list.at(1);
+    }
+    if (byte_level->at("type").get<std::string>() != "ByteLevel" || !byte_level->value("use_regex", true)) fail();
+    options.add_prefix_space = byte_level->value("add_prefix_space", false);
   }
 
   struct MergeValue {
@@ -409,9 +624,20 @@ private:
   void finish_setup(bool template_from_json) {
     const auto map = detail::bytes_to_unicode();
     unicode_to_byte_.assign(512, -1);
+    const auto& unk = model_unk_token_.empty() && options_.split == ByteLevelSplit::clip ? options_.unk_token
+                                                                                         : model_unk_token_;
+    const auto unk_it = unk.empty() ? core_.vocab.end() : core_.vocab.find(unk);
+    const std::int64_t unk_id = unk_it == core_.vocab.end() ? -1 : unk_it->second;
     for (unsigned b = 0; b < 256; ++b) {
-      auto it = core_.vocab.find(detail::unicode::to_utf8(map[b]));
-      byte_ids_[b] = it == core_.vocab.end() ? -1 : it->second;
+      const std::string symbol = detail::unicode::to_utf8(map[b]);
+      auto it = core_.vocab.find(symbol);
+      byte_ids_[b] = it == core_.vocab.end() ? unk_id : it->second;
+      if (!options_.end_of_word_suffix.empty()) {
+        auto last = core_.vocab.find(symbol + options_.end_of_word_suffix);
+        last_byte_ids_[b] = last == core_.vocab.end() ? unk_id : last->second;
+      } else {
+        last_byte_ids_[b] = byte_ids_[b];
+      }
       unicode_to_byte_[map[b]] = static_cast<int>(b);
     }
     core_.resolve_special(options_.bos_token, options_.eos_token, options_.pad_token, options_.mask_token,
@@ -431,9 +657,10 @@ private:
     for (char32_t c : piece) detail::unicode::append_utf8(s.utf8, c);
     auto& sym = s.symbols;
     sym.clear();
-    for (unsigned char b : s.utf8) {
-      const auto id = byte_ids_[b];
-      if (id < 0) continue;  // a byte missing from the vocabulary (no unk in byte-level BPE) is dropped
+    for (std::size_t k = 0; k < s.utf8.size(); ++k) {
+      const auto b = static_cast<unsigned char>(s.utf8[k]);
+      const auto id = k + 1 == s.utf8.size() ? last_byte_ids_[b] : byte_ids_[b];  // the last one ends the word
+      if (id < 0) continue;  // a symbol missing from the vocabulary, without an unknown token, is dropped
       const auto n = static_cast<std::int32_t>(sym.size());
       sym.push_back({static_cast<std::int32_t>(id), n - 1, n + 1, true});
     }
@@ -485,7 +712,9 @@ private:
   ByteLevelBpeOptions options_;
   std::unordered_map<std::uint64_t, MergeValue> merges_;
   std::vector<std::pair<std::string, std::string>> merge_list_;
-  std::array<std::int64_t, 256> byte_ids_{};
+  std::array<std::int64_t, 256> byte_ids_{};       ///< the symbol of each byte inside a word
+  std::array<std::int64_t, 256> last_byte_ids_{};  ///< ... at the end of a word (with the suffix)
+  std::string model_unk_token_;                    ///< tokenizer.json's model.unk_token
   std::vector<int> unicode_to_byte_;
 };
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Loads the two Hugging Face reference tokenizers from the npm package `tokenizers` (Hugging
+// Loads the Hugging Face reference tokenizers from the npm package `tokenizers` (Hugging
 // Face's Rust library with Node bindings). Shared by generate_fixtures.js and the benchmark peer.
 //
 // - BERT: ../shared/data/tokenizers/bert-base-uncased/tokenizer.json, as published.
@@ -11,6 +11,9 @@
 //   <pad>, </s>, <unk>, and <mask> with lstrip=true (so " <mask>" swallows the space before it).
 //   The Node bindings expose no ByteLevel decoder constructor, so the tokenizer is assembled as a
 //   tokenizer.json string and loaded with Tokenizer.fromString.
+// - CLIP: ../shared/data/clip/openai-clip-vit-base-patch32/tokenizer.json as transformers 4.57 saves it
+//   (<|endoftext|> matched in the raw text), and legacy-format/tokenizer.json, the Hub's original
+//   (string merges; <|endoftext|> matched in the normalized text), as published.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -51,4 +54,9 @@ function loadRoberta(dir) {
   return Tokenizer.fromString(JSON.stringify(robertaSpec(dir)));
 }
 
-module.exports = { dataDir, loadBert, loadRoberta, robertaSpec };
+function loadClip(legacy = false) {
+  const dir = path.join(dataDir(), 'clip/openai-clip-vit-base-patch32', legacy ? 'legacy-format' : '');
+  return Tokenizer.fromFile(path.join(dir, 'tokenizer.json'));
+}
+
+module.exports = { dataDir, loadBert, loadRoberta, robertaSpec, loadClip };

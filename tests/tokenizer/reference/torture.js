@@ -71,6 +71,14 @@ function cases() {
     '<s> </s> <mask> <pad> <unk> <MASK> x<mask>y <mask><mask>',
     'Hello <mask>! Hello   <mask>  world. This sentence : "<mask>" means [MASK] .',
     'This sentence : "A man is playing a guitar." means [MASK] .',
+    // CLIP: its special tokens, case, whitespace clean-up, NFC, digits one by one, contractions
+    '<|startoftext|>a photo<|endoftext|> <|STARTOFTEXT|> <|EndOfText|> <|endoftext|><|endoftext|> <|startoftext',
+    'A PHOTO OF A DOG. İstanbul ΣΊΣΥΦΟΣ Straße ǅemal ﬁne ǈ \u0130I',
+    'e\u0301 a\u0308 \u1100\u1161\u11a8 \u212b \u00c5 o\u0323\u0302 \u0344 \u0958 \u2126',
+    'line\rbreak\u2028sep\u00a0nbsp\u3000ideo \u200b zwsp \u0085nel  \t\f\v mixed',
+    '12345 3.14159 1,000,000 ２０２６ ½ ⅷ ٣ 10th 2nd',
+    "it's IT'S they're WE'VE i'M you'll HE'D 'sup o'clock rock'n'roll ''s '''",
+    'a</w> </w> <w> hello</w>world ##ing Ġhello',
   ];
   const lines = text.map((t) => Buffer.from(t, 'utf8'));
   // invalid UTF-8

@@ -10,7 +10,9 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -243,6 +245,38 @@ inline void nfd(std::u32string& text) {
     out[j] = c;
   }
   text = std::move(out);
+}
+
+/// Canonical composition (NFC) of a code-point string, by utf8proc (decomposition, canonical
+/// ordering and composition, the Unicode algorithm). Text below U+0300 is already NFC.
+inline void nfc(std::u32string& text) {
+  if (std::all_of(text.begin(), text.end(), [](char32_t c) { return c < 0x300; })) return;
+  const std::string utf8 = to_utf8(text);
+  utf8proc_uint8_t* composed = nullptr;
+  const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(utf8.data()),
+                              static_cast<utf8proc_ssize_t>(utf8.size()), &composed,
+                              static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (n >= 0 && composed != nullptr) {  // text from decode_utf8 is always valid, so this holds
+    text = to_u32(std::string_view(reinterpret_cast<const char*>(composed), static_cast<std::size_t>(n)));
+  }
+  std::free(composed);
+}
+
+/// Replaces each run of White_Space code points with one ' ' (Hugging Face's
+/// `Replace(Regex("\\s+"), " ")` normalizer).
+inline void collapse_white_space(std::u32string& text) {
+  std::size_t w = 0;
+  bool in_space = false;
+  for (char32_t c : text) {
+    if (is_white_space(c)) {
+      if (!in_space) text[w++] = U' ';
+      in_space = true;
+    } else {
+      text[w++] = c;
+      in_space = false;
+    }
+  }
+  text.resize(w);
 }
 
 }  // namespace vikcse::detail::unicode
