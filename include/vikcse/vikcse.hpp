@@ -54,6 +54,10 @@
 #include <vikcse/methods/paper_results.hpp>
 #include <vikcse/methods/recipes.hpp>
 
+// Stage 1's image models: CLIP (both towers) and ResNet-50, in Hugging Face / torchvision key layout
+#include <vikcse/vision/clip_model.hpp>
+#include <vikcse/vision/resnet.hpp>
+
 // Using a trained model: loading, embedding, the sentence-transformers layout
 #include <vikcse/inference/embedding_files.hpp>
 #include <vikcse/inference/save_sentence_transformers.hpp>

@@ -10,11 +10,24 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <limits>
+
 /// True when the LibTorch being compiled against is at least `major`.`minor`.
 #define VIKCSE_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 namespace vikcse::detail {
+
+/// The most negative finite value of a floating dtype: the additive attention mask's "blocked"
+/// entry (finite, so a row that sees nothing gives a uniform softmax instead of NaN).
+inline double lowest_value(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kHalf: return -65504.0;
+    case torch::kBFloat16: return -3.3895313892515355e38;
+    case torch::kDouble: return std::numeric_limits<double>::lowest();
+    default: return std::numeric_limits<float>::lowest();
+  }
+}
 
 /// True where LibTorch has at::scaled_dot_product_attention (2.0 and later).
 inline constexpr bool has_sdpa = TORCH_VERSION_MAJOR >= 2;
@@ -22,14 +35,17 @@ inline constexpr bool has_sdpa = TORCH_VERSION_MAJOR >= 2;
 /// softmax(q k^T / sqrt(d) + bias) v with dropout on the probabilities. Uses the fused kernel where
 /// the LibTorch version has one.
 /// @param query, key, value [B, heads, T, d]
-/// @param bias additive attention bias broadcastable to [B, heads, T, T] (0 keep, large negative drop)
+/// @param bias additive attention bias broadcastable to [B, heads, T, T] (0 keep, large negative drop), or
+///        undefined for none
 inline torch::Tensor attention(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
                                const torch::Tensor& bias, double dropout, bool training) {
 #if TORCH_VERSION_MAJOR >= 2
-  return at::scaled_dot_product_attention(query, key, value, bias, training ? dropout : 0.0);
+  const auto mask = bias.defined() ? c10::optional<torch::Tensor>(bias) : c10::nullopt;
+  return at::scaled_dot_product_attention(query, key, value, mask, training ? dropout : 0.0);
 #else
   const double scale = 1.0 / std::sqrt(static_cast<double>(query.size(-1)));
-  auto scores = torch::matmul(query, key.transpose(-1, -2)) * scale + bias;
+  auto scores = torch::matmul(query, key.transpose(-1, -2)) * scale;
+  if (bias.defined()) scores = scores + bias;
   auto probs = torch::softmax(scores, -1);
   probs = torch::dropout(probs, dropout, training);
   return torch::matmul(probs, value);

@@ -42,7 +42,7 @@ public:
     auto x = embeddings(batch);
     const auto dtype = x.scalar_type();
     // Additive mask: 0 where attended, the dtype's lowest value on padding (as Hugging Face does).
-    auto bias = (1.0 - mask.to(dtype)).mul(lowest(dtype)).view({mask.size(0), 1, 1, mask.size(1)});
+    auto bias = (1.0 - mask.to(dtype)).mul(detail::lowest_value(dtype)).view({mask.size(0), 1, 1, mask.size(1)});
     if (output_hidden_states) out.hidden_states.push_back(x);
     x = encoder(x, bias, output_hidden_states ? &out.hidden_states : nullptr);
     out.last_hidden_state = x;
@@ -97,15 +97,6 @@ protected:
   }
 
 private:
-  static double lowest(torch::ScalarType dtype) {
-    switch (dtype) {
-      case torch::kHalf: return -65504.0;
-      case torch::kBFloat16: return -3.3895313892515355e38;
-      case torch::kDouble: return std::numeric_limits<double>::lowest();
-      default: return std::numeric_limits<float>::lowest();
-    }
-  }
-
   BertConfig config_;
 };
 TORCH_MODULE(BertModel);

@@ -22,8 +22,9 @@ def write_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
         t = tensors[name].detach().contiguous().cpu()
-        raw = t.view(torch.uint8).numpy().tobytes() if t.dtype != torch.bfloat16 else \
-            t.view(torch.int16).numpy().tobytes()
+        flat = t.reshape(-1)  # a 0-d tensor (a scalar parameter) cannot be viewed as bytes directly
+        raw = flat.view(torch.uint8).numpy().tobytes() if t.dtype != torch.bfloat16 else \
+            flat.view(torch.int16).numpy().tobytes()
         header[name] = {"dtype": NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         offset += len(raw)
         blobs.append(raw)
