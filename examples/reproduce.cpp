@@ -14,6 +14,7 @@
 /// the ranks split, and rank 0 alone evaluates, writes and prints (built with Gloo only).
 
 #include "support/cli_checks.hpp"
+#include "support/device.hpp"
 #include "support/reproduce_options.hpp"
 
 #include <CLI/CLI.hpp>
@@ -79,23 +80,11 @@ std::shared_ptr<const vikcse::DataParallel> join_ranks(const std::string& device
 
 /// The device `--device` names; `cuda` is this process's GPU (LOCAL_RANK's under torchrun).
 torch::Device training_device(const std::string& name) {
-  if (name == "cpu") return torch::kCPU;
-  if (!torch::cuda::is_available()) {
-    throw vikcse::invalid_argument(fmt::format(
-        "--device {}: this LibTorch sees no CUDA device (a CPU-only build, or no GPU or driver here); use --device cpu",
-        name));
-  }
-  int index = 0;
+  int local_rank = 0;
 #if VIKCSE_REPRODUCE_DATA_PARALLEL
-  index = vikcse::process_group_options_from_env().local_rank;
+  if (name != "cpu") local_rank = vikcse::process_group_options_from_env().local_rank;
 #endif
-  if (name != "cuda") index = std::stoi(name.substr(5));  // "cuda:N", checked by the option's validator
-  const auto count = static_cast<int>(torch::cuda::device_count());
-  if (index >= count) {
-    throw vikcse::invalid_argument(fmt::format("--device {}: GPU {} asked for, but this machine has {} (0..{})", name,
-                                               index, count, count - 1));
-  }
-  return {torch::kCUDA, static_cast<c10::DeviceIndex>(index)};
+  return vikcse::cli::resolve_device(name, local_rank);
 }
 
 std::string backbone_of(const vikcse::BertConfig& c) {

@@ -111,6 +111,19 @@ inline CLI::Validator writable_file() {
       "");
 }
 
+/// CLI11 check of `--device`: cpu, cuda or cuda:N.
+inline CLI::Validator device_name() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        const auto digits = [](std::string_view s) {
+          return !s.empty() && s.size() < 4 && s.find_first_not_of("0123456789") == std::string_view::npos;
+        };
+        if (v == "cpu" || v == "cuda" || (v.starts_with("cuda:") && digits(std::string_view(v).substr(5)))) return {};
+        return fmt::format("'{}' is not a device: expected cpu, cuda or cuda:N", v);
+      },
+      "cpu|cuda|cuda:N");
+}
+
 /// `--threads N` (intra-op threads; 0: all cores or OMP_NUM_THREADS) and `--no-progress`, in the
 /// "Run" group of every program that encodes sentences.
 inline void add_run_options(CLI::App& app, int& threads, bool& progress) {

@@ -86,11 +86,12 @@ inline void add_model_options(CLI::App& app, ModelArgs& a) {
 /// tenth of the work (and at the end), so logs stay short.
 class EncodeProgress {
 public:
-  explicit EncodeProgress(std::string label) : label_(std::move(label)) {}
+  explicit EncodeProgress(std::string label, std::string unit = "sent")
+      : label_(std::move(label)), unit_(std::move(unit)) {}
   void operator()(std::size_t done, std::size_t total) {
     if (interactive_) {
       if (!bar_)
-        bar_ = std::make_unique<ProgressBar>(std::cerr, total, ProgressBarOptions{.label = label_, .unit = "sent"});
+        bar_ = std::make_unique<ProgressBar>(std::cerr, total, ProgressBarOptions{.label = label_, .unit = unit_});
       bar_->set(done);
       if (done >= total) bar_.reset();
       return;
@@ -100,11 +101,12 @@ public:
     if (done != 0 && tenth == last_tenth_ && done < total) return;
     last_tenth_ = tenth;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::cerr << format_progress({done, total, seconds, label_, "sent", {}, 30}) << '\n';
+    std::cerr << format_progress({done, total, seconds, label_, unit_, {}, 30}) << '\n';
   }
 
 private:
   std::string label_;
+  std::string unit_;
   bool interactive_ = ::isatty(::fileno(stderr)) != 0;
   std::unique_ptr<ProgressBar> bar_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();

@@ -109,16 +109,7 @@ inline void add_options(CLI::App& app, Args& a, bool& reference_code) {
       ->group(settings);
   app.add_option("--device", a.device,
                  "where to train and evaluate: cpu, cuda (under torchrun: cuda:LOCAL_RANK, with NCCL) or cuda:N")
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            const auto digits = [](std::string_view s) {
-              return !s.empty() && s.size() < 4 && s.find_first_not_of("0123456789") == std::string_view::npos;
-            };
-            if (v == "cpu" || v == "cuda" || (v.starts_with("cuda:") && digits(std::string_view(v).substr(5))))
-              return {};
-            return fmt::format("'{}' is not a device: expected cpu, cuda or cuda:N", v);
-          },
-          "cpu|cuda|cuda:N"))
+      ->check(vikcse::cli::device_name())
       ->capture_default_str()
       ->group(settings);
   app.add_flag("--resume", a.resume,

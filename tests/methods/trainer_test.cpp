@@ -72,6 +72,13 @@ BOOST_AUTO_TEST_CASE(hugging_face_decay_groups_and_linear_schedule) {
   BOOST_TEST(vikcse::decays("encoder.layer.0.attention.self.query.weight"));
   BOOST_TEST(!vikcse::decays("encoder.layer.0.attention.self.query.bias"));
   BOOST_TEST(!vikcse::decays("embeddings.LayerNorm.weight"));
+  // CLIP's LayerNorms (the Trainer excludes nn.LayerNorm modules whatever their names)
+  for (const char* name : {"text_model.encoder.layers.0.layer_norm1.weight", "vision_model.pre_layrnorm.weight",
+                           "vision_model.post_layernorm.weight", "text_model.final_layer_norm.weight"}) {
+    BOOST_TEST(!vikcse::decays(name), name);
+  }
+  BOOST_TEST(vikcse::decays("text_model.encoder.layers.0.mlp.fc1.weight"));
+  BOOST_TEST(vikcse::decays("visual_projection.weight"));
   auto model = tiny_simcse(0.0);
   auto opt = vikcse::make_adamw(*model, {1e-3, 0.01});
   BOOST_REQUIRE(opt->param_groups().size() == 2U);

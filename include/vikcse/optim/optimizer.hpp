@@ -10,8 +10,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <memory>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -26,10 +29,19 @@ struct AdamWConfig {
   double eps = 1e-8;            ///< Adam ε
 };
 
-/// Whether Hugging Face's Trainer decays a parameter: not biases, not LayerNorm weights.
+/// Whether Hugging Face's Trainer decays a parameter: not biases, not LayerNorm weights. The
+/// Trainer tells LayerNorms by module type; here by the names checkpoints give them: BERT's
+/// `LayerNorm`, CLIP's `layer_norm1`, `layer_norm2`, `final_layer_norm`, `pre_layrnorm` and
+/// `post_layernorm`.
 inline bool decays(const std::string& name) {
-  return name.find("bias") == std::string::npos && name.find("LayerNorm.weight") == std::string::npos &&
-         name.find("layer_norm.weight") == std::string::npos;
+  if (name.find("bias") != std::string::npos) return false;
+  const auto dot = name.rfind('.');
+  std::string owner = name.substr(0, dot == std::string::npos ? 0 : dot);
+  owner = owner.substr(owner.rfind('.') == std::string::npos ? 0 : owner.rfind('.') + 1);
+  std::transform(owner.begin(), owner.end(), owner.begin(), [](unsigned char c) { return std::tolower(c); });
+  const bool layer_norm = owner.find("layernorm") != std::string::npos || owner.find("layer_norm") != std::string::npos ||
+                          owner.find("layrnorm") != std::string::npos;
+  return !(layer_norm && name.ends_with(".weight"));
 }
 
 /// AdamW over `module`'s trainable parameters in two groups: group 0 decayed, group 1 not.
@@ -63,6 +75,17 @@ inline double linear_lr(double peak, std::int64_t step, std::int64_t total, std:
   if (step < warmup) return peak * static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, warmup));
   return peak * std::max(0.0, static_cast<double>(total - step) /
                                   static_cast<double>(std::max<std::int64_t>(1, total - warmup)));
+}
+
+/// Hugging Face's cosine schedule with warm-up (`get_cosine_schedule_with_warmup`, half a cycle):
+/// `peak · step / warmup` during the warm-up, then `peak · ½ (1 + cos(π (step − warmup) / (total −
+/// warmup)))`, never below 0. `step` counts from 0 (the learning rate of the first update is 0 with a
+/// warm-up, as in the Trainer).
+inline double cosine_lr(double peak, std::int64_t step, std::int64_t total, std::int64_t warmup = 0) {
+  if (step < warmup) return peak * static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, warmup));
+  const double progress =
+      static_cast<double>(step - warmup) / static_cast<double>(std::max<std::int64_t>(1, total - warmup));
+  return peak * std::max(0.0, 0.5 * (1.0 + std::cos(std::numbers::pi * progress)));
 }
 
 /// Sets every group's learning rate.

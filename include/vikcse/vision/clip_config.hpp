@@ -81,7 +81,7 @@ struct ClipConfig {
     read(json, source, "logit_scale_init_value", c.logit_scale_init_value);
     const auto tower = [&](const char* key) -> nlohmann::json {
       // the verbose form may hold the tower under "<key>_dict" with "<key>" null, or the reverse
-      for (const std::string k : {std::string(key), std::string(key) + "_dict"}) {
+      for (const std::string& k : {std::string(key), std::string(key) + "_dict"}) {
         if (auto it = json.find(k); it != json.end() && !it->is_null()) {
           if (!it->is_object()) throw_error<config_error>("{}: '{}' must be an object, got {}", source, k, it->type_name());
           return *it;
