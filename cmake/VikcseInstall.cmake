@@ -25,10 +25,10 @@ install(FILES "${PROJECT_BINARY_DIR}/vikcseConfig.cmake" "${PROJECT_BINARY_DIR}/
               cmake/Findutf8proc.cmake
         DESTINATION "${VIKCSE_CMAKE_INSTALL_DIR}")
 
-# Installs the optional INTERFACE target `target` (vikcse::faiss, vikcse::distributed) as its own
-# export set vikcse<Name>Targets, plus `loader`, the file vikcseConfig.cmake includes to define the
-# target on a consumer's machine only where the optional dependency is found too. Both are also
-# written into the build tree, beside the build-tree vikcseConfig.cmake.
+# Installs the optional INTERFACE target `target` (vikcse::faiss, vikcse::distributed, vikcse::image)
+# as its own export set vikcse<Name>Targets, plus `loader`, the file vikcseConfig.cmake includes to
+# define the target on a consumer's machine only where the optional dependency is found too. Both
+# are also written into the build tree, beside the build-tree vikcseConfig.cmake.
 function(vikcse_install_optional_target target Name loader)
   install(TARGETS ${target} EXPORT vikcse${Name}Targets)
   install(EXPORT vikcse${Name}Targets NAMESPACE vikcse:: DESTINATION "${VIKCSE_CMAKE_INSTALL_DIR}")

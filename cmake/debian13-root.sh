@@ -33,11 +33,14 @@ esac
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${VIKCSE_DATA_DIR:-$src/../shared/data}"
 mirror="${VIKCSE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# libjpeg62-turbo-dev and libpng-dev: vikcse::image (both flavours compile it); python3-pil and
+# python3-torchvision: image_test's reference (tests/image/reference/pillow_reference.py), CPU only.
 packages=(g++ cmake make librange-v3-dev libfmt-dev libboost-test-dev nlohmann-json3-dev libutf8proc-dev
-          libcli11-dev libopenblas0-openmp libfaiss-dev)
+          libcli11-dev libopenblas0-openmp libfaiss-dev libjpeg62-turbo-dev libpng-dev)
 components=main
 if [ "$flavour" = cpu ]; then
-  packages+=(libtorch-dev python3-torch python3-numpy python3-scipy gnuplot-nox libgloo-dev)
+  packages+=(libtorch-dev python3-torch python3-numpy python3-scipy gnuplot-nox libgloo-dev python3-pil
+             python3-torchvision)
 else
   packages+=(libtorch-cuda-dev nvidia-cuda-toolkit libnccl-dev libgloo-cuda-dev)
   components="main contrib non-free non-free-firmware"

@@ -27,10 +27,12 @@ targets=()
 for source in "$here"/fuzz_*.cpp; do targets+=("$(basename "$source" .cpp)"); done
 
 # --- build: clang++, both sanitizers, fuzzer main; two compilers at a time ---
+# (every target links libjpeg and libpng for fuzz_image, the image layer's decoders; the others
+# do not use them)
 start=$(date +%s)
 printf '%s\n' "${targets[@]}" | xargs -P 2 -I{} sh -c \
   'clang++ -std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-     -I"$1/include" -I"$2" "$2/{}.cpp" -lfmt -lutf8proc -o "$3/bin/{}" || { echo "build of {} failed" >&2; exit 255; }' \
+     -I"$1/include" -I"$2" "$2/{}.cpp" -lfmt -lutf8proc -ljpeg -lpng -o "$3/bin/{}" || { echo "build of {} failed" >&2; exit 255; }' \
   _ "$root" "$here" "$out"
 echo "fuzz: built ${#targets[@]} targets in $(($(date +%s) - start)) s"
 
@@ -40,7 +42,7 @@ echo "fuzz: built ${#targets[@]} targets in $(($(date +%s) - start)) s"
 # --- regressions: every committed input must now pass ---
 for t in "${targets[@]}"; do
   if compgen -G "$here/regressions/$t/*" > /dev/null; then
-    "$out/bin/$t" -runs=0 "$here"/regressions/"$t"/* > "$out/$t.regressions.log" 2>&1 ||
+    "$out/bin/$t" -runs=0 -malloc_limit_mb=256 -rss_limit_mb=2048 "$here"/regressions/"$t"/* > "$out/$t.regressions.log" 2>&1 ||
       { echo "FAIL: $t: a regression input fails again:"; tail -30 "$out/$t.regressions.log"; exit 1; }
     echo "fuzz: $t: $(ls "$here/regressions/$t" | wc -l) regression inputs pass"
   fi

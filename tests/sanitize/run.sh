@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Sanitizers on the test suite (a CI row): builds the fast tests that do not include LibTorch (the
 # tokenizers against Hugging Face's ids, SentEval readers and metrics, retrieval metrics, templates,
-# progress, crash safety) with
+# progress, crash safety; the image layer's decoders, EXIF readers, resampling and pipelines against
+# Pillow, whose reference run ctest adds as image_test's fixture) with
 # -fsanitize=address,undefined in build-sanitize/ and runs them. The tests that include LibTorch are
 # left out: LibTorch itself is not instrumented, and its headers cost minutes per file to build
 # again; their parsers' torch-free cores run under the sanitizers here and in tests/fuzz/run.sh.
@@ -16,7 +17,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${VIKCSE_SANITIZE_BUILD:-$root/build-sanitize}"
 bash "$root/cmake/install-deps.sh"
 tests=(tokenizer_reference_test eval_correlation_test eval_senteval_data_test eval_progress_test eval_retrieval_test
-       methods_templates_test methods_crash_safety_test ${VIKCSE_SANITIZE_TESTS:-})
+       methods_templates_test methods_crash_safety_test image_test ${VIKCSE_SANITIZE_TESTS:-})
 flags="-O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 mkdir -p "$out"
 cmake -S "$root" -B "$out" -DCMAKE_BUILD_TYPE=None -DVIKCSE_BUILD_EXAMPLES=OFF \
@@ -27,6 +28,9 @@ start=$(date +%s)
 cmake --build "$out" -j "$(nproc)" --target "${tests[@]}"
 echo "sanitize: built ${#tests[@]} tests in $(($(date +%s) - start)) s"
 regex="^($(IFS='|'; echo "${tests[*]}"))\$"
+# (ctest also runs the fixtures the selected tests require: image_pillow_reference, Pillow's outputs
+# for image_test, written by Debian's python3 before it; libjpeg and libpng are not instrumented, so
+# the sanitizers watch the image layer's own code and its calls into them.)
 cd "$out"
 # detect_leaks: LeakSanitizer is on by default; halt_on_error: the first report fails the test.
 ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \

@@ -5,6 +5,7 @@
 /// Cropping with zero padding, and the centre-crop offsets of transformers and of torchvision,
 /// which differ when the margin is odd.
 
+#include <vikcse/error.hpp>
 #include <vikcse/image/image.hpp>
 
 #include <cstddef>
@@ -13,7 +14,18 @@ namespace vikcse {
 
 /// The `width` x `height` window of `in` whose top-left corner is (`left`, `top`); parts of the
 /// window outside the image (negative offsets, or past the edge) are filled with 0.
+/// @throws invalid_argument when `height` or `width` is not positive, or `in` does not hold
+///         width * height * channels samples (a negative size used to give an image of that size).
 [[nodiscard]] inline Image crop(const Image& in, int top, int left, int height, int width) {
+  if (height <= 0 || width <= 0) {
+    throw_error<invalid_argument>("crop: expected a positive crop size, got {}x{}", width, height);
+  }
+  if (in.width < 0 || in.height < 0 || in.channels <= 0 ||
+      in.pixels.size() != static_cast<std::size_t>(in.width) * in.height * in.channels) {
+    throw_error<invalid_argument>(
+        "crop: expected an image with width*height*channels samples, got {}x{}x{} with {} samples", in.width, in.height,
+        in.channels, in.pixels.size());
+  }
   Image out = Image::zeros(width, height, in.channels);
   const auto c = static_cast<std::size_t>(in.channels);
   for (int y = 0; y < height; ++y) {

@@ -46,7 +46,9 @@ namespace vikcse {
 struct DecodeOptions {
   AlphaMode alpha = AlphaMode::drop;          ///< how transparency becomes RGB (convert.hpp)
   bool apply_exif_orientation = true;         ///< apply EXIF orientation as `ImageOps.exif_transpose`
-  std::int64_t max_pixels = std::int64_t{1} << 28;  ///< larger images are refused (a guard against hostile headers)
+  /// Larger images are refused before their pixels are allocated: Pillow's own limit (2 x
+  /// Image.MAX_IMAGE_PIXELS, above which it raises DecompressionBombError), a guard against hostile headers.
+  std::int64_t max_pixels = 178956970;
 };
 
 /// The image format of `bytes` from its signature.

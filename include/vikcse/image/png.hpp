@@ -21,11 +21,16 @@
 /// that has no orientation tag, the XMP text "XML:com.adobe.xmp" (see exif.hpp).
 /// Errors: libpng's error handler longjmps back to the decoding frame; reading past the end of the
 /// data (a truncated file) is an error. libpng's warnings (e.g. a known-bad sRGB profile) are ignored.
+/// Before libpng sees the data, the chunk lengths are checked against it (`png_truncated_chunk`):
+/// libpng 1.6 allocates an ancillary chunk's declared length (up to 2^31 - 1 bytes) before reading
+/// it, its chunk size limit being only a warning for those chunks, so a 100-byte file declaring a
+/// huge tEXt chunk made it allocate hundreds of MiB before noticing that the data had ended.
 
 #include <vikcse/error.hpp>
 #include <vikcse/image/convert.hpp>
 #include <vikcse/image/exif.hpp>
 
+#include <fmt/format.h>
 #include <png.h>
 
 #include <csetjmp>
@@ -89,6 +94,41 @@ inline bool png_decode_frame(png_structp png, png_infop info, std::vector<std::u
   png_read_image(png, rows.data());
   png_read_end(png, info);  // text and eXIf chunks after the image data
   return true;
+}
+
+/// A chunk that declares more data than the file holds: where its header starts, its type and
+/// declared length, and the bytes left after its header.
+struct PngTruncatedChunk {
+  std::size_t offset = 0;
+  std::string type;
+  std::uint64_t length = 0;
+  std::size_t left = 0;
+};
+
+/// The first chunk, from the signature through IEND (what libpng reads), whose length field, data
+/// and CRC do not fit in `bytes`; nullopt when all fit, or when `bytes` lacks the PNG signature
+/// (libpng reports that itself). A chunk that does not fit makes libpng fail at the end of the data
+/// in any case; checking first keeps it from allocating the declared length (see the file comment).
+inline std::optional<PngTruncatedChunk> png_truncated_chunk(std::span<const std::uint8_t> bytes) {
+  static constexpr std::uint8_t signature[] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), signature, 8) != 0) return std::nullopt;
+  std::size_t pos = 8;
+  while (pos < bytes.size()) {
+    const std::size_t left = bytes.size() - pos;
+    std::string type;
+    for (std::size_t i = 4; i < 8 && i < left; ++i) {
+      const auto ch = static_cast<char>(bytes[pos + i]);
+      type += (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ? std::string(1, ch)
+                                                                   : fmt::format("\\x{:02X}", bytes[pos + i]);
+    }
+    if (left < 8) return PngTruncatedChunk{pos, type, 0, 0};  // the header itself is cut
+    const std::uint64_t length = (std::uint64_t{bytes[pos]} << 24) | (std::uint64_t{bytes[pos + 1]} << 16) |
+                                 (std::uint64_t{bytes[pos + 2]} << 8) | std::uint64_t{bytes[pos + 3]};
+    if (length + 4 > left - 8) return PngTruncatedChunk{pos, type, length, left - 8};
+    if (type == "IEND") return std::nullopt;
+    pos += 12 + static_cast<std::size_t>(length);
+  }
+  return std::nullopt;  // no IEND: libpng fails at the end of the data without a large allocation
 }
 
 /// Owns libpng's read and info structs.
@@ -164,6 +204,12 @@ inline std::optional<int> png_orientation(png_structp png, png_infop info) {
 ///         corrupt or truncated data) or the image has more than `max_pixels` pixels.
 [[nodiscard]] inline DecodedFile decode_png(std::span<const std::uint8_t> bytes, std::string_view name,
                                             std::int64_t max_pixels = std::int64_t{1} << 28) {
+  if (const auto cut = detail::png_truncated_chunk(bytes)) {
+    throw_error<data_error>(
+        "{}: not a valid PNG image (expected a complete PNG stream; the data is truncated: the chunk '{}' at byte {} "
+        "declares {} data bytes plus a 4-byte CRC, {} bytes are left)",
+        name, cut->type, cut->offset, cut->length, cut->left);
+  }
   detail::PngState state{bytes.data(), bytes.size(), 0, {}};
   detail::PngGuard guard;
   guard.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, detail::png_error_handler,

@@ -49,13 +49,26 @@ namespace vikcse {
 /// The output size (width, height) of resizing the shortest edge of a `width` x `height` image to
 /// `shortest_edge`, as transformers' `get_resize_output_image_size(default_to_square=False)` and
 /// torchvision's `Resize(int)` compute it: the long side is `int(shortest_edge * long / short)`.
-[[nodiscard]] inline std::pair<int, int> shortest_edge_size(int width, int height, int shortest_edge) noexcept {
+/// @throws invalid_argument when a size is not positive, or the long side would not fit an `int`
+///         (say a 1 x 65500 image with a shortest edge of 100000: Python would try to allocate it).
+[[nodiscard]] inline std::pair<int, int> shortest_edge_size(int width, int height, int shortest_edge) {
+  if (width <= 0 || height <= 0 || shortest_edge <= 0) {
+    throw_error<invalid_argument>("shortest_edge_size: expected positive sizes, got a {}x{} image and shortest edge {}",
+                                  width, height, shortest_edge);
+  }
   const bool landscape = width > height;  // ties: width is the short side
   const int short_side = landscape ? height : width;
   const int long_side = landscape ? width : height;
-  const int new_long = static_cast<int>(static_cast<double>(static_cast<long long>(shortest_edge) * long_side) /
-                                        static_cast<double>(short_side));
-  return landscape ? std::pair{new_long, shortest_edge} : std::pair{shortest_edge, new_long};
+  const double new_long =
+      static_cast<double>(static_cast<long long>(shortest_edge) * long_side) / static_cast<double>(short_side);
+  if (!(new_long < 2147483648.0)) {  // the conversion to int below would be undefined
+    throw_error<invalid_argument>(
+        "shortest_edge_size: resizing a {}x{} image to a shortest edge of {} gives a long side of {:.0f} pixels "
+        "(expected at most 2147483647)",
+        width, height, shortest_edge, new_long);
+  }
+  const int new_long_int = static_cast<int>(new_long);
+  return landscape ? std::pair{new_long_int, shortest_edge} : std::pair{shortest_edge, new_long_int};
 }
 
 /// Settings of `transformers.CLIPImageProcessor`; the defaults are

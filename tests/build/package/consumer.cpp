@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Builds against vikcse as a consumer does (installed package, build tree or add_subdirectory; see
-// CMakeLists.txt beside it): a random tiny encoder, two inputs, one cosine.
+// CMakeLists.txt beside it): a random tiny encoder, two inputs, one cosine; where the package has
+// vikcse::image, first a PNG decoded (image_check.cpp).
 #include <vikcse/vikcse.hpp>
 
 #include <fmt/format.h>
 
+#ifdef VIKCSE_CONSUMER_IMAGE
+int image_check();
+#endif
+
 int main() {
+#ifdef VIKCSE_CONSUMER_IMAGE
+  if (image_check() != 0) return 1;
+#endif
   vikcse::configure_threads();
   vikcse::BertConfig config;
   config.vocab_size = 50;
