@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: the command-line parsers of every program (vikcse_reproduce, vikcse_eval,
-// vikcse_encode, vikcse_search, vikcse_tokenize, vikcse_demo): CLI11 with the project's checks, then
+// vikcse_encode, vikcse_search, vikcse_tokenize, vikcse_demo, vikcse_build_kb): CLI11 with the project's checks, then
 // the checks across options, on argument lists split from the input at NUL or newline. The first
 // argument names the program (a name that is none of them picks one by its first byte), so the
 // seeds stay readable. Parsing must end in a result, CLI11's typed parse error (the program prints
 // it and exits with status 2) or the project's usage error (vikcse::invalid_argument, status 2).
 #include "fuzz_support.hpp"
 
+#include "../../examples/support/build_kb_options.hpp"
 #include "../../examples/support/demo_options.hpp"
 #include "../../examples/support/encode_options.hpp"
 #include "../../examples/support/eval_options.hpp"
@@ -50,8 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (!current.empty()) args.push_back(current);
   if (args.empty()) return 0;
-  static constexpr std::array<std::string_view, 6> programs = {"reproduce", "eval",     "encode",
-                                                               "search",    "tokenize", "demo"};
+  static constexpr std::array<std::string_view, 7> programs = {"reproduce", "eval", "encode",  "search",
+                                                               "tokenize",  "demo", "build_kb"};
   std::size_t program = 0;
   while (program < programs.size() && programs[program] != args[0]) ++program;
   if (program == programs.size()) program = static_cast<std::size_t>(data[0]) % programs.size();
@@ -92,6 +93,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         cli::tokenize::Args parsed;
         parse_with(
             argv, [&](CLI::App& app) { cli::tokenize::add_options(app, parsed); }, [] {});
+        break;
+      }
+      case 6: {
+        cli::build_kb::Args parsed;
+        parse_with(
+            argv, [&](CLI::App& app) { cli::build_kb::add_options(app, parsed); },
+            [&] { cli::build_kb::check(parsed); });
         break;
       }
       default: {
