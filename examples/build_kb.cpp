@@ -20,6 +20,7 @@
 #include <vikcse/eval/image_text_retrieval.hpp>
 #include <vikcse/knowledge/image_features.hpp>
 #include <vikcse/knowledge/image_list.hpp>
+#include <vikcse/knowledge/kb_builder.hpp>
 #include <vikcse/knowledge/stage1_encoders.hpp>
 #include <vikcse/threads.hpp>
 #include <vikcse/version.hpp>
@@ -137,7 +138,7 @@ int run(const Args& a) {
     throw vikcse::data_error(fmt::format("{} has {} captions but {} lists {} images: line i must describe image i",
                                          a.captions->string(), captions.size(), a.images.string(), images.size()));
   }
-  const bool want_text = a.clip && (a.text_features || a.eval);
+  const bool want_text = a.clip && (a.text_features || a.eval || a.projection_dim > 0);
   vikcse::DecodeOptions decode;
   decode.alpha = a.alpha == "white" ? vikcse::AlphaMode::composite_on_white : vikcse::AlphaMode::drop;
   const fs::path clip_dir = a.finetune ? finetune_clip(a, images, captions, precision, decode) : a.clip.value_or(fs::path());
@@ -162,6 +163,16 @@ int run(const Args& a) {
                              options.resume_dir.string());
   }
   for (const auto& s : features.skipped) std::cerr << "skipped: " << s << "\n";
+  auto written = features;
+  if (a.projection_dim > 0) {  // the reference's variant: new bias-free projections trained on the pairs
+    vikcse::KnowledgeBaseBuilder builder(vikcse::KnowledgeBaseBuilderOptions().projection_dim(a.projection_dim));
+    builder.on_epoch([](std::int64_t epoch, double loss) {
+      std::cerr << fmt::format("projectors: epoch {} loss {:.4f}\n", epoch, loss);
+    });
+    const auto kb = builder.build(features.image, features.text);
+    written.image = kb.bank;
+    written.text = kb.text_bank;
+  }
   if (a.out) {
     std::map<std::string, std::string> metadata = {{"format", "vikcse stage-1 features"},
                                                    {"model", encoder.identity},
@@ -169,20 +180,21 @@ int run(const Args& a) {
                                                    {"normalized", encoder.normalize ? "true" : "false"},
                                                    {"vikcse_version", fmt::format("{}.{}.{}", VIKCSE_VERSION_MAJOR, VIKCSE_VERSION_MINOR, VIKCSE_VERSION_PATCH)}};
     if (a.captions) metadata["captions"] = a.captions->string();
-    auto written = features;
-    if (!a.text_features) written.text = torch::Tensor();
-    vikcse::save_stage1_features(*a.out, written, metadata);
+    if (a.projection_dim > 0) metadata["projection_dim"] = std::to_string(a.projection_dim);
+    auto file = written;
+    if (!a.text_features) file.text = torch::Tensor();
+    vikcse::save_stage1_features(*a.out, file, metadata);
     if (!options.resume_dir.empty()) fs::remove_all(options.resume_dir);
-    std::cerr << fmt::format("wrote {}: features [{}, {}]{}{}\n", a.out->string(), written.image.size(0),
-                             written.image.size(1),
-                             written.text.defined() ? fmt::format(", text_features [{}, {}]", written.text.size(0),
-                                                                  written.text.size(1))
+    std::cerr << fmt::format("wrote {}: features [{}, {}]{}{}\n", a.out->string(), file.image.size(0),
+                             file.image.size(1),
+                             file.text.defined() ? fmt::format(", text_features [{}, {}]", file.text.size(0),
+                                                               file.text.size(1))
                                                     : std::string(),
                              features.skipped.empty() ? std::string()
                                                       : fmt::format(", {} images skipped", features.skipped.size()));
   }
   if (a.eval) {
-    const auto r = vikcse::image_text_recall(features.image, features.text);
+    const auto r = vikcse::image_text_recall(written.image, written.text);
     std::cout << fmt::format("Zero-shot retrieval over {} image-caption pairs\n\n", r.pairs);
     std::cout << "| direction    |   R@1  |   R@5  |  R@10  |\n|--------------|--------|--------|--------|\n";
     std::cout << fmt::format("| image → text | {} | {} | {} |\n", percent(r.image_to_text.at(1)),

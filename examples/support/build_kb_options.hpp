@@ -26,6 +26,7 @@ struct Args {
   int finetune_validation = 0, finetune_batch_size = 128, finetune_max_steps = 0, finetune_eval_steps = 50,
       finetune_patience = 10, finetune_warmup = 50, finetune_epochs = 20;
   double finetune_lr = 3e-6;
+  int projection_dim = 0;  ///< > 0: train bias-free projectors image/text -> D and write the projected bank
   bool progress = true;
 };
 
@@ -66,6 +67,13 @@ inline void add_options(CLI::App& app, Args& a) {
       ->check(writable_file())
       ->group(output);
   app.add_flag("--text-features", a.text_features, "also write the captions' CLIP text features (text_features)")
+      ->group(output);
+  app.add_option("--projection-dim", a.projection_dim,
+                 "the reference's variant: train new bias-free projections of the image and caption features into D "
+                 "dimensions (e.g. 768, BERT-base's width) with CLIP's symmetric loss, and write the projected, "
+                 "normalised image rows (0: CLIP's own embedding)")
+      ->check(non_negative_integer())
+      ->capture_default_str()
       ->group(output);
   app.add_flag("--eval", a.eval,
                "the zero-shot retrieval check: image->text and text->image Recall@1/5/10 over these pairs (give the "
@@ -148,6 +156,9 @@ inline void check(const Args& a) {
   if (a.eval && !a.clip) throw vikcse::invalid_argument("--eval ranks captions against images: it needs --clip");
   if (a.text_features && !a.clip) throw vikcse::invalid_argument("--text-features needs --clip");
   if (a.finetune && !a.clip) throw vikcse::invalid_argument("--finetune fine-tunes CLIP: it needs --clip");
+  if (a.projection_dim > 0 && !a.clip) {
+    throw vikcse::invalid_argument("--projection-dim trains on image-caption pairs: it needs --clip");
+  }
   if (a.eval_json && !a.eval) throw vikcse::invalid_argument("--eval-json needs --eval");
   if (a.out && a.out->extension() != ".safetensors" && a.out->extension() != ".npy") {
     throw vikcse::invalid_argument("--out " + a.out->string() + ": expected a .safetensors or .npy file name");

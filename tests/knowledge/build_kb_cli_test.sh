@@ -70,6 +70,12 @@ def features(path):
 assert features(sys.argv[1]) != features(sys.argv[2])
 PY
 
+# the reference's variant: bias-free projectors into 8 dimensions trained on the pairs
+"${run[@]}" --out "$work/proj.safetensors" --projection-dim 8 --text-features 2>"$work/log" || { cat "$work/log"; fail "projection"; }
+[[ "$(shape features "$work/proj.safetensors")" == "15x8" ]] || fail "projected features shape"
+[[ "$(shape text_features "$work/proj.safetensors")" == "15x8" ]] || fail "projected text features shape"
+grep -q "projectors: epoch 20 loss" "$work/log" || { cat "$work/log"; fail "projector epochs"; }
+
 # the zero-shot retrieval check
 "${run[@]}" --eval --eval-json "$work/eval.json" >"$work/table" 2>/dev/null
 grep -q "| image → text |" "$work/table" || fail "no table"
@@ -123,5 +129,6 @@ expect 0 "skipped: $work/empty.png" -- "$build_kb" --no-progress --clip "$work/c
 [[ "$(shape caption_rows "$work/x.safetensors")" == "2" ]] || fail "skipped row kept"
 expect 2 "--finetune fine-tunes CLIP: it needs --clip" -- "$build_kb" --resnet "$resnet_dir/resnet50" --images "$data/images" --out "$work/x.npy" --finetune "$work/ft2"
 expect 1 "--finetune-validation 15 leaves no training pair of 15" -- "${run[@]}" --out "$work/x.npy" --finetune "$work/ft2" --finetune-validation 15
+expect 2 "--projection-dim trains on image-caption pairs: it needs --clip" -- "$build_kb" --resnet "$resnet_dir/resnet50" --images "$data/images" --out "$work/x.npy" --projection-dim 8
 expect 0 "Usage" -- "$build_kb" --help
 echo "vikcse_build_kb: all checks passed"
