@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Our BertModel/RobertaModel against transformers' own, on the random checkpoints and outputs that
-`gpu_suite encoders` wrote (DIR/bert, DIR/roberta, DIR/ours.safetensors).
+`gpu_suite encoders` wrote (DIR/bert, DIR/roberta, DIR/ours.safetensors); then our ClipModel
+against transformers' CLIPModel (DIR/clip, DIR/clip.safetensors: compare_clip.py, its rows in the
+same list, model "clip", and a "clip" section with its shape).
 
 The judge is each checkpoint run by transformers in float64 on the CPU. Ours must stay within the
 bounds derived in tests/support/float_bounds.hpp, over attended positions:
@@ -11,7 +13,8 @@ largest |hidden state| of the float64 run. transformers' own float32 and bf16 ru
 are measured against the same judge and reported beside ours.
 
 --rehearse without transformers installed (Debian has no package of it): the judge and the peer
-are tests/encoder/reference's torch.nn encoder instead, and the report says so. Without
+are tests/encoder/reference's torch.nn encoder instead (for CLIP: tests/vision/reference's
+ReferenceClip), and the report says so. Without
 --rehearse, a missing transformers is an error.
 Writes a JSON report; exit status 1 when one of our outputs is outside its bound.
 """
@@ -23,6 +26,7 @@ import sys
 
 import torch
 
+from compare_clip import compare_clip
 from peer_library import load_checkpoint, read_safetensors, transformers_or_reference
 
 EPS32, EPS_BF16 = 2.0 ** -23, 2.0 ** -7
@@ -91,8 +95,12 @@ for family in ("bert", "roberta"):
             print(f"[{'pass' if ok else 'fail'}] {family} {name} {output}: ours {diff:.3g}, "
                   f"peer {peer_diff:.3g} (bound {bound:.3g})", flush=True)
 
+clip_rows, clip_failures, clip_facts = compare_clip(a.dir, transformers, a.device, EPS32, EPS_BF16)
+rows += clip_rows
+failures += clip_failures
+
 report = {"peer": peer_name, "device": a.device, "judge": "peer in float64 on the CPU", "rows": rows,
-          "failures": failures, "shape": {"batch": list(mask.shape)}}
+          "failures": failures, "shape": {"batch": list(mask.shape)}, "clip": clip_facts}
 tmp = a.out + ".partial"
 with open(tmp, "w") as f:
     json.dump(report, f, indent=2)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The one-shot GPU suite's program (tests/gpu/run.sh drives it; see README.md "GPU suite"):
 //   gpu_suite checks   --device D --out FILE   the CUDA tests (suite/device_checks.hpp)
-//   gpu_suite encoders --device D --out DIR    our half of the transformers comparison
+//   gpu_suite encoders --device D --out DIR    our half of the transformers comparison (BERT,
+//                                              RoBERTa, CLIP)
 //   gpu_suite steps    --device D --out DIR    SimCSE and VIKCSE training steps, MFU
 // `--rehearse` shrinks every shape so the same code runs in seconds on a CPU.
+#include "suite/clip_outputs.hpp"
 #include "suite/device_checks.hpp"
 #include "suite/encoder_outputs.hpp"
 #include "suite/results.hpp"
@@ -41,7 +43,7 @@ int main(int argc, char** argv) try {
   bool rehearse = false;
   int threads = 0;
   for (auto* sub : {app.add_subcommand("checks", "the CUDA tests, as JSON rows (pass, fail, skip)"),
-                    app.add_subcommand("encoders", "random BERT/RoBERTa checkpoints and our outputs for them"),
+                    app.add_subcommand("encoders", "random BERT/RoBERTa/CLIP checkpoints and our outputs for them"),
                     app.add_subcommand("steps", "SimCSE and VIKCSE training steps: time, tokens/s, MFU")}) {
     sub->add_option("--device", device_name, "cpu, cuda or cuda:N")->capture_default_str();
     sub->add_option("--out", out, "checks: the JSON file; encoders, steps: a folder")->required();
@@ -68,6 +70,14 @@ int main(int argc, char** argv) try {
     vikcse::gpu::write_encoder_outputs(out, shape, device);
     std::cout << fmt::format("encoders: BERT and RoBERTa ({} layers, hidden {}), batch {} x {}, on {}: {}\n",
                              shape.model.layers, shape.model.hidden, shape.batch, shape.length, device.str(), out.string());
+    const auto clip = rehearse ? vikcse::gpu::tiny_clip_shape() : vikcse::gpu::ClipShape{};
+    vikcse::gpu::write_clip_outputs(out, clip, device);
+    const auto& c = clip.config;
+    std::cout << fmt::format("encoders: CLIP (vision {} layers, hidden {}, {}px / {}; text {} layers, hidden {}), "
+                             "{} images, {} texts x {}, on {}: {}\n",
+                             c.vision.num_hidden_layers, c.vision.hidden_size, c.vision.image_size, c.vision.patch_size,
+                             c.text.num_hidden_layers, c.text.hidden_size, clip.images, clip.texts,
+                             c.text.max_position_embeddings, device.str(), (out / "clip").string());
     return 0;
   }
   vikcse::gpu::StepShape shape;

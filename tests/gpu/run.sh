@@ -7,14 +7,14 @@
 # It builds tests/gpu against the LibTorch inside python3's torch (torch.utils.cmake_prefix_path),
 # every other dependency from .gpu-deps, then runs, writing JSON to $OUT (default build-gpu/out):
 #   1. the CUDA tests (gpu_suite checks)                                        -> checks.json
-#   2. our BertModel/RobertaModel against transformers' own, fp32 and bf16     -> encoders.json
+#   2. our BERT, RoBERTa and CLIP against transformers' own, fp32 and bf16     -> encoders.json
 #   3. SimCSE and VIKCSE bf16 training steps, tokens/s and MFU (gpu_suite steps) -> steps.json
 #   4. the same steps in PyTorch eager with transformers (peer_steps.py)        -> peer.json
 # and gpu_suite.json with everything plus the goals. Exit status 0 when every stage passed.
 #
 # --rehearse: the same steps on the CPU with tiny shapes, Debian's LibTorch and python3-torch
-# (transformers missing there: tests/encoder/reference stands in), so the script cannot rot while
-# no GPU is lent; CTest runs it (gpu_suite_rehearsal).
+# (transformers missing there: the torch.nn references of tests/encoder and tests/vision stand in),
+# so the script cannot rot while no GPU is lent; CTest runs it (gpu_suite_rehearsal).
 # Options: --out DIR, --build DIR (default build-gpu/build), --deps DIR (default .gpu-deps),
 #          --python EXE (default: python3; rehearsal: /usr/bin/python3 when present), --jobs N.
 set -uo pipefail
@@ -33,7 +33,7 @@ while (($#)); do
     --deps) deps="$2"; shift ;;
     --python) python="$2"; shift ;;
     --jobs) jobs="$2"; shift ;;
-    -h|--help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Merges the GPU suite's reports (OUT/checks.json, encoders.json, steps.json, peer.json and the
-stage statuses run.sh passes) into OUT/gpu_suite.json, and prints the table that
-benchmarks/BENCHMARKS.md records. The goals (a step at least as fast as the eager peer; VIKCSE's
-bf16 MFU at least 35%) are reported as met or not; they do not fail the suite, the tests do.
+stage statuses run.sh passes) into OUT/gpu_suite.json, and prints the tables that
+benchmarks/BENCHMARKS.md records: BERT's, RoBERTa's and CLIP's differences from the float64 judge,
+then the steps. The goals (a step at least as fast as the eager peer; VIKCSE's bf16 MFU at least
+35%) are reported as met or not; they do not fail the suite, the tests do.
 Usage: summarize.py OUT stage=status ...
 """
 import json
@@ -26,6 +27,18 @@ summary = {"stages": stages, "checks": load("checks.json"), "encoders": load("en
 print("\n== GPU suite ==")
 for stage, status in stages.items():
     print(f"{stage:<10} {status}")
+encoders = summary["encoders"]
+if encoders:  # BERT, RoBERTa and CLIP against the float64 judge (compare_encoders.py)
+    print(f"\nencoders on {encoders['device']} against the {encoders['judge']}; peer: {encoders['peer']}")
+    clip = encoders.get("clip")
+    if clip:
+        print(f"clip: {clip['images'][0]} images of {clip['images'][2]}px, {clip['input_ids'][0]} texts of "
+              f"{clip['input_ids'][1]} ids ({clip['tokens']} tokens); its peer and judge: {clip['peer']}")
+    print("| model | dtype | output | ours vs float64 | peer vs float64 | bound | pass |")
+    print("|---|---|---|---|---|---|---|")
+    for r in encoders["rows"]:
+        print(f"| {r['model']} | {r['dtype']} | {r['output']} | {r['ours_vs_float64']:.3g} | "
+              f"{r['peer_vs_float64']:.3g} | {r['bound']:.3g} | {'pass' if r['pass'] else 'FAIL'} |")
 steps, peer = summary["steps"], summary["peer"]
 if steps and peer:
     mine = {s["method"]: s for s in steps["steps"]}

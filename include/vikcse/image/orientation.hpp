@@ -8,7 +8,9 @@
 
 #include <vikcse/image/image.hpp>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 
 namespace vikcse {
 
@@ -19,24 +21,35 @@ namespace vikcse {
   const int h = in.height;
   const bool swaps = orientation >= 5;
   Image out = Image::zeros(swaps ? h : w, swaps ? w : h, in.channels);
-  const auto c = static_cast<std::size_t>(in.channels);
+  // Output pixel (x, y) reads source column sx = ax x + bx y + cx and row sy = ay x + by y + cy, so
+  // its offset is linear in x and y: one stride along an output row, one per output row.
+  int ax = 1, bx = 0, cx = 0, ay = 0, by = 1, cy = 0;
+  switch (orientation) {
+    case 2: ax = -1; cx = w - 1; break;
+    case 3: ax = -1; cx = w - 1; by = -1; cy = h - 1; break;
+    case 4: by = -1; cy = h - 1; break;
+    case 5: ax = 0; bx = 1; ay = 1; by = 0; break;
+    case 6: ax = 0; bx = 1; ay = -1; by = 0; cy = h - 1; break;
+    case 7: ax = 0; bx = -1; cx = w - 1; ay = -1; by = 0; cy = h - 1; break;
+    case 8: ax = 0; bx = -1; cx = w - 1; ay = 1; by = 0; break;
+    default: break;
+  }
+  const auto c = static_cast<std::ptrdiff_t>(in.channels);
+  const std::ptrdiff_t step_x = (static_cast<std::ptrdiff_t>(ay) * w + ax) * c;
+  const std::ptrdiff_t step_y = (static_cast<std::ptrdiff_t>(by) * w + bx) * c;
+  const std::ptrdiff_t origin = (static_cast<std::ptrdiff_t>(cy) * w + cx) * c;
+  const std::uint8_t* src = in.pixels.data();
+  std::uint8_t* dst = out.pixels.data();
   for (int y = 0; y < out.height; ++y) {
-    for (int x = 0; x < out.width; ++x) {
-      int sx = x;  // the source column and row of output pixel (x, y)
-      int sy = y;
-      switch (orientation) {
-        case 2: sx = w - 1 - x; break;
-        case 3: sx = w - 1 - x; sy = h - 1 - y; break;
-        case 4: sy = h - 1 - y; break;
-        case 5: sx = y; sy = x; break;
-        case 6: sx = y; sy = h - 1 - x; break;
-        case 7: sx = w - 1 - y; sy = h - 1 - x; break;
-        case 8: sx = w - 1 - y; sy = x; break;
-        default: break;
+    const std::uint8_t* from = src + origin + step_y * y;
+    if (c == 3) {
+      for (int x = 0; x < out.width; ++x, from += step_x, dst += 3) {
+        dst[0] = from[0];
+        dst[1] = from[1];
+        dst[2] = from[2];
       }
-      const std::size_t from = (static_cast<std::size_t>(sy) * w + sx) * c;
-      const std::size_t to = (static_cast<std::size_t>(y) * out.width + x) * c;
-      for (std::size_t k = 0; k < c; ++k) out.pixels[to + k] = in.pixels[from + k];
+    } else {
+      for (int x = 0; x < out.width; ++x, from += step_x, dst += c) std::copy(from, from + c, dst);
     }
   }
   return out;
