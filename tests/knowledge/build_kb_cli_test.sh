@@ -47,6 +47,11 @@ run=("$build_kb" --threads 1 --no-progress --clip "$work/clip" --images "$data/i
 [[ ! -e "$work/kb.safetensors.partial" ]] || fail "the resume directory was left behind"
 grep -q "wrote $work/kb.safetensors: features \[15, 16\], text_features \[15, 16\]" "$work/log" || fail "summary line"
 
+# bfloat16 autocast (knowledge_stage1_test bounds its values; here the program path)
+"${run[@]}" --out "$work/bf16.safetensors" --bf16 --batch-size 8 2>"$work/log" || { cat "$work/log"; fail "bf16"; }
+grep -q "(bf16 autocast)" "$work/log" || fail "bf16 not announced"
+[[ "$(shape features "$work/bf16.safetensors")" == "15x16" ]] || fail "bf16 features shape"
+
 # fine-tuning CLIP first (a few steps at a large learning rate, so that the weights surely move)
 "${run[@]}" --out "$work/ft-kb.safetensors" --batch-size 8 --finetune "$work/ft" --finetune-validation 3 \
   --finetune-batch-size 4 --finetune-max-steps 6 --finetune-eval-steps 2 --finetune-warmup 2 --finetune-lr 1e-3 \

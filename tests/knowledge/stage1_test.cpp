@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <support/expect_error.hpp>
+#include <support/float_bounds.hpp>
 #include <support/python_reference.hpp>
 #include <support/spawn_self.hpp>
 #include <support/test_data.hpp>
@@ -67,13 +68,13 @@ void write_tiny_clip(const fs::path& dir) {
 struct TinyClip {
   vikcse::testing::ScratchDir dir{"vikcse-stage1-clip"};
   TinyClip() { write_tiny_clip(dir.path); }
-  [[nodiscard]] vikcse::Stage1Encoder encoder() const {
+  [[nodiscard]] vikcse::Stage1Encoder encoder(vikcse::Stage1Precision precision = {}) const {
     auto model = vikcse::ClipModel(vikcse::ClipModelImpl::from_pretrained(dir.path));
     auto tok = std::make_shared<const vikcse::ByteLevelBpeTokenizer>(
         vikcse::ByteLevelBpeTokenizer::from_directory(dir.path));
     return vikcse::clip_stage1_encoder(model, tok,
-                                       vikcse::ClipImageOptions::from_file(dir.path / "preprocessor_config.json"), {},
-                                       "tiny");
+                                       vikcse::ClipImageOptions::from_file(dir.path / "preprocessor_config.json"),
+                                       precision, "tiny");
   }
 };
 
@@ -195,6 +196,28 @@ BOOST_AUTO_TEST_CASE(a_stopped_build_resumes_to_the_same_features) {
   other.batch_size = 5;
   expect_error<vikcse::data_error>([&] { (void)vikcse::extract_stage1_features(images, &texts, encoder, other); },
                                    {"manifest.json: the unfinished run there used batch_size = 4, this one 5"});
+}
+
+// --bf16: the model under bfloat16 autocast, against the float32 run of the same model and photos.
+// The tiny towers have 1 block (stages 2 L + 2 = 4) and K = max(hidden 32, intermediate 37) = 37; the
+// rows are unit vectors (M = 1), so float_bounds.hpp's bound is eps_bf16 * 4 * sqrt(37) = 0.19 per
+// element, and a row that was not computed in bfloat16 at all would change by 0.
+BOOST_AUTO_TEST_CASE(bf16_autocast_stays_within_its_bound) {
+  const auto images = photos();
+  const auto texts = captions(images.size());
+  vikcse::Stage1Options o;
+  o.batch_size = 8;
+  const auto f32 = vikcse::extract_stage1_features(images, &texts, tiny().encoder(), o);
+  const auto bf16 = vikcse::extract_stage1_features(images, &texts, tiny().encoder({torch::kCPU, true}), o);
+  const double bound = vikcse::testing::encoder_forward_bound(vikcse::testing::eps_bf16, 4, 37, 1.0);
+  const double image = (bf16.image - f32.image).abs().max().item<double>();
+  const double text = (bf16.text - f32.text).abs().max().item<double>();
+  BOOST_TEST_MESSAGE(fmt::format("bf16 autocast: image rows {:.3g}, text rows {:.3g} from float32 (bound {:.3g})",
+                                 image, text, bound));
+  BOOST_TEST(bf16.image.scalar_type() == torch::kFloat);
+  BOOST_TEST(image <= bound);
+  BOOST_TEST(text <= bound);
+  BOOST_TEST(image > 0.0);  // the products did run in bfloat16
 }
 
 BOOST_AUTO_TEST_CASE(bad_images_are_named_with_their_row_or_skipped_with_their_captions) {
