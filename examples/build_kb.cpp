@@ -101,6 +101,11 @@ fs::path finetune_clip(const Args& a, const std::vector<fs::path>& images, const
                              p.validation_loss ? fmt::format(", validation {:.4f}", *p.validation_loss) : std::string(),
                              p.best_step, vikcse::format_duration(p.eta_seconds));
   });
+  if (a.projection_dim > 0) {  // the reference's variant: new bias-free projections, trained with all of CLIP
+    model->replace_projections(a.projection_dim);
+    std::cerr << fmt::format("CLIP's projections replaced by new bias-free ones into {} dimensions\n",
+                             a.projection_dim);
+  }
   std::cerr << fmt::format("fine-tuning CLIP on {} pairs, validating on {}\n", train.size(), held.size());
   const auto batches = vikcse::clip_photo_batches(
       std::make_shared<const std::vector<fs::path>>(images), std::make_shared<const std::vector<std::string>>(captions),
@@ -164,7 +169,7 @@ int run(const Args& a) {
   }
   for (const auto& s : features.skipped) std::cerr << "skipped: " << s << "\n";
   auto written = features;
-  if (a.projection_dim > 0) {  // the reference's variant: new bias-free projections trained on the pairs
+  if (a.projection_dim > 0 && !a.finetune) {  // the variant without fine-tuning: projectors on fixed features
     vikcse::KnowledgeBaseBuilder builder(vikcse::KnowledgeBaseBuilderOptions().projection_dim(a.projection_dim));
     builder.on_epoch([](std::int64_t epoch, double loss) {
       std::cerr << fmt::format("projectors: epoch {} loss {:.4f}\n", epoch, loss);

@@ -69,9 +69,10 @@ inline void add_options(CLI::App& app, Args& a) {
   app.add_flag("--text-features", a.text_features, "also write the captions' CLIP text features (text_features)")
       ->group(output);
   app.add_option("--projection-dim", a.projection_dim,
-                 "the reference's variant: train new bias-free projections of the image and caption features into D "
-                 "dimensions (e.g. 768, BERT-base's width) with CLIP's symmetric loss, and write the projected, "
-                 "normalised image rows (0: CLIP's own embedding)")
+                 "the reference's variant: new bias-free projections into D dimensions (e.g. 768, BERT-base's width); "
+                 "with --finetune they replace CLIP's and are fine-tuned with the rest of CLIP, without it they are "
+                 "trained on the fixed image and caption features; the knowledge base is the projected, normalised "
+                 "image rows (0: CLIP's own embedding)")
       ->check(non_negative_integer())
       ->capture_default_str()
       ->group(output);

@@ -81,6 +81,14 @@ PY
 [[ "$(shape text_features "$work/proj.safetensors")" == "15x8" ]] || fail "projected text features shape"
 grep -q "projectors: epoch 20 loss" "$work/log" || { cat "$work/log"; fail "projector epochs"; }
 
+# ... and with --finetune: CLIP's projections replaced by new ones into 8 dimensions, fine-tuned with all of CLIP
+"${run[@]}" --out "$work/ftproj.safetensors" --batch-size 8 --projection-dim 8 --finetune "$work/ftproj" \
+  --finetune-validation 3 --finetune-batch-size 4 --finetune-max-steps 2 --finetune-eval-steps 2 --finetune-warmup 1 \
+  2>"$work/log" || { cat "$work/log"; fail "fine-tune with projections"; }
+grep -q "CLIP's projections replaced by new bias-free ones into 8 dimensions" "$work/log" || fail "no replacement"
+[[ "$(shape features "$work/ftproj.safetensors")" == "15x8" ]] || fail "fine-tuned projected features shape"
+[[ "$(shape visual_projection.weight "$work/ftproj/model.safetensors")" == "8x32" ]] || fail "saved projection shape"
+
 # the zero-shot retrieval check
 "${run[@]}" --eval --eval-json "$work/eval.json" >"$work/table" 2>/dev/null
 grep -q "| image → text |" "$work/table" || fail "no table"

@@ -140,7 +140,8 @@ BOOST_AUTO_TEST_CASE(a_knowledge_base_from_the_photos_feeds_stage_2) {
   vikcse::save_stage1_features(path, kb, {{"model", encoder.identity}});
   const auto loaded = vikcse::load_features(path, {.key = {}, .expected_rows = 15, .expected_dim = 16});
   BOOST_TEST(torch::equal(loaded, kb.image));
-  BOOST_TEST(torch::equal(vikcse::load_features(path, {.key = "text_features"}), kb.text));
+  BOOST_TEST(torch::equal(
+      vikcse::load_features(path, {.key = "text_features", .expected_rows = 15, .expected_dim = 16}), kb.text));
   BOOST_TEST(vikcse::SafetensorsFile::open(path).metadata().at("model") == encoder.identity);
   vikcse::save_stage1_features(dir.path / "kb.npy", {kb.image, {}, kb.rows, {}, 0, true}, {});
   BOOST_TEST(torch::equal(vikcse::load_features(dir.path / "kb.npy"), kb.image));

@@ -205,7 +205,7 @@ BOOST_AUTO_TEST_SUITE(resnet)
 
 BOOST_AUTO_TEST_CASE(module_names_are_torchvision_state_dict_keys) {
   for (const std::string name : {"resnet50", "tiny"}) {
-    const auto& c = reference(name);
+    const auto c = reference(name);
     vikcse::ResNet model(c.options);
     std::set<std::string> checkpoint;
     const auto file = vikcse::SafetensorsFile::open(c.weights());
@@ -228,7 +228,7 @@ BOOST_AUTO_TEST_CASE(module_names_are_torchvision_state_dict_keys) {
 }
 
 BOOST_AUTO_TEST_CASE(resnet50_float32_matches_torchvision) {
-  const auto& c = reference("resnet50");
+  const auto c = reference("resnet50");
   auto model = vikcse::load_resnet50(c.checkpoint);
   const auto& report = model->load_report();
   BOOST_TEST_MESSAGE("resnet50 load: " << report.summary());
@@ -242,7 +242,7 @@ BOOST_AUTO_TEST_CASE(resnet50_float32_matches_torchvision) {
 BOOST_AUTO_TEST_CASE(resnet50_float64_matches_torchvision) { check_float64(reference("resnet50")); }
 
 BOOST_AUTO_TEST_CASE(tiny_float32_and_float64_match_torchvision) {
-  const auto& c = reference("tiny");
+  const auto c = reference("tiny");
   auto model = vikcse::load_resnet(c.weights(), c.options);  // a .safetensors file, not a directory
   BOOST_TEST(model->load_report().ignored.empty());
   BOOST_TEST(model->feature_dim() == c.exact.size(1));
@@ -251,7 +251,7 @@ BOOST_AUTO_TEST_CASE(tiny_float32_and_float64_match_torchvision) {
 }
 
 BOOST_AUTO_TEST_CASE(a_wrong_batch_norm_eps_is_outside_the_bounds) {
-  const auto& c = reference("tiny");
+  const auto c = reference("tiny");
   auto options = c.options;
   auto model = vikcse::load_resnet(c.checkpoint, options.bn_eps(1e-3));
   const double err = max_diff(run(model, c.images), c.exact);
@@ -266,7 +266,7 @@ BOOST_AUTO_TEST_CASE(a_wrong_batch_norm_eps_is_outside_the_bounds) {
 }
 
 BOOST_AUTO_TEST_CASE(to_dtype_keeps_integer_buffers_and_loads_them) {
-  const auto& c = reference("tiny");
+  const auto c = reference("tiny");
   auto model = vikcse::load_resnet(c.checkpoint, c.options, vikcse::ResNetLoadOptions().dtype(torch::kDouble));
   const auto file = vikcse::SafetensorsFile::open(c.weights());
   BOOST_TEST(model->bn1->num_batches_tracked.scalar_type() == torch::kLong);
@@ -280,7 +280,7 @@ BOOST_AUTO_TEST_CASE(to_dtype_keeps_integer_buffers_and_loads_them) {
 }
 
 BOOST_AUTO_TEST_CASE(module_prefix_and_missing_batch_counters_are_accepted) {
-  const auto& c = reference("tiny");
+  const auto c = reference("tiny");
   vikcse::testing::ScratchDir dir("vikcse-resnet-test");
   auto plain = vikcse::load_resnet(c.checkpoint, c.options);
   const auto want = run(plain, c.images);
@@ -305,7 +305,7 @@ BOOST_AUTO_TEST_CASE(module_prefix_and_missing_batch_counters_are_accepted) {
 }
 
 BOOST_AUTO_TEST_CASE(missing_unexpected_and_mismatched_keys_are_named) {
-  const auto& c = reference("tiny");
+  const auto c = reference("tiny");
   vikcse::testing::ScratchDir dir("vikcse-resnet-test");
   const auto missing = edited_checkpoint("tiny", dir.path, [](auto& t) { t.erase("layer1.0.bn2.running_var"); });
   expect_error<vikcse::checkpoint_error>([&] { (void)vikcse::load_resnet(missing, c.options); },
@@ -335,7 +335,7 @@ BOOST_AUTO_TEST_CASE(missing_unexpected_and_mismatched_keys_are_named) {
 }
 
 BOOST_AUTO_TEST_CASE(a_truncated_safetensors_file_names_the_tensor) {
-  const auto& c = reference("tiny");
+  const auto c = reference("tiny");
   vikcse::testing::ScratchDir dir("vikcse-resnet-test");
   const auto path = dir.path / "truncated.safetensors";
   fs::copy_file(c.weights(), path);

@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include <concepts>
+#include <filesystem>
+#include <fstream>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -98,6 +100,23 @@ T json_value_or(const nlohmann::json& object, const char* key, T fallback, std::
   const auto it = object.find(key);
   if (it == object.end() || it->is_null()) return fallback;
   return json_as<T, Error>(*it, [&] { return fmt::format("{}: key '{}'", where, key); });
+}
+
+/// Parses the configuration file `path` (`config.json`, `preprocessor_config.json`, ...).
+/// @throws vikcse::config_error "PATH: cannot open config file (missing NAME?)", NAME being the file
+///         name asked for, or "PATH: not valid JSON: ..." naming the parser's complaint.
+inline nlohmann::json read_config_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw_error<config_error>("{}: cannot open config file (missing {}?)", path.string(), path.filename().string());
+  }
+  try {
+    nlohmann::json json;
+    in >> json;
+    return json;
+  } catch (const nlohmann::json::exception& e) {
+    throw_error<config_error>("{}: not valid JSON: {}", path.string(), e.what());
+  }
 }
 
 }  // namespace vikcse::detail

@@ -146,15 +146,7 @@ struct ClipImageOptions {
   /// Options from a `preprocessor_config.json` file.
   /// @throws config_error naming the file when it cannot be read or parsed, or holds a bad value.
   [[nodiscard]] static ClipImageOptions from_file(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) throw_error<config_error>("{}: cannot open (expected a preprocessor_config.json)", path.string());
-    nlohmann::json j;
-    try {
-      in >> j;
-    } catch (const nlohmann::json::exception& e) {
-      throw_error<config_error>("{}: not valid JSON ({})", path.string(), e.what());
-    }
-    return from_json(j, path.string());
+    return from_json(detail::read_config_file(path), path.string());
   }
 };
 

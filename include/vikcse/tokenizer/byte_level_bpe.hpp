@@ -112,6 +112,17 @@ inline std::array<char32_t, 256> bytes_to_unicode() {
   return map;
 }
 
+/// The length of the contraction ('s 't 're 've 'm 'll 'd, lower case, as both patterns write them) at
+/// `t[i]`, or 0.
+inline std::size_t contraction_length(std::u32string_view t, std::size_t i) {
+  if (t[i] != '\'' || i + 1 >= t.size()) return 0;
+  const char32_t c1 = t[i + 1];
+  if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return 2;
+  if (i + 2 >= t.size()) return 0;
+  const char32_t c2 = t[i + 2];
+  return (c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l') ? 3 : 0;
+}
+
 /// Splits `text` into GPT-2 pre-tokens (see the file comment), calling `emit(begin, end)`.
 template <typename Emit>
 void gpt2_split(std::u32string_view t, Emit&& emit) {
@@ -127,21 +138,10 @@ void gpt2_split(std::u32string_view t, Emit&& emit) {
   std::size_t i = 0;
   while (i < n) {
     const char32_t c = t[i];
-    if (c == '\'' && i + 1 < n) {
-      const char32_t c1 = t[i + 1];
-      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
-        emit(i, i + 2);
-        i += 2;
-        continue;
-      }
-      if (i + 2 < n) {
-        const char32_t c2 = t[i + 2];
-        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
-          emit(i, i + 3);
-          i += 3;
-          continue;
-        }
-      }
+    if (const std::size_t k = contraction_length(t, i); k > 0) {
+      emit(i, i + k);
+      i += k;
+      continue;
     }
     Kind k = kind(c);
     std::size_t start = i;
@@ -184,21 +184,10 @@ void clip_split(std::u32string_view t, Emit&& emit) {
   std::size_t i = 0;
   while (i < n) {
     const char32_t c = t[i];
-    if (c == '\'' && i + 1 < n) {
-      const char32_t c1 = t[i + 1];
-      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
-        emit(i, i + 2);
-        i += 2;
-        continue;
-      }
-      if (i + 2 < n) {
-        const char32_t c2 = t[i + 2];
-        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
-          emit(i, i + 3);
-          i += 3;
-          continue;
-        }
-      }
+    if (const std::size_t k = contraction_length(t, i); k > 0) {
+      emit(i, i + k);
+      i += k;
+      continue;
     }
     if (u::is_white_space(c)) {
       ++i;

@@ -107,15 +107,7 @@ struct ClipConfig {
 
   /// Reads `config.json` from a file.
   static ClipConfig from_json_file(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) throw_error<config_error>("{}: cannot open config file (missing config.json?)", path.string());
-    nlohmann::json json;
-    try {
-      in >> json;
-    } catch (const nlohmann::json::exception& e) {
-      throw_error<config_error>("{}: not valid JSON: {}", path.string(), e.what());
-    }
-    return from_json(json, path.string());
+    return from_json(detail::read_config_file(path), path.string());
   }
 
   /// Checks every size; `source` names the file in the message.

@@ -26,6 +26,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -235,6 +236,26 @@ public:
     out.logits_per_text = torch::matmul(out.text_embeds, out.image_embeds.t()) * logit_scale.exp();
     out.logits_per_image = out.logits_per_text.t();
     return out;
+  }
+
+  /// Replaces both projections with new bias-free ones into `dim` dimensions (the reference's
+  /// variant that puts the knowledge base in the sentence encoder's width, e.g. 768 for BERT-base),
+  /// initialised as transformers initialises CLIP's projections: normal with std = width^-1/2.
+  /// `config().projection_dim` becomes `dim`, so `save_pretrained` writes a checkpoint that loads back.
+  /// @throws vikcse::invalid_argument for `dim` <= 0.
+  void replace_projections(std::int64_t dim) {
+    if (dim <= 0) throw_error<invalid_argument>("CLIP: projection width must be positive, got {}", dim);
+    const auto options = logit_scale.options();
+    auto fresh = [&](std::int64_t width) {
+      torch::nn::Linear layer(torch::nn::LinearOptions(width, dim).bias(false));
+      torch::NoGradGuard no_grad;
+      layer->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(width)));
+      layer->to(options.device(), options.dtype().toScalarType());
+      return layer;
+    };
+    visual_projection = replace_module("visual_projection", fresh(config_.vision.hidden_size));
+    text_projection = replace_module("text_projection", fresh(config_.text.hidden_size));
+    config_.projection_dim = dim;
   }
 
   /// Loads `config.json` and the weights (`model.safetensors`, shards or `pytorch_model.bin`) of
