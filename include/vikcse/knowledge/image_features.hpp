@@ -265,7 +265,8 @@ inline Stage1Features extract_stage1_features(const std::vector<std::filesystem:
       image_parts.push_back(img);
       if (with_text) text_parts.push_back(txt);
     }
-    for (std::int64_t i = 0; i < rows_t.size(0); ++i) out.rows.push_back(rows_t[i].item<std::int64_t>());
+    const auto* kept_rows = rows_t.data_ptr<std::int64_t>();
+    out.rows.insert(out.rows.end(), kept_rows, kept_rows + rows_t.size(0));
     out.skipped.insert(out.skipped.end(), skipped.begin(), skipped.end());
     done_rows = end;
     if (options.on_progress) options.on_progress(done_rows, total);

@@ -146,23 +146,21 @@ struct ClipConfig {
 
   /// The compact `config.json` transformers writes for this configuration.
   [[nodiscard]] nlohmann::json to_json() const {
-    auto tower = [](const ClipTowerConfig& t) {
+    auto tower = [this](const ClipTowerConfig& t) {
       return nlohmann::json{{"hidden_size", t.hidden_size},
                             {"intermediate_size", t.intermediate_size},
                             {"num_hidden_layers", t.num_hidden_layers},
                             {"num_attention_heads", t.num_attention_heads},
                             {"hidden_act", t.hidden_act},
                             {"layer_norm_eps", t.layer_norm_eps},
-                            {"projection_dim", 0}};
+                            {"projection_dim", projection_dim}};
     };
     auto t = tower(text);
-    t["projection_dim"] = projection_dim;
     t["vocab_size"] = text.vocab_size;
     t["max_position_embeddings"] = text.max_position_embeddings;
     t["eos_token_id"] = text.eos_token_id;
     t["model_type"] = "clip_text_model";
     auto v = tower(vision);
-    v["projection_dim"] = projection_dim;
     v["image_size"] = vision.image_size;
     v["patch_size"] = vision.patch_size;
     v["num_channels"] = vision.num_channels;
