@@ -17,6 +17,16 @@ function(_vikcse_common_settings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra)
 endfunction()
 
+# vikcse_test_optimisation(<target>): tests (and the compile-only checks) are optimised at -O1 in
+# the optimising build types, whose -O3 stays for the programs and benchmarks. Tests run tiny models,
+# and -O1 compiles a test in a quarter to a third less time than -O3 (measured on trainer_test.cpp and
+# sts_engine_test.cpp); GCC reorders no floating-point arithmetic at any -O level without
+# -ffast-math, so the tests check the same arithmetic. The precompiled header built at -O3 serves -O1
+# too (both define __OPTIMIZE__; GCC warns under -Winvalid-pch when it cannot use it).
+function(vikcse_test_optimisation target)
+  target_compile_options(${target} PRIVATE $<$<CONFIG:Release,RelWithDebInfo,MinSizeRel>:-O1>)
+endfunction()
+
 # vikcse_add_test(NAME <name> SOURCES <files...> [TORCH] [DATA] [LABELS <labels...>])
 #   TORCH: the test includes <torch/torch.h>; it reuses the shared precompiled header.
 #   DATA:  the test reads ../shared/data (VIKCSE_DATA_DIR); it exits 77 (skipped) when the
@@ -29,6 +39,7 @@ function(vikcse_add_test)
   target_link_libraries(${T_NAME} PRIVATE Boost::unit_test_framework)
   target_compile_definitions(${T_NAME} PRIVATE BOOST_TEST_DYN_LINK)
   target_include_directories(${T_NAME} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
+  vikcse_test_optimisation(${T_NAME})
   if(T_TORCH AND VIKCSE_PRECOMPILED_HEADERS)
     target_precompile_headers(${T_NAME} REUSE_FROM vikcse_torch_pch)
   endif()
