@@ -33,9 +33,10 @@ esac
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${VIKCSE_DATA_DIR:-$src/../shared/data}"
 mirror="${VIKCSE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# binutils-gold: the faster linker the build uses where it exists (cmake/VikcseTargets.cmake).
 # libjpeg62-turbo-dev and libpng-dev: vikcse::image (both flavours compile it); python3-pil and
 # python3-torchvision: image_test's reference (tests/image/reference/pillow_reference.py), CPU only.
-packages=(g++ cmake make librange-v3-dev libfmt-dev libboost-test-dev nlohmann-json3-dev libutf8proc-dev
+packages=(g++ binutils-gold cmake make librange-v3-dev libfmt-dev libboost-test-dev nlohmann-json3-dev libutf8proc-dev
           libcli11-dev libopenblas0-openmp libfaiss-dev libjpeg62-turbo-dev libpng-dev)
 components=main
 if [ "$flavour" = cpu ]; then

@@ -4,7 +4,8 @@
 //   gpu_suite encoders --device D --out DIR    our half of the transformers comparison (BERT,
 //                                              RoBERTa, CLIP)
 //   gpu_suite steps    --device D --out DIR    SimCSE and VIKCSE training steps, MFU
-// `--rehearse` shrinks every shape so the same code runs in seconds on a CPU.
+// `--rehearse` shrinks every shape so the same code runs in seconds on a CPU. A CUDA device named
+// where LibTorch sees none exits 77 (CTest's skip code: gpu_suite_cuda_checks reports "skipped").
 #include "suite/clip_outputs.hpp"
 #include "suite/device_checks.hpp"
 #include "suite/encoder_outputs.hpp"
@@ -21,14 +22,21 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 
 namespace {
 
+constexpr int skipped_exit_code = 77;
+
+struct NoCudaDevice : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 torch::Device parse_device(const std::string& name) {
   const torch::Device device(name);
   if (device.is_cuda() && !torch::cuda::is_available()) {
-    throw std::runtime_error(fmt::format("--device {}: this LibTorch sees no CUDA device", name));
+    throw NoCudaDevice(fmt::format("--device {}: this LibTorch sees no CUDA device (skipped)", name));
   }
   return device;
 }
@@ -61,6 +69,7 @@ int main(int argc, char** argv) try {
     std::filesystem::create_directories(scratch);
     vikcse::gpu::run_device_checks(results, device, scratch);
     std::filesystem::remove_all(scratch);
+    if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
     results.write(out, {{"device", device.str()}, {"torch", TORCH_VERSION}});
     return results.failures() == 0 ? 0 : 1;
   }
@@ -98,6 +107,9 @@ int main(int argc, char** argv) try {
                              100 * s["mfu"].get<double>(), report["bf16_matmul_tflops"].get<double>());
   }
   return 0;
+} catch (const NoCudaDevice& e) {
+  std::cerr << "gpu_suite: " << e.what() << '\n';
+  return skipped_exit_code;
 } catch (const std::exception& e) {
   std::cerr << "gpu_suite: " << e.what() << '\n';
   return 1;

@@ -48,7 +48,8 @@ vikcse::BatchSource source() {
       std::vector<std::string>{"a man plays guitar", "the cat sleeps", "dogs run fast", "a woman sings",
                                "birds fly south", "the sun is hot", "rain falls today", "kids play outside"});
   auto collator = std::make_shared<vikcse::Collator>(
-      toy_tokenize, vikcse::CollatorOptions{.specials = {1, 2, 0, 3}, .first = {}, .second = {}});
+      toy_tokenize,
+      vikcse::CollatorOptions{.specials = vikcse::testing::toy_special_tokens(), .first = {}, .second = {}});
   return vikcse::shuffled_batches<std::string>(
       corpus, 3, 42, [collator](const std::vector<std::string>& s) { return collator->unsupervised(s); });
 }

@@ -66,7 +66,7 @@ const std::vector<std::string>& corpus() {
 std::shared_ptr<vikcse::Collator> collator() {
   static const auto tokenize = vikcse::testing::toy_tokenizer({.first_id = 5, .buckets = 90});
   return std::make_shared<vikcse::Collator>(
-      tokenize, vikcse::CollatorOptions{.specials = {1, 2, 0, 3}, .first = {}, .second = {}});
+      tokenize, vikcse::CollatorOptions{.specials = vikcse::testing::toy_special_tokens(), .first = {}, .second = {}});
 }
 
 vikcse::BertConfig tiny_config() {

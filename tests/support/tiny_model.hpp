@@ -4,7 +4,8 @@
 /// @file tiny_model.hpp
 /// The tests' tiny random encoders and toy tokenizers, in one place: `tiny_bert_config` builds a
 /// small `vikcse::BertConfig` from designated-initialised `TinyBertOptions`, and `toy_tokenizer`
-/// a `vikcse::TokenizeFunction` giving one id per whitespace-separated word. The tests spell out
+/// a `vikcse::TokenizeFunction` giving one id per whitespace-separated word (`toy_special_tokens`:
+/// the special ids beside it). The tests spell out
 /// the sizes they use; they rely on the defaults for dropout (0.1, BertConfig's) and the initializer
 /// range (0.02), so changing a default changes the tests that leave it out.
 ///
@@ -13,6 +14,7 @@
 ///     const auto tokenize = vikcse::testing::toy_tokenizer({.buckets = 90, .fixed = {{"[MASK]", 3}}});
 
 #include <vikcse/encoder/bert_config.hpp>
+#include <vikcse/tokenizer/special_tokens.hpp>
 #include <vikcse/tokenizer/tokenize_function.hpp>
 
 #include <cstddef>
@@ -89,6 +91,17 @@ inline vikcse::TokenizeFunction toy_tokenizer(ToyTokenizerOptions options = {}) 
     }
     return ids;
   };
+}
+
+/// The special ids the tests' collators use beside a toy tokenizer: [PAD] 0, [CLS] 1, [SEP] 2,
+/// [MASK] 3 (below the toy tokenizer's default first id, 5), no unknown id and no token strings.
+inline vikcse::SpecialTokens toy_special_tokens() {
+  vikcse::SpecialTokens specials;
+  specials.cls = 1;
+  specials.sep = 2;
+  specials.pad = 0;
+  specials.mask = 3;
+  return specials;
 }
 
 }  // namespace vikcse::testing

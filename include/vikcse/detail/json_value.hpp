@@ -16,9 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include <concepts>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -100,6 +100,16 @@ T json_value_or(const nlohmann::json& object, const char* key, T fallback, std::
   const auto it = object.find(key);
   if (it == object.end() || it->is_null()) return fallback;
   return json_as<T, Error>(*it, [&] { return fmt::format("{}: key '{}'", where, key); });
+}
+
+/// Overwrites `out` with `object[key]` read as `out`'s type, and leaves it as it is (a default)
+/// when `object` lacks `key` or holds null there: how configuration files are read, key by key.
+/// @tparam Error  the exception type thrown (one of vikcse's errors); the message starts with
+///                "WHERE: key 'KEY'" and says what was expected and what was found.
+/// @tparam T      as for `json_as`.
+template <typename Error, typename T>
+void read_optional_key(const nlohmann::json& object, std::string_view where, const char* key, T& out) {
+  out = json_value_or<T, Error>(object, key, std::move(out), where);
 }
 
 /// Parses the configuration file `path` (`config.json`, `preprocessor_config.json`, ...).

@@ -101,11 +101,14 @@ struct BertConfig {
 
   static BertConfig from_json(const nlohmann::json& json, const std::string& source = "config.json") {
     if (!json.is_object()) throw_error<config_error>("{}: expected a JSON object, got {}", source, json.type_name());
+    const auto read = [&](const char* key, auto& out) {
+      detail::read_optional_key<config_error>(json, source, key, out);
+    };
     BertConfig config;
     if (!json.contains("model_type")) {
       throw_error<config_error>("{}: missing key 'model_type' (expected \"bert\" or \"roberta\")", source);
     }
-    read(json, source, "model_type", config.model_type);
+    read("model_type", config.model_type);
     if (config.model_type == "roberta") {  // RobertaConfig defaults
       config.vocab_size = 50265;
       config.max_position_embeddings = 514;
@@ -113,19 +116,19 @@ struct BertConfig {
       config.layer_norm_eps = 1e-5;
       config.pad_token_id = 1;
     }
-    read(json, source, "vocab_size", config.vocab_size);
-    read(json, source, "hidden_size", config.hidden_size);
-    read(json, source, "num_hidden_layers", config.num_hidden_layers);
-    read(json, source, "num_attention_heads", config.num_attention_heads);
-    read(json, source, "intermediate_size", config.intermediate_size);
-    read(json, source, "hidden_act", config.hidden_act);
-    read(json, source, "max_position_embeddings", config.max_position_embeddings);
-    read(json, source, "type_vocab_size", config.type_vocab_size);
-    read(json, source, "layer_norm_eps", config.layer_norm_eps);
-    read(json, source, "hidden_dropout_prob", config.hidden_dropout_prob);
-    read(json, source, "attention_probs_dropout_prob", config.attention_probs_dropout_prob);
-    read(json, source, "pad_token_id", config.pad_token_id);
-    read(json, source, "initializer_range", config.initializer_range);
+    read("vocab_size", config.vocab_size);
+    read("hidden_size", config.hidden_size);
+    read("num_hidden_layers", config.num_hidden_layers);
+    read("num_attention_heads", config.num_attention_heads);
+    read("intermediate_size", config.intermediate_size);
+    read("hidden_act", config.hidden_act);
+    read("max_position_embeddings", config.max_position_embeddings);
+    read("type_vocab_size", config.type_vocab_size);
+    read("layer_norm_eps", config.layer_norm_eps);
+    read("hidden_dropout_prob", config.hidden_dropout_prob);
+    read("attention_probs_dropout_prob", config.attention_probs_dropout_prob);
+    read("pad_token_id", config.pad_token_id);
+    read("initializer_range", config.initializer_range);
     if (json.contains("position_embedding_type") && json["position_embedding_type"] != "absolute") {
       throw_error<config_error>("{}: unsupported position_embedding_type {} (only \"absolute\")", source,
                                 json["position_embedding_type"].dump());
@@ -166,14 +169,6 @@ struct BertConfig {
   /// Writes `config.json` atomically.
   void save(const std::filesystem::path& path) const {
     detail::write_text_atomically<checkpoint_error>(path, to_json().dump(2) + "\n");
-  }
-
-private:
-  template <typename T>
-  static void read(const nlohmann::json& json, const std::string& source, const char* key, T& out) {
-    auto it = json.find(key);
-    if (it == json.end() || it->is_null()) return;
-    out = detail::json_as<T, config_error>(*it, fmt::format("{}: key '{}' has the wrong type", source, key));
   }
 };
 

@@ -77,13 +77,14 @@ struct ClipConfig {
       throw_error<config_error>("{}: model_type is {}, expected \"clip\"", source, it->dump());
     }
     ClipConfig c;
-    read(json, source, "projection_dim", c.projection_dim);
-    read(json, source, "logit_scale_init_value", c.logit_scale_init_value);
+    detail::read_optional_key<config_error>(json, source, "projection_dim", c.projection_dim);
+    detail::read_optional_key<config_error>(json, source, "logit_scale_init_value", c.logit_scale_init_value);
     const auto tower = [&](const char* key) -> nlohmann::json {
       // the verbose form may hold the tower under "<key>_dict" with "<key>" null, or the reverse
       for (const std::string& k : {std::string(key), std::string(key) + "_dict"}) {
         if (auto it = json.find(k); it != json.end() && !it->is_null()) {
-          if (!it->is_object()) throw_error<config_error>("{}: '{}' must be an object, got {}", source, k, it->type_name());
+          if (!it->is_object())
+            throw_error<config_error>("{}: '{}' must be an object, got {}", source, k, it->type_name());
           return *it;
         }
       }
@@ -94,13 +95,13 @@ struct ClipConfig {
     const std::string ts = source + " text_config";
     const std::string vs = source + " vision_config";
     read_tower(t, ts, c.text);
-    read(t, ts, "vocab_size", c.text.vocab_size);
-    read(t, ts, "max_position_embeddings", c.text.max_position_embeddings);
-    read(t, ts, "eos_token_id", c.text.eos_token_id);
+    detail::read_optional_key<config_error>(t, ts, "vocab_size", c.text.vocab_size);
+    detail::read_optional_key<config_error>(t, ts, "max_position_embeddings", c.text.max_position_embeddings);
+    detail::read_optional_key<config_error>(t, ts, "eos_token_id", c.text.eos_token_id);
     read_tower(v, vs, c.vision);
-    read(v, vs, "image_size", c.vision.image_size);
-    read(v, vs, "patch_size", c.vision.patch_size);
-    read(v, vs, "num_channels", c.vision.num_channels);
+    detail::read_optional_key<config_error>(v, vs, "image_size", c.vision.image_size);
+    detail::read_optional_key<config_error>(v, vs, "patch_size", c.vision.patch_size);
+    detail::read_optional_key<config_error>(v, vs, "num_channels", c.vision.num_channels);
     c.validate(source);
     return c;
   }
@@ -116,7 +117,8 @@ struct ClipConfig {
       if (value <= 0) throw_error<config_error>("{}: '{}' must be positive, got {}", source, key, value);
     };
     positive("projection_dim", projection_dim);
-    for (const auto* tower : {static_cast<const ClipTowerConfig*>(&text), static_cast<const ClipTowerConfig*>(&vision)}) {
+    for (const auto* tower :
+         {static_cast<const ClipTowerConfig*>(&text), static_cast<const ClipTowerConfig*>(&vision)}) {
       const std::string name = tower == &text ? "text_config." : "vision_config.";
       positive(name + "hidden_size", tower->hidden_size);
       positive(name + "intermediate_size", tower->intermediate_size);
@@ -128,9 +130,10 @@ struct ClipConfig {
       }
       const auto& act = tower->hidden_act;
       if (act != "quick_gelu" && act != "gelu" && act != "gelu_new" && act != "gelu_pytorch_tanh" && act != "relu") {
-        throw_error<config_error>("{}: {}hidden_act '{}' is not supported (expected quick_gelu, gelu, gelu_new, "
-                                  "gelu_pytorch_tanh or relu)",
-                                  source, name, act);
+        throw_error<config_error>(
+            "{}: {}hidden_act '{}' is not supported (expected quick_gelu, gelu, gelu_new, "
+            "gelu_pytorch_tanh or relu)",
+            source, name, act);
       }
     }
     positive("text_config.vocab_size", text.vocab_size);
@@ -179,20 +182,13 @@ struct ClipConfig {
   }
 
 private:
-  template <typename T>
-  static void read(const nlohmann::json& json, const std::string& source, const char* key, T& out) {
-    auto it = json.find(key);
-    if (it == json.end() || it->is_null()) return;
-    out = detail::json_as<T, config_error>(*it, fmt::format("{}: key '{}' has the wrong type", source, key));
-  }
-
   static void read_tower(const nlohmann::json& json, const std::string& source, ClipTowerConfig& t) {
-    read(json, source, "hidden_size", t.hidden_size);
-    read(json, source, "intermediate_size", t.intermediate_size);
-    read(json, source, "num_hidden_layers", t.num_hidden_layers);
-    read(json, source, "num_attention_heads", t.num_attention_heads);
-    read(json, source, "hidden_act", t.hidden_act);
-    read(json, source, "layer_norm_eps", t.layer_norm_eps);
+    detail::read_optional_key<config_error>(json, source, "hidden_size", t.hidden_size);
+    detail::read_optional_key<config_error>(json, source, "intermediate_size", t.intermediate_size);
+    detail::read_optional_key<config_error>(json, source, "num_hidden_layers", t.num_hidden_layers);
+    detail::read_optional_key<config_error>(json, source, "num_attention_heads", t.num_attention_heads);
+    detail::read_optional_key<config_error>(json, source, "hidden_act", t.hidden_act);
+    detail::read_optional_key<config_error>(json, source, "layer_norm_eps", t.layer_norm_eps);
   }
 };
 
