@@ -36,8 +36,8 @@ mirror="${VIKCSE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # binutils-gold: the faster linker the build uses where it exists (cmake/VikcseTargets.cmake).
 # libjpeg62-turbo-dev and libpng-dev: vikcse::image (both flavours compile it); python3-pil and
 # python3-torchvision: image_test's reference (tests/image/reference/pillow_reference.py), CPU only.
-packages=(g++ binutils-gold cmake make librange-v3-dev libfmt-dev libboost-test-dev nlohmann-json3-dev libutf8proc-dev
-          libcli11-dev libopenblas0-openmp libfaiss-dev libjpeg62-turbo-dev libpng-dev)
+packages=(g++ binutils-gold cmake make librange-v3-dev libfmt-dev libboost-test-dev nlohmann-json3-dev
+          libutf8proc-dev libcli11-dev libopenblas0-openmp libfaiss-dev libjpeg62-turbo-dev libpng-dev)
 components=main
 if [ "$flavour" = cpu ]; then
   packages+=(libtorch-dev python3-torch python3-numpy python3-scipy gnuplot-nox libgloo-dev python3-pil

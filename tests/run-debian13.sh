@@ -5,7 +5,8 @@
 # and the packages, about 5 minutes), copies this checkout into it, builds the tests and programs
 # there (benchmarks and the header self-check are left to the Debian 12 row) and runs ctest with one
 # intra-op thread per test. The programs are optimised at -O1 here, as the tests are everywhere: this
-# row asks whether LibTorch 2.6 and GCC 14 build and pass the suite, and -O1 saves CI time. The root's build directory, /src/build, stays between runs.
+# row asks whether LibTorch 2.6 and GCC 14 build and pass the suite, and -O1 saves CI time. The
+# root's build directory, /src/build, stays between runs.
 # Usage: bash tests/run-debian13.sh   (data: ../shared/data or $VIKCSE_DATA_DIR, mounted read-only)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
