@@ -321,7 +321,7 @@ int main(int argc, char** argv) try {
   const auto s = make_setup(args);
   std::cout << fmt::format(
       "vikcse_demo: DEMO DATA, made by this program (examples/demo/world.hpp), written to {}.\n"
-      "  A sentence states four concepts (\"a dog eats the apple in the park\"), then 0-6 filler words that mean\n"
+      "  A sentence states four concepts (\"a dog eats the apple in the park\"), then 0-10 filler words that mean\n"
       "  nothing (\"... today really\"). Every concept has two synonymous forms (dog/puppy) that never occur in one\n"
       "  sentence, so text alone cannot tell they mean the same. An image feature is a sum of one random vector per\n"
       "  concept plus noise: images show the kinship.\n"

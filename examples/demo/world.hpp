@@ -4,7 +4,7 @@
 /// The demo's world, made in the open so that the methods differ by construction.
 ///
 /// A sentence states four concepts, `a <subject> <action> the <object> in the <place>`, followed by
-/// 0 to 6 filler words that mean nothing ("today", "really"), and each concept has two surface
+/// 0 to 10 filler words that mean nothing ("today", "really"), and each concept has two surface
 /// forms that are synonyms ("dog" / "puppy"). One sentence uses one form of each of its concepts,
 /// so the two forms never occur together: text alone cannot tell that they mean the same. Images
 /// can: the feature vector of an image depends on its concepts only (a sum of one random vector per
@@ -44,7 +44,7 @@ struct WorldOptions {
   double image_noise = 0.3;       ///< std of the per-image noise (concept vectors have std 1)
   std::size_t dev_pairs = 300;    ///< dev pairs of each kind (STS and grounded)
   std::size_t test_pairs = 1000;  ///< test pairs of each kind
-  std::size_t max_fillers = 6;    ///< filler words after a sentence: 0 to this many, drawn per sentence
+  std::size_t max_fillers = 10;   ///< filler words after a sentence: 0 to this many, drawn per sentence
 };
 
 /// The data of one demo.

@@ -19,7 +19,7 @@ namespace vikcse::cli::demo {
 struct Args {
   std::filesystem::path out = "vikcse-demo-out";
   std::int64_t seeds = 3, first_seed = 1, steps = 300, batch_size = 32, eval_steps = 100, layers = 2, hidden = 64;
-  std::int64_t warmup_steps = 30;
+  std::int64_t warmup_steps = 60;
   double lr = 3e-3, init_std = 0.1, mcse_lambda = 1.0;
   std::vector<std::string> methods = {"simcse", "promptbert", "mcse", "vikcse", "vikcse-ext"};
   bool require_criteria = false;
