@@ -84,6 +84,7 @@ using vikcse::cli::demo::Args;
 
 /// The vocabulary and encoder shared by every run.
 struct Setup {
+  demo::WorldOptions world;  ///< what the world was made with
   demo::DemoData data;
   std::shared_ptr<const vikcse::AutoTokenizer> tokenizer;
   vikcse::BertConfig config;
@@ -91,7 +92,7 @@ struct Setup {
 
 Setup make_setup(const Args& a) {
   Setup s;
-  demo::World world({});
+  demo::World world(s.world);
   s.data = world.make();
   const auto dir = a.out / "demo-data";
   fs::create_directories(dir);
@@ -321,7 +322,7 @@ int main(int argc, char** argv) try {
   const auto s = make_setup(args);
   std::cout << fmt::format(
       "vikcse_demo: DEMO DATA, made by this program (examples/demo/world.hpp), written to {}.\n"
-      "  A sentence states four concepts (\"a dog eats the apple in the park\"), then 0-10 filler words that mean\n"
+      "  A sentence states four concepts (\"a dog eats the apple in the park\"), then 0-{} filler words that mean\n"
       "  nothing (\"... today really\"). Every concept has two synonymous forms (dog/puppy) that never occur in one\n"
       "  sentence, so text alone cannot tell they mean the same. An image feature is a sum of one random vector per\n"
       "  concept plus noise: images show the kinship.\n"
@@ -331,10 +332,10 @@ int main(int argc, char** argv) try {
       "  Encoder: random BERT, {} layers, width {}, init std {}; vocabulary trained on the world's words.\n"
       "  Every run: {} steps of {} sentences, lr {} after {} warm-up steps, seeds {}..{}; checkpoint chosen on {}\n"
       "  dev pairs.\n\n",
-      (args.out / "demo-data").string(), s.data.families.size() * s.data.families[0].size(), s.data.families[0].size(),
-      s.data.captions.size(), s.data.test.size(), s.data.grounded.size(), args.layers, args.hidden, args.init_std,
-      args.steps, args.batch_size, args.lr, args.warmup_steps, args.first_seed, args.first_seed + args.seeds - 1,
-      s.data.dev.size());
+      (args.out / "demo-data").string(), s.world.max_fillers, s.data.families.size() * s.data.families[0].size(),
+      s.data.families[0].size(), s.data.captions.size(), s.data.test.size(), s.data.grounded.size(), args.layers,
+      args.hidden, args.init_std, args.steps, args.batch_size, args.lr, args.warmup_steps, args.first_seed,
+      args.first_seed + args.seeds - 1, s.data.dev.size());
 
   Progress progress(keys.size() * static_cast<std::size_t>(args.seeds * args.steps));
   std::vector<Runner> per_seed;
