@@ -16,6 +16,7 @@
 /// checkpoint and SentEval.
 
 #include "demo/plot.hpp"
+#include "demo/stage1.hpp"
 #include "demo/summary.hpp"
 #include "demo/world.hpp"
 #include "support/demo_options.hpp"
@@ -67,7 +68,7 @@ const std::vector<MethodInfo>& methods() {
       {"mcse", "MCSE", "cls"},
       {"vikcse", "VIKCSE (reference: kb_grad_mode none)", "vikcse"},
       {"vikcse-text", "VIKCSE without knowledge terms", "vikcse"},
-      {"vikcse-ext", "VIKCSE + gradient extension (ours)", "vikcse"},
+      {"vikcse-ext", "VIKCSE + grounded extension (ours)", "vikcse"},
   };
   return m;
 }
@@ -164,6 +165,8 @@ public:
                                       fmt::format("{} step {} dev {:.4f}", run_, step, dev)};
     std::cerr << vikcse::format_progress(state) << '\n';
   }
+  /// A line of its own (between runs).
+  void note(const std::string& line) const { std::cerr << line << '\n'; }
   void end(std::int64_t steps) {
     done_ += static_cast<std::size_t>(steps);
     if (bar_) {
@@ -224,16 +227,47 @@ struct Runner {
   Progress& progress;
   std::map<std::string, RunResult> results;  ///< by method key
   std::map<std::string, Scores> untrained;   ///< by reading
+  std::optional<demo::Stage1Result> stage1;  ///< VIKCSE's stage 1 of this seed, once a VIKCSE row needs it
 
-  vikcse::BatchSource text_source(const std::shared_ptr<const vikcse::Collator>& collator, std::uint64_t seed) const {
+  /// Stage 1 of this seed (trained on first use): the knowledge base and the corpus's keys.
+  const demo::Stage1Result& knowledge(std::uint64_t seed) {
+    if (stage1) return *stage1;
+    progress.begin(fmt::format("stage 1 seed {}", seed));
+    torch::manual_seed(seed + 1'000'000);  // another draw than the stage-2 encoder's
+    std::vector<std::string> corpus;
+    for (const auto& f : s.data.families) corpus.insert(corpus.end(), f.begin(), f.end());
+    stage1 = demo::train_stage1(s.data.captions, s.data.images, corpus, *s.tokenizer, s.config, seed,
+                                {.steps = a.stage1_steps},
+                                [this](std::int64_t step, double loss) { progress.step(step, loss); });
+    progress.end(a.stage1_steps);
+    progress.note(fmt::format("stage 1 seed {}: CLIP loss {:.3f} -> {:.3f}, captions whose nearest image is their "
+                              "own: {:.1f}%",
+                              seed, stage1->first_loss, stage1->last_loss, 100 * stage1->caption_top1));
+    return *stage1;
+  }
+
+  /// Batches of whole minimal-pair families; with `keys` (`[corpus sentences, D]`, in corpus order)
+  /// each batch carries its sentences' rows as `knowledge_keys`.
+  vikcse::BatchSource text_source(const std::shared_ptr<const vikcse::Collator>& collator, std::uint64_t seed,
+                                  torch::Tensor keys = {}) const {
+    std::vector<std::int64_t> ids(s.data.families.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int64_t>(i);
+    const auto size = static_cast<std::int64_t>(s.data.families[0].size());
+    const auto per_batch = std::max<std::int64_t>(1, a.batch_size / size);
     auto families = std::make_shared<const std::vector<std::vector<std::string>>>(s.data.families);
-    const auto per_batch =
-        std::max<std::int64_t>(1, a.batch_size / static_cast<std::int64_t>(s.data.families[0].size()));
-    return vikcse::shuffled_batches<std::vector<std::string>>(
-        families, per_batch, seed, [collator](const std::vector<std::vector<std::string>>& b) {
+    return vikcse::shuffled_batches<std::int64_t>(
+        std::make_shared<const std::vector<std::int64_t>>(ids), per_batch, seed,
+        [collator, families, keys, size](const std::vector<std::int64_t>& b) {
           std::vector<std::string> flat;
-          for (const auto& f : b) flat.insert(flat.end(), f.begin(), f.end());
-          return collator->unsupervised(flat);
+          std::vector<std::int64_t> rows;
+          for (const auto f : b) {
+            const auto& family = (*families)[static_cast<std::size_t>(f)];
+            flat.insert(flat.end(), family.begin(), family.end());
+            for (std::int64_t j = 0; j < size; ++j) rows.push_back(f * size + j);
+          }
+          auto batch = collator->unsupervised(flat);
+          if (keys.defined()) batch.knowledge_keys = keys.index_select(0, torch::tensor(rows, torch::kLong));
+          return batch;
         });
   }
   vikcse::BatchSource paired_source(const std::shared_ptr<const vikcse::Collator>& collator, std::uint64_t seed) const {
@@ -260,6 +294,7 @@ struct Runner {
   void run(const std::string& key, std::uint64_t seed) {
     const auto dir = a.out / "runs" / fmt::format("{}-seed{}", key, seed);
     fs::remove_all(dir);  // an earlier demo's checkpoints are not this run's
+    if (key.starts_with("vikcse")) knowledge(seed);  // stage 1 first: it draws from the generator too
     progress.begin(fmt::format("{} seed {}", key, seed));
     torch::manual_seed(seed);  // the same initial encoder for every method of a seed
     vikcse::AutoModel encoder(s.config);
@@ -279,13 +314,19 @@ struct Runner {
       note_untrained("cls", r);
       results[key] = train(r, vikcse::mixed_batches(text_source(r.collator, seed), paired_source(r.collator, seed)), s,
                            a, seed, dir, false, progress);
-    } else {  // vikcse, vikcse-text, vikcse-ext: the knowledge base is the images of the pairs
+    } else {  // vikcse, vikcse-text, vikcse-ext: the knowledge base is stage 1's image embeddings
+      const auto& kb = knowledge(seed);
       auto o = vikcse::recipe_options("vikcse", *tok);
       o.knowledge_terms = key != "vikcse-text";
-      if (key == "vikcse-ext") o.kb_grad_mode = vikcse::parse_kb_grad_mode(a.extension);
-      const auto r = vikcse::make_vikcse(encoder, tok, s.data.images, o);
+      torch::Tensor keys;
+      if (key == "vikcse-ext") {
+        o.kb_grad_mode = vikcse::parse_kb_grad_mode(a.extension);
+        o.retrieval_key = vikcse::parse_retrieval_key(a.retrieval_key);
+        if (o.retrieval_key == vikcse::RetrievalKey::batch_keys) keys = kb.corpus_keys;
+      }
+      const auto r = vikcse::make_vikcse(encoder, tok, kb.knowledge, o);
       note_untrained("vikcse", r);
-      results[key] = train(r, text_source(r.collator, seed), s, a, seed, dir, key != "vikcse-ext", progress);
+      results[key] = train(r, text_source(r.collator, seed, keys), s, a, seed, dir, key != "vikcse-ext", progress);
     }
     progress.end(a.steps);
   }
@@ -337,11 +378,14 @@ int main(int argc, char** argv) try {
       args.hidden, args.init_std, args.steps, args.batch_size, args.lr, args.warmup_steps, args.first_seed,
       args.first_seed + args.seeds - 1, s.data.dev.size());
 
-  Progress progress(keys.size() * static_cast<std::size_t>(args.seeds * args.steps));
+  const bool stage1 = std::any_of(keys.begin(), keys.end(), [](const auto& k) { return k.starts_with("vikcse"); });
+  Progress progress(static_cast<std::size_t>(args.seeds) *
+                    (keys.size() * static_cast<std::size_t>(args.steps) +
+                     (stage1 ? static_cast<std::size_t>(args.stage1_steps) : 0)));
   std::vector<Runner> per_seed;
   for (std::int64_t k = 0; k < args.seeds; ++k) {
     const auto seed = static_cast<std::uint64_t>(args.first_seed + k);
-    per_seed.push_back(Runner{s, args, progress, {}, {}});
+    per_seed.push_back(Runner{s, args, progress, {}, {}, std::nullopt});
     for (const auto& key : keys) per_seed.back().run(key, seed);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -19,11 +19,11 @@ namespace vikcse::cli::demo {
 struct Args {
   std::filesystem::path out = "vikcse-demo-out";
   std::int64_t seeds = 3, first_seed = 1, steps = 300, batch_size = 32, eval_steps = 100, layers = 2, hidden = 64;
-  std::int64_t warmup_steps = 60;
+  std::int64_t warmup_steps = 60, stage1_steps = 150;
   double lr = 3e-3, init_std = 0.1, mcse_lambda = 1.0;
   std::vector<std::string> methods = {"simcse", "promptbert", "mcse", "vikcse", "vikcse-ext"};
   bool require_criteria = false;
-  std::string extension = "straight_through";
+  std::string extension = "contrast", retrieval_key = "batch_keys";
 };
 
 inline void add_options(CLI::App& app, Args& a) {
@@ -65,7 +65,16 @@ inline void add_options(CLI::App& app, Args& a) {
       ->check(positive_real())
       ->capture_default_str();
   app.add_option("--extension", a.extension, "kb_grad_mode of the vikcse-ext row (extensions of this library)")
-      ->check(CLI::IsMember({"straight_through", "soft"}))
+      ->check(CLI::IsMember({"contrast", "straight_through", "soft"}))
+      ->capture_default_str();
+  app.add_option("--retrieval-key", a.retrieval_key,
+                 "what retrieves the vikcse-ext row's knowledge: batch_keys (stage 1's text embedding of the "
+                 "sentence, an extension) or query (the projected query, as the reference)")
+      ->check(CLI::IsMember({"batch_keys", "query"}))
+      ->capture_default_str();
+  app.add_option("--stage1-steps", a.stage1_steps,
+                 "training steps of VIKCSE's stage 1 (the image-text model that makes the knowledge base), per seed")
+      ->check(positive_integer())
       ->capture_default_str();
   app.add_flag("--require-criteria", a.require_criteria, "exit with status 3 when a criterion is not met");
 }

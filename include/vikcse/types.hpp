@@ -57,13 +57,17 @@ struct TrainingBatch {
   /// collator only when whole-sequence truncation cut some away (VIKCSE's reference truncation);
   /// the host then pools only these rows, while the raw [CLS] state keeps all `N`. Undefined: all.
   torch::Tensor mask_rows;
+  /// `[N, D]` retrieval keys of the batch's sentences in the knowledge base's space (e.g. stage-1
+  /// CLIP text features of the sentences), for VIKCSE's grounded retrieval (`RetrievalKey::batch_keys`,
+  /// an extension); undefined otherwise.
+  torch::Tensor knowledge_keys;
 
   /// The same step on another device (`non_blocking` copies from pinned memory overlap the compute).
   [[nodiscard]] TrainingBatch to(const torch::Device& device, bool non_blocking = false) const {
     auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device, non_blocking) : t; };
     auto views = [&](const TokenBatch& b) { return b.map(move); };
     return {views(first), views(second), hard_negative ? std::optional<TokenBatch>(views(*hard_negative)) : std::nullopt,
-            move(image_features), move(mask_rows)};
+            move(image_features), move(mask_rows), move(knowledge_keys)};
   }
 };
 

@@ -57,12 +57,14 @@ vikcse::Collator prompt_collator() {
   return vikcse::Collator(toy_tokenize, {.specials = ids, .first = f, .second = f});
 }
 
-vikcse::VIKCSE make_vikcse(vikcse::KbGradMode mode, double dropout = 0.1) {
+vikcse::VIKCSE make_vikcse(vikcse::KbGradMode mode, double dropout = 0.1,
+                           vikcse::RetrievalKey key = vikcse::RetrievalKey::query) {
   torch::manual_seed(11);
   vikcse::BertModel encoder(tiny_config(dropout));
   vikcse::MaskPromptPooler pooler(vikcse::MaskPromptPoolerOptions(16, ids.mask));
   vikcse::VisualKnowledgeBase<> kb(torch::randn({20, 8}));
-  vikcse::KnowledgeInfoNCELoss loss(vikcse::KnowledgeInfoNCELossOptions(16, 8).kb_grad_mode(mode).soft_top_k(4));
+  vikcse::KnowledgeInfoNCELoss loss(
+      vikcse::KnowledgeInfoNCELossOptions(16, 8).kb_grad_mode(mode).soft_top_k(4).retrieval_key(key));
   return vikcse::VIKCSE(encoder, pooler, kb, loss, vikcse::SentenceEmbedderOptions().views_in_one_pass(false));
 }
 
@@ -131,7 +133,7 @@ BOOST_AUTO_TEST_CASE(vikcse_kb_grad_mode_none_gives_exactly_the_text_gradient) {
 }
 
 BOOST_AUTO_TEST_CASE(vikcse_extension_modes_let_knowledge_reach_the_encoder) {
-  for (auto mode : {vikcse::KbGradMode::straight_through, vikcse::KbGradMode::soft}) {
+  for (auto mode : {vikcse::KbGradMode::straight_through, vikcse::KbGradMode::soft, vikcse::KbGradMode::contrast}) {
     auto model = make_vikcse(mode);
     model->train();
     const auto batch = prompt_collator().unsupervised(sentences);
@@ -147,6 +149,35 @@ BOOST_AUTO_TEST_CASE(vikcse_extension_modes_let_knowledge_reach_the_encoder) {
     const auto gp = torch::autograd::grad({out.total}, {model->loss->cls_projector->dense->weight}, {}, true);
     BOOST_TEST(gp[0].abs().sum().item<double>() > 0.0);
   }
+}
+
+// Rows retrieved by the batch's own keys (grounded retrieval): with kb_grad_mode none the terms
+// are still constants (the text gradient exactly); with contrast they train the encoder; a batch
+// without keys is an error.
+BOOST_AUTO_TEST_CASE(vikcse_batch_keys_retrieve_through_the_host) {
+  auto batch = prompt_collator().unsupervised(sentences);
+  batch.knowledge_keys = torch::randn({static_cast<std::int64_t>(sentences.size()), 8});
+  auto grads = [&](vikcse::KbGradMode mode) {
+    auto model = make_vikcse(mode, 0.1, vikcse::RetrievalKey::batch_keys);
+    model->train();
+    torch::manual_seed(5);
+    const auto views = model->views(batch);
+    const auto out = model->loss->forward(views, model->knowledge->context(batch));
+    return std::pair{encoder_grads(*model->encoder, out.total),
+                     encoder_grads(*model->encoder, vikcse::info_nce(views.first.z, views.second.z))};
+  };
+  const auto [none_total, none_text] = grads(vikcse::KbGradMode::none);
+  const auto [contrast_total, contrast_text] = grads(vikcse::KbGradMode::contrast);
+  double none_diff = 0.0, contrast_diff = 0.0;
+  for (std::size_t i = 0; i < none_total.size(); ++i) {
+    if (!none_text[i].defined()) continue;
+    none_diff += (none_total[i] - none_text[i]).abs().sum().item<double>();
+    contrast_diff += (contrast_total[i] - contrast_text[i]).abs().sum().item<double>();
+  }
+  BOOST_TEST(none_diff == 0.0);
+  BOOST_TEST(contrast_diff > 1e-6);
+  auto model = make_vikcse(vikcse::KbGradMode::contrast, 0.1, vikcse::RetrievalKey::batch_keys);
+  BOOST_CHECK_THROW(model->forward(prompt_collator().unsupervised(sentences)), vikcse::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(vikcse_training_is_deterministic_under_a_seed) {

@@ -239,6 +239,79 @@ BOOST_AUTO_TEST_CASE(vikcse_extension_modes_match_reference) {
   BOOST_TEST(diff <= b_grad);
 }
 
+namespace {
+/// A knowledge context whose batch carries the reference's retrieval keys.
+vikcse::KnowledgeRetrieval context_with_keys(vikcse::VisualKnowledgeBase<>& bank) {
+  vikcse::TrainingBatch batch;
+  batch.knowledge_keys = tensor("keys");
+  return bank->context(batch);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(vikcse_contrast_mode_matches_reference) {
+  auto bank = kb();
+  auto by_query = vikcse_loss(vikcse::KnowledgeInfoNCELossOptions(8, 4).kb_grad_mode(vikcse::KbGradMode::contrast));
+  const auto q = by_query->forward(views(), bank->context({}));
+  const auto& r_q = ref().at("vikcse_contrast");
+  for (const char* term : {"vm", "vc"}) {
+    check_close(q.terms.at(term).item<double>(), r_q.at(term).get<double>(),
+                nce_bound(kKnowledgeStages, r_q.at(term).get<double>()), std::string("contrast ") + term);
+  }
+  check_close(q.total.item<double>(), r_q.at("total").get<double>(), total_bound(r_q, kKnowledgeStages),
+              "contrast total");
+
+  auto by_keys = vikcse_loss(vikcse::KnowledgeInfoNCELossOptions(8, 4)
+                                 .kb_grad_mode(vikcse::KbGradMode::contrast)
+                                 .retrieval_key(vikcse::RetrievalKey::batch_keys));
+  auto v = views();
+  v.first.z.requires_grad_(true);
+  const auto out = by_keys->forward(v, context_with_keys(bank));
+  const auto& r_k = ref().at("vikcse_contrast_keys");
+  for (const char* term : {"vm", "vc"}) {
+    check_close(out.terms.at(term).item<double>(), r_k.at(term).get<double>(),
+                nce_bound(kKnowledgeStages, r_k.at(term).get<double>()), std::string("contrast by keys ") + term);
+  }
+  check_close(out.total.item<double>(), r_k.at("total").get<double>(), total_bound(r_k, kKnowledgeStages),
+              "contrast by keys total");
+  out.total.backward();
+  // The same derivation as the straight-through gradient's bound: softmax weights that inherit
+  // the logits' float32 error, times the gradient's scale.
+  const auto want = tensor_f64("vikcse_contrast_keys_grad_z1");
+  const double b_grad = eps32 * kKnowledgeStages * std::sqrt(kDim) / kTau * want.abs().max().item<double>();
+  const double diff = (v.first.z.grad().to(torch::kDouble) - want).abs().max().item<double>();
+  BOOST_TEST_MESSAGE("contrast by keys d total / d z1: max |C++ - float64 reference| = " << diff << ", bound "
+                                                                                        << b_grad);
+  BOOST_TEST(diff <= b_grad);
+}
+
+BOOST_AUTO_TEST_CASE(vikcse_batch_keys_are_checked) {
+  auto bank = kb();
+  auto loss = vikcse_loss(vikcse::KnowledgeInfoNCELossOptions(8, 4)
+                              .kb_grad_mode(vikcse::KbGradMode::contrast)
+                              .retrieval_key(vikcse::RetrievalKey::batch_keys));
+  // No keys in the batch: a clear error, not a retrieval by something else.
+  BOOST_CHECK_EXCEPTION(loss->forward(views(), bank->context({})), vikcse::invalid_argument,
+                        [](const vikcse::invalid_argument& e) {
+                          return std::string(e.what()).find("knowledge_keys") != std::string::npos;
+                        });
+  vikcse::TrainingBatch wrong_rows;
+  wrong_rows.knowledge_keys = torch::randn({2, 4});
+  BOOST_CHECK_THROW(loss->forward(views(), bank->context(wrong_rows)), vikcse::invalid_argument);
+  vikcse::TrainingBatch wrong_dim;
+  wrong_dim.knowledge_keys = torch::randn({3, 5});
+  BOOST_CHECK_THROW(loss->forward(views(), bank->context(wrong_dim)), vikcse::invalid_argument);
+  BOOST_TEST((vikcse::parse_kb_grad_mode("contrast") == vikcse::KbGradMode::contrast));
+  BOOST_TEST((vikcse::parse_retrieval_key("batch_keys") == vikcse::RetrievalKey::batch_keys));
+  BOOST_CHECK_THROW(vikcse::parse_retrieval_key("keys"), vikcse::config_error);
+  // The mask term's keys follow the batch's mask rows.
+  vikcse::TrainingBatch subset;
+  subset.knowledge_keys = tensor("keys");
+  subset.mask_rows = torch::tensor({2, 0}, torch::kLong);
+  const auto c = bank->context(subset);
+  BOOST_TEST(torch::equal(c.mask_keys, tensor("keys").index_select(0, subset.mask_rows)));
+  BOOST_TEST(torch::equal(c.keys, tensor("keys")));
+}
+
 // The bounds above must stay far below the size of real one-off mistakes, or those checks could
 // not fail: each mistake below must move its value by more than 10 times the bound it is checked with.
 BOOST_AUTO_TEST_CASE(one_off_faults_exceed_the_bounds) {
@@ -275,6 +348,11 @@ BOOST_AUTO_TEST_CASE(one_off_faults_exceed_the_bounds) {
   auto weights = vikcse_loss(vikcse::KnowledgeInfoNCELossOptions(8, 4).alpha(0.45));
   fault("VIKCSE alpha 0.45 instead of 0.5", weights->forward(views(), bank->context({})).total.item<double>(),
         r.at("total").get<double>(), total_bound(r, kKnowledgeStages));
+  const auto& r_k = ref().at("vikcse_contrast_keys");
+  auto by_query = vikcse_loss(vikcse::KnowledgeInfoNCELossOptions(8, 4).kb_grad_mode(vikcse::KbGradMode::contrast));
+  fault("contrast mode retrieving by the query instead of the batch's keys",
+        by_query->forward(views(), context_with_keys(bank)).total.item<double>(), r_k.at("total").get<double>(),
+        total_bound(r_k, kKnowledgeStages));
   const auto& r_soft = ref().at("vikcse_soft");
   auto soft = vikcse_loss(vikcse::KnowledgeInfoNCELossOptions(8, 4)
                               .kb_grad_mode(vikcse::KbGradMode::soft)

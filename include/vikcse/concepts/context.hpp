@@ -28,10 +28,13 @@ struct PairedImageContext {
   torch::Tensor features;  ///< `[N, Dv]` fixed image features of the captions in the batch
 };
 
-/// What a retrieving knowledge base hands to the loss: a search over its bank and its rows.
+/// What a retrieving knowledge base hands to the loss: a search over its bank, its rows and, when
+/// the batch carries them, the sentences' own retrieval keys.
 struct KnowledgeRetrieval {
   std::function<TopK(const torch::Tensor&, std::int64_t)> search;  ///< queries `[N, D]`, k -> TopK
   torch::Tensor bank;                                              ///< `[M, D]` unit rows (a buffer; no gradient)
+  torch::Tensor keys;       ///< `[N, D]` the batch's `knowledge_keys` (every row); undefined when it has none
+  torch::Tensor mask_keys;  ///< the rows of `keys` that the [MASK] term pools (`mask_rows`); undefined likewise
 };
 
 }  // namespace vikcse

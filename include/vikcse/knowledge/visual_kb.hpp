@@ -40,9 +40,14 @@ public:
     bank = this->register_buffer("bank", unit.contiguous());
   }
 
-  /// A search over the bank and the bank itself.
-  KnowledgeRetrieval context(const TrainingBatch& /*batch*/) {
-    return {[this](const torch::Tensor& q, std::int64_t k) { return search(q, k); }, bank};
+  /// A search over the bank, the bank itself and the batch's retrieval keys (when it has them).
+  KnowledgeRetrieval context(const TrainingBatch& batch) {
+    KnowledgeRetrieval r{[this](const torch::Tensor& q, std::int64_t k) { return search(q, k); }, bank, {}, {}};
+    if (batch.knowledge_keys.defined()) {
+      r.keys = batch.knowledge_keys.detach();
+      r.mask_keys = batch.mask_rows.defined() ? r.keys.index_select(0, batch.mask_rows) : r.keys;
+    }
+    return r;
   }
   /// Top-k rows for each query (no gradient).
   TopK search(const torch::Tensor& queries, std::int64_t k) {

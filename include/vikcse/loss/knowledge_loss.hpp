@@ -16,6 +16,18 @@
 ///   visual terms train the projectors and the encoder.
 /// * `soft` — **extension**: the retrieved vector is the softmax(cos/τ_soft)-weighted mean of the
 ///   top `soft_top_k` rows; the weights depend on the query, so the gradient reaches the encoder.
+/// * `contrast` — **extension**: each view's projected query is contrasted with the rows retrieved
+///   for the batch, its own row the positive: `L_v = ½ [InfoNCE(q_0, I_0) + InfoNCE(q_1, I_1)]`,
+///   as MCSE contrasts a caption with its image. The logits hold the query, so the term trains the
+///   projector and the encoder towards the retrieved knowledge.
+///
+/// `retrieval_key` decides what picks the rows:
+/// * `query` — the reference: the projected query itself.
+/// * `batch_keys` — **extension**: the batch's own keys (`TrainingBatch::knowledge_keys`, e.g. the
+///   stage-1 CLIP text features of its sentences), so the row retrieved for a sentence is what the
+///   image–text model of stage 1 matches it with, whatever the encoder being trained makes of it.
+///   With `straight_through` both views get the same row and the term's gradient nearly vanishes;
+///   `contrast` is the mode that learns from such rows.
 
 #include <vikcse/concepts/context.hpp>
 #include <vikcse/detail/torch_compat.hpp>
@@ -37,6 +49,13 @@ enum class KbGradMode {
   none,              ///< reference behaviour: constants (visual terms have zero gradient)
   straight_through,  ///< extension: value of the row, gradient of the normalised query
   soft,              ///< extension: softmax-weighted mean of the top rows (differentiable weights)
+  contrast,          ///< extension: the projected query contrasted with the batch's retrieved rows
+};
+
+/// What retrieves the knowledge-base rows of a term.
+enum class RetrievalKey {
+  query,       ///< reference: the projected query of the view
+  batch_keys,  ///< extension: the batch's `knowledge_keys` (the same row for both views of a sentence)
 };
 
 /// Which vector queries the knowledge base for the `[MASK]` term (README.md#reference-bugs).
@@ -45,12 +64,20 @@ enum class MaskQuerySource {
   raw_hidden,  ///< the paper figure: `P_m(h_mask)`
 };
 
-/// Parses `none` / `straight_through` / `soft`. @throws vikcse::config_error.
+/// Parses `none` / `straight_through` / `soft` / `contrast`. @throws vikcse::config_error.
 inline KbGradMode parse_kb_grad_mode(std::string_view name) {
   if (name == "none") return KbGradMode::none;
   if (name == "straight_through") return KbGradMode::straight_through;
   if (name == "soft") return KbGradMode::soft;
-  throw_error<config_error>("unknown kb_grad_mode '{}': expected none, straight_through or soft", name);
+  if (name == "contrast") return KbGradMode::contrast;
+  throw_error<config_error>("unknown kb_grad_mode '{}': expected none, straight_through, soft or contrast", name);
+}
+
+/// Parses `query` / `batch_keys`. @throws vikcse::config_error.
+inline RetrievalKey parse_retrieval_key(std::string_view name) {
+  if (name == "query") return RetrievalKey::query;
+  if (name == "batch_keys") return RetrievalKey::batch_keys;
+  throw_error<config_error>("unknown retrieval_key '{}': expected query or batch_keys", name);
 }
 
 /// Options of `KnowledgeInfoNCELoss`.
@@ -87,6 +114,8 @@ struct KnowledgeInfoNCELossOptions {
   TORCH_ARG(double, soft_temperature) = 0.05;
   /// Query of the [MASK] term. Default: mlp_output (reference code).
   TORCH_ARG(MaskQuerySource, mask_query_source) = MaskQuerySource::mlp_output;
+  /// What retrieves the rows. Default: query (reference).
+  TORCH_ARG(RetrievalKey, retrieval_key) = RetrievalKey::query;
 };
 
 /// VIKCSE's loss. Submodules `mask_projector` (P_m) and `cls_projector` (P_c), Linear H→D + tanh.
@@ -106,7 +135,8 @@ public:
   }
 
   /// Terms `text`, `vm`, `vc` (the unweighted InfoNCE values).
-  /// @throws vikcse::invalid_argument when the knowledge base's dimension is not `kb_dim`.
+  /// @throws vikcse::invalid_argument when the knowledge base's dimension is not `kb_dim`, or when
+  /// `retrieval_key` is `batch_keys` and the batch's keys are missing or do not fit its rows.
   LossOutput forward(const ContrastiveViews& views, const KnowledgeRetrieval& kb) {
     if (kb.bank.size(1) != options.kb_dim()) {
       throw_error<invalid_argument>("VIKCSE loss: knowledge-base features have dimension {}, the projectors output {}",
@@ -115,12 +145,17 @@ public:
     const InfoNCEOptions nce{options.temperature()};
     auto text = info_nce(views.first.z, views.second.z, nce);
     LossOutput out{text, {{"text", text.detach()}}};
-    auto add_term = [&](const char* name, const torch::Tensor& q0, const torch::Tensor& q1, double weight) {
-      auto [i0, e0] = retrieve(kb, q0);
-      auto [i1, e1] = retrieve(kb, q1);
+    auto add_term = [&](const char* name, const torch::Tensor& q0, const torch::Tensor& q1,
+                        const torch::Tensor& batch_keys, double weight) {
+      const bool by_keys = options.retrieval_key() == RetrievalKey::batch_keys;
+      if (by_keys) check_keys(name, batch_keys, q0);
+      auto [i0, e0] = retrieve(kb, by_keys ? batch_keys : q0, q0);
+      auto [i1, e1] = retrieve(kb, by_keys ? batch_keys : q1, q1);
       torch::Tensor extras;
       if (e0.defined()) extras = torch::cat({e0, e1}, 0);
-      auto term = info_nce(i0, i1, nce, {}, extras);
+      auto term = options.kb_grad_mode() == KbGradMode::contrast
+                      ? (info_nce(q0, i0, nce, {}, extras) + info_nce(q1, i1, nce, {}, extras)) / 2.0
+                      : info_nce(i0, i1, nce, {}, extras);
       out.terms[name] = term.detach();
       const auto scale = options.adaptive() ? weight / (term - text).abs().detach().clamp_min(options.adaptive_eps())
                                             : torch::full({}, weight, term.options());
@@ -129,10 +164,11 @@ public:
     if (options.mask_term()) {
       const bool raw = options.mask_query_source() == MaskQuerySource::raw_hidden;
       add_term("vm", mask_projector(raw ? views.first.h : views.first.z),
-               mask_projector(raw ? views.second.h : views.second.z), options.alpha());
+               mask_projector(raw ? views.second.h : views.second.z), kb.mask_keys, options.alpha());
     }
-    if (options.cls_term())
-      add_term("vc", cls_projector(views.first.cls), cls_projector(views.second.cls), options.beta());
+    if (options.cls_term()) {
+      add_term("vc", cls_projector(views.first.cls), cls_projector(views.second.cls), kb.keys, options.beta());
+    }
     return out;
   }
   /// τ.
@@ -143,8 +179,23 @@ public:
   TanhProjection cls_projector{nullptr};
 
 private:
-  /// The positive row `[N, D]` per query and, for top_n > 1, the extra negatives `[N·(n−1), D]`.
-  std::pair<torch::Tensor, torch::Tensor> retrieve(const KnowledgeRetrieval& kb, const torch::Tensor& q) const {
+  void check_keys(const char* term, const torch::Tensor& keys, const torch::Tensor& q) const {
+    if (!keys.defined()) {
+      throw_error<invalid_argument>(
+          "VIKCSE loss: retrieval_key batch_keys retrieves with the batch's knowledge_keys (e.g. stage-1 text "
+          "features of its sentences), but this batch has none (TrainingBatch::knowledge_keys is undefined)");
+    }
+    if (keys.dim() != 2 || keys.size(0) != q.size(0) || keys.size(1) != options.kb_dim()) {
+      throw_error<invalid_argument>("VIKCSE loss: the batch's knowledge_keys for term {} are {}, expected [{}, {}] "
+                                    "(one key per row, in the knowledge base's dimension)",
+                                    term, c10::str(keys.sizes()), q.size(0), options.kb_dim());
+    }
+  }
+
+  /// The positive row `[N, D]` per query and, for top_n > 1, the extra negatives `[N·(n−1), D]`:
+  /// the rows nearest to `key` (the query itself, or the batch's keys), built with the query `q`.
+  std::pair<torch::Tensor, torch::Tensor> retrieve(const KnowledgeRetrieval& kb, const torch::Tensor& key,
+                                                   const torch::Tensor& q) const {
     const auto mode = options.kb_grad_mode();
     const auto n = options.top_n();
     const auto searched = mode == KbGradMode::soft ? std::max(n, options.soft_top_k()) : n;
@@ -155,15 +206,16 @@ private:
     // The search runs in float32 under mixed precision too, so bf16 rounding never changes which
     // rows are retrieved; the projected query stays in the autocast dtype for the gradient path.
     const auto top = [&] {
-      const detail::AutocastGuard float32(q.device().type(), /*enabled=*/false);
-      return kb.search(detail::at_least_float32(q), k);
+      const detail::AutocastGuard float32(key.device().type(), /*enabled=*/false);
+      return kb.search(detail::at_least_float32(key), k);
     }();
     const auto d = kb.bank.size(1);
     const auto rows = kb.bank.detach().index_select(0, top.indices.reshape(-1)).view({q.size(0), k, d});
     const auto qn = q / q.norm(2, -1, true).clamp_min(1e-8);
     torch::Tensor positive;
     switch (mode) {
-      case KbGradMode::none: positive = rows.select(1, 0); break;
+      case KbGradMode::none:
+      case KbGradMode::contrast: positive = rows.select(1, 0); break;
       case KbGradMode::straight_through: positive = rows.select(1, 0) + (qn - qn.detach()); break;
       case KbGradMode::soft: {
         const auto w = torch::softmax((rows * qn.unsqueeze(1)).sum(-1) / options.soft_temperature(), 1);

@@ -71,6 +71,8 @@ struct RecipeOptions {
   double alpha = 0.5;                          ///< VIKCSE: weight of the [MASK]-retrieval term
   double beta = 0.5;                           ///< VIKCSE: weight of the [CLS]-retrieval term
   KbGradMode kb_grad_mode = KbGradMode::none;  ///< VIKCSE: gradient through the retrieved rows
+  /// VIKCSE: what retrieves the rows; `batch_keys` needs batches that carry `knowledge_keys`.
+  RetrievalKey retrieval_key = RetrievalKey::query;
   /// VIKCSE: include the knowledge terms L_vm and L_vc; false leaves L_text alone with everything
   /// else unchanged (the projectors are still made, so the random streams stay the same): the
   /// text-only ablation of a run. Default: true.
@@ -243,6 +245,7 @@ Recipe<Host> make_method(EncoderType encoder, std::shared_ptr<const Tokenizer> t
                                       .alpha(options.alpha)
                                       .beta(options.beta)
                                       .kb_grad_mode(options.kb_grad_mode)
+                                      .retrieval_key(options.retrieval_key)
                                       .mask_term(options.knowledge_terms)
                                       .cls_term(options.knowledge_terms));
     } else {

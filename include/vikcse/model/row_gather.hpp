@@ -22,11 +22,15 @@ namespace vikcse {
 /// `DataParallel::all_gather_rows`).
 using RowGather = std::function<torch::Tensor(const torch::Tensor&)>;
 
-/// The knowledge contexts of the library, gathered: `NoContext` and `KnowledgeRetrieval` (the
-/// bank is the same on every rank) are global already, `PairedImageContext`'s features are rows.
+/// The knowledge contexts of the library, gathered: `NoContext` is global already,
+/// `KnowledgeRetrieval`'s bank is the same on every rank and its keys are rows,
+/// `PairedImageContext`'s features are rows.
 inline NoContext gather_rows(const NoContext& context, const RowGather& /*gather*/) { return context; }
-inline KnowledgeRetrieval gather_rows(const KnowledgeRetrieval& context, const RowGather& /*gather*/) {
-  return context;
+inline KnowledgeRetrieval gather_rows(const KnowledgeRetrieval& context, const RowGather& gather) {
+  auto out = context;
+  if (out.keys.defined()) out.keys = gather(out.keys);
+  if (out.mask_keys.defined()) out.mask_keys = gather(out.mask_keys);
+  return out;
 }
 inline PairedImageContext gather_rows(const PairedImageContext& context, const RowGather& gather) {
   return {context.features.defined() ? gather(context.features) : context.features};

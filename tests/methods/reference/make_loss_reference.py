@@ -3,8 +3,8 @@
 """Independent PyTorch reference for the methods' losses on a 3-sentence batch.
 
 Written from the method descriptions (SimCSE/PromptBERT InfoNCE, supervised hard negatives, MCSE,
-VIKCSE with full-sort top-1 retrieval as in the reference code, Test3, and the two gradient
-extensions). Run with Debian's /usr/bin/python3 (torch 1.13):
+VIKCSE with full-sort top-1 retrieval as in the reference code, Test3, and the gradient
+extensions, including the contrast mode with rows retrieved by the batch's own keys). Run with Debian's /usr/bin/python3 (torch 1.13):
 
     /usr/bin/python3 tests/methods/reference/make_loss_reference.py OUT.json
 
@@ -77,12 +77,17 @@ kb = F.normalize(rnd(M, D), dim=-1)
 pm_w, pm_b, pc_w, pc_b = rnd(D, H) * 0.3, rnd(D) * 0.1, rnd(D, H) * 0.3, rnd(D) * 0.1
 out.update(kb=t(kb), pm_w=t(pm_w), pm_b=t(pm_b), pc_w=t(pc_w), pc_b=t(pc_b))
 
+# The batch's own retrieval keys (grounded retrieval, an extension): one per sentence, in the KB's space.
+keys = rnd(N, D)
+out.update(keys=t(keys))
+
 # From here on everything is float64, computed from exactly the float32 values stored above. The
 # C++ knowledge base normalises its rows again; so does the reference.
 (z1, z2, zh, h1, h2, d1, d2, mlp_w, mlp_b, c1, c2, x, gt_w, gt_b, gv_w, gv_b, pm_w, pm_b, pc_w, pc_b) = (
     v.double() for v in (z1, z2, zh, h1, h2, d1, d2, mlp_w, mlp_b, c1, c2, x, gt_w, gt_b, gv_w, gv_b,
                          pm_w, pm_b, pc_w, pc_b))
 kb = F.normalize(kb.double(), dim=-1)
+keys = keys.double()
 
 out["simcse"] = info_nce(z1, z2).item()
 out["simcse_sup"] = info_nce(z1, z2, hard=zh, hard_w=0.0).item()
@@ -117,7 +122,7 @@ def retrieve_sorted(q, n):
         return order[:, :n]
 
 
-def vikcse(mode="none", top_n=1, soft_k=4, soft_tau=0.05):
+def vikcse(mode="none", top_n=1, soft_k=4, soft_tau=0.05, batch_keys=None):
     text = info_nce(z1, z2)
     total = text
     terms = {"text": text.item()}
@@ -125,13 +130,14 @@ def vikcse(mode="none", top_n=1, soft_k=4, soft_tau=0.05):
                          ("vc", proj(c1, pc_w, pc_b), proj(c2, pc_w, pc_b))):
         pos, extras = [], []
         for q in (q0, q1):
+            key = q if batch_keys is None else batch_keys  # what picks the rows
             qn = F.normalize(q, dim=-1)
             if mode == "soft":
-                rows = kb[retrieve_sorted(q, soft_k)]  # only the set matters: the softmax weighs all of them
+                rows = kb[retrieve_sorted(key, soft_k)]  # only the set matters: the softmax weighs all of them
                 w = torch.softmax((rows * qn.unsqueeze(1)).sum(-1) / soft_tau, dim=1)
                 pos.append((w.unsqueeze(-1) * rows).sum(1))
             else:
-                rows = kb[retrieve_sorted(q, top_n)]  # [N, n, D]
+                rows = kb[retrieve_sorted(key, top_n)]  # [N, n, D]
                 p = rows[:, 0]
                 if mode == "straight_through":
                     p = p + qn - qn.detach()
@@ -139,7 +145,10 @@ def vikcse(mode="none", top_n=1, soft_k=4, soft_tau=0.05):
                 if top_n > 1:
                     extras.append(rows[:, 1:].reshape(-1, D))
         extra = torch.cat(extras, 0) if extras else None
-        term = info_nce(pos[0], pos[1], extra=extra)
+        if mode == "contrast":  # each view's query against the batch's retrieved rows
+            term = 0.5 * (info_nce(q0, pos[0], extra=extra) + info_nce(q1, pos[1], extra=extra))
+        else:
+            term = info_nce(pos[0], pos[1], extra=extra)
         terms[name] = term.item()
         total = total + 0.5 * term / torch.abs(term - text).detach()
     terms["total"] = total.item()
@@ -156,6 +165,14 @@ _, total = vikcse(mode="straight_through")
 total.backward()
 out["vikcse_st_total"] = total.item()
 out["vikcse_st_grad_z1"] = t(z1.grad)
+z1.grad = None
+
+# The contrast mode, rows retrieved by the queries (as the reference retrieves) and by the batch's
+# keys; the gradient w.r.t. z1 of the latter (its knowledge terms reach z1 through P_m).
+out["vikcse_contrast"], _ = vikcse(mode="contrast")
+out["vikcse_contrast_keys"], total = vikcse(mode="contrast", batch_keys=keys)
+total.backward()
+out["vikcse_contrast_keys_grad_z1"] = t(z1.grad)
 out["min_retrieval_gap"] = min_gap[0]
 
 with open(sys.argv[1], "w") as f:
