@@ -9,8 +9,10 @@
 /// Rows: the untrained encoder read as each method reads it ([CLS]; [MASK] in PromptBERT's first
 /// template; [MASK] in VIKCSE's template), SimCSE, PromptBERT, MCSE (trained on the image–caption
 /// pairs, mixed sampling), VIKCSE as the reference code behaves (`kb_grad_mode none`), its text-only
-/// ablation (the same alias and recipe with `knowledge_terms = false`), and VIKCSE with a gradient
-/// extension of this library (`--extension straight_through|soft`).
+/// ablation (the same alias and recipe with `knowledge_terms = false`), and VIKCSE with this
+/// library's grounded extension (rows retrieved by stage 1's text embedding of each sentence,
+/// `retrieval_key batch_keys`, contrasted with the projected queries, `kb_grad_mode contrast`).
+/// Every VIKCSE row's knowledge base comes from its seed's stage 1 (`demo/stage1.hpp`).
 ///
 /// Real data: `vikcse_reproduce` trains one method with the reference settings on a Hugging Face
 /// checkpoint and SentEval.
@@ -240,9 +242,10 @@ struct Runner {
                                 {.steps = a.stage1_steps},
                                 [this](std::int64_t step, double loss) { progress.step(step, loss); });
     progress.end(a.stage1_steps);
-    progress.note(fmt::format("stage 1 seed {}: CLIP loss {:.3f} -> {:.3f}, captions whose nearest image is their "
-                              "own: {:.1f}%",
-                              seed, stage1->first_loss, stage1->last_loss, 100 * stage1->caption_top1));
+    progress.note(
+        fmt::format("stage 1 seed {}: CLIP loss {:.3f} -> {:.3f}, captions whose nearest image is their "
+                    "own: {:.1f}%",
+                    seed, stage1->first_loss, stage1->last_loss, 100 * stage1->caption_top1));
     return *stage1;
   }
 
@@ -293,7 +296,7 @@ struct Runner {
 
   void run(const std::string& key, std::uint64_t seed) {
     const auto dir = a.out / "runs" / fmt::format("{}-seed{}", key, seed);
-    fs::remove_all(dir);  // an earlier demo's checkpoints are not this run's
+    fs::remove_all(dir);                             // an earlier demo's checkpoints are not this run's
     if (key.starts_with("vikcse")) knowledge(seed);  // stage 1 first: it draws from the generator too
     progress.begin(fmt::format("{} seed {}", key, seed));
     torch::manual_seed(seed);  // the same initial encoder for every method of a seed
@@ -367,15 +370,16 @@ int main(int argc, char** argv) try {
       "  nothing (\"... today really\"). Every concept has two synonymous forms (dog/puppy) that never occur in one\n"
       "  sentence, so text alone cannot tell they mean the same. An image feature is a sum of one random vector per\n"
       "  concept plus noise: images show the kinship.\n"
-      "  Text corpus: {} sentences in minimal-pair families of {}. Image-caption pairs: {} (MCSE trains on them;\n"
-      "  VIKCSE's knowledge base is their images). Gold = share of concepts two sentences agree on (0-5).\n"
+      "  Text corpus: {} sentences in minimal-pair families of {}. Image-caption pairs: {} (MCSE trains on them,\n"
+      "  and VIKCSE's stage 1: a CLIP-shaped model whose image embeddings are the knowledge base, {} steps per\n"
+      "  seed). Gold = share of concepts two sentences agree on (0-5).\n"
       "  STS test: {} pairs, forms kept. Grounded: {} pairs with at least one shared concept in its other form.\n"
       "  Encoder: random BERT, {} layers, width {}, init std {}; vocabulary trained on the world's words.\n"
       "  Every run: {} steps of {} sentences, lr {} after {} warm-up steps, seeds {}..{}; checkpoint chosen on {}\n"
       "  dev pairs.\n\n",
       (args.out / "demo-data").string(), s.world.max_fillers, s.data.families.size() * s.data.families[0].size(),
-      s.data.families[0].size(), s.data.captions.size(), s.data.test.size(), s.data.grounded.size(), args.layers,
-      args.hidden, args.init_std, args.steps, args.batch_size, args.lr, args.warmup_steps, args.first_seed,
+      s.data.families[0].size(), s.data.captions.size(), args.stage1_steps, s.data.test.size(), s.data.grounded.size(),
+      args.layers, args.hidden, args.init_std, args.steps, args.batch_size, args.lr, args.warmup_steps, args.first_seed,
       args.first_seed + args.seeds - 1, s.data.dev.size());
 
   const bool stage1 = std::any_of(keys.begin(), keys.end(), [](const auto& k) { return k.starts_with("vikcse"); });

@@ -30,11 +30,11 @@ namespace demo {
 
 /// How stage 1 trains.
 struct Stage1Options {
-  std::int64_t steps = 300;           ///< training steps
-  std::int64_t batch_size = 64;       ///< pairs per step
-  double learning_rate = 3e-3;        ///< AdamW peak rate (linear warm-up, cosine decay)
-  std::int64_t warmup_steps = 30;     ///< linear warm-up steps
-  std::int64_t projection_dim = 32;   ///< width of the joint embedding space (the knowledge base's D)
+  std::int64_t steps = 300;          ///< training steps
+  std::int64_t batch_size = 64;      ///< pairs per step
+  double learning_rate = 3e-3;       ///< AdamW peak rate (linear warm-up, cosine decay)
+  std::int64_t warmup_steps = 30;    ///< linear warm-up steps
+  std::int64_t projection_dim = 32;  ///< width of the joint embedding space (the knowledge base's D)
 };
 
 /// A CLIP-shaped model over feature-vector images; module names as transformers' `CLIPModel`.
@@ -42,8 +42,9 @@ class ClipLikeImpl : public torch::nn::Module {
 public:
   ClipLikeImpl(const vikcse::BertConfig& text, std::int64_t image_dim, std::int64_t projection_dim)
       : text_model(register_module("text_model", vikcse::AutoModel(text))),
-        text_projection(register_module(
-            "text_projection", torch::nn::Linear(torch::nn::LinearOptions(text.hidden_size, projection_dim).bias(false)))),
+        text_projection(
+            register_module("text_projection",
+                            torch::nn::Linear(torch::nn::LinearOptions(text.hidden_size, projection_dim).bias(false)))),
         visual_projection(register_module(
             "visual_projection", torch::nn::Linear(torch::nn::LinearOptions(image_dim, projection_dim).bias(false)))),
         logit_scale(register_parameter("logit_scale", torch::full({}, std::log(1.0 / 0.07)))) {}
@@ -80,7 +81,8 @@ struct Stage1Result {
 inline Stage1Result train_stage1(const std::vector<std::string>& captions, const torch::Tensor& images,
                                  const std::vector<std::string>& corpus, const vikcse::AutoTokenizer& tokenizer,
                                  const vikcse::BertConfig& text_config, std::uint64_t seed,
-                                 const Stage1Options& options, const std::function<void(std::int64_t, double)>& on_step) {
+                                 const Stage1Options& options,
+                                 const std::function<void(std::int64_t, double)>& on_step) {
   ClipLike model(text_config, images.size(1), options.projection_dim);
   model->train();
   auto optimizer = vikcse::make_adamw(*model, {.learning_rate = options.learning_rate});

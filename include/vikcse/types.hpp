@@ -66,8 +66,12 @@ struct TrainingBatch {
   [[nodiscard]] TrainingBatch to(const torch::Device& device, bool non_blocking = false) const {
     auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device, non_blocking) : t; };
     auto views = [&](const TokenBatch& b) { return b.map(move); };
-    return {views(first), views(second), hard_negative ? std::optional<TokenBatch>(views(*hard_negative)) : std::nullopt,
-            move(image_features), move(mask_rows), move(knowledge_keys)};
+    return {views(first),
+            views(second),
+            hard_negative ? std::optional<TokenBatch>(views(*hard_negative)) : std::nullopt,
+            move(image_features),
+            move(mask_rows),
+            move(knowledge_keys)};
   }
 };
 

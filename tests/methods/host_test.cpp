@@ -5,6 +5,7 @@
 #include <support/tiny_model.hpp>
 #include <vikcse/eval/model_embedder.hpp>
 #include <vikcse/methods/aliases.hpp>
+#include <vikcse/model/row_gather.hpp>
 #include <vikcse/train/collator.hpp>
 
 #include <torch/torch.h>
@@ -178,6 +179,20 @@ BOOST_AUTO_TEST_CASE(vikcse_batch_keys_retrieve_through_the_host) {
   BOOST_TEST(contrast_diff > 1e-6);
   auto model = make_vikcse(vikcse::KbGradMode::contrast, 0.1, vikcse::RetrievalKey::batch_keys);
   BOOST_CHECK_THROW(model->forward(prompt_collator().unsupervised(sentences)), vikcse::invalid_argument);
+}
+
+// In data-parallel training the batch's retrieval keys are rows like the views: gathered; the bank
+// is the same on every rank and stays as it is.
+BOOST_AUTO_TEST_CASE(knowledge_keys_are_gathered_as_rows) {
+  const vikcse::KnowledgeRetrieval local{{}, torch::randn({4, 8}), torch::randn({3, 8}), torch::randn({2, 8})};
+  const vikcse::RowGather twice = [](const torch::Tensor& t) { return torch::cat({t, t}); };
+  const auto global = vikcse::gather_rows(local, twice);
+  BOOST_TEST(torch::equal(global.keys, torch::cat({local.keys, local.keys})));
+  BOOST_TEST(torch::equal(global.mask_keys, torch::cat({local.mask_keys, local.mask_keys})));
+  BOOST_TEST(torch::equal(global.bank, local.bank));
+  const auto without = vikcse::gather_rows(vikcse::KnowledgeRetrieval{{}, local.bank, {}, {}}, twice);
+  BOOST_TEST(!without.keys.defined());
+  BOOST_TEST(!without.mask_keys.defined());
 }
 
 BOOST_AUTO_TEST_CASE(vikcse_training_is_deterministic_under_a_seed) {

@@ -280,7 +280,7 @@ BOOST_AUTO_TEST_CASE(vikcse_contrast_mode_matches_reference) {
   const double b_grad = eps32 * kKnowledgeStages * std::sqrt(kDim) / kTau * want.abs().max().item<double>();
   const double diff = (v.first.z.grad().to(torch::kDouble) - want).abs().max().item<double>();
   BOOST_TEST_MESSAGE("contrast by keys d total / d z1: max |C++ - float64 reference| = " << diff << ", bound "
-                                                                                        << b_grad);
+                                                                                         << b_grad);
   BOOST_TEST(diff <= b_grad);
 }
 

@@ -186,9 +186,10 @@ private:
           "features of its sentences), but this batch has none (TrainingBatch::knowledge_keys is undefined)");
     }
     if (keys.dim() != 2 || keys.size(0) != q.size(0) || keys.size(1) != options.kb_dim()) {
-      throw_error<invalid_argument>("VIKCSE loss: the batch's knowledge_keys for term {} are {}, expected [{}, {}] "
-                                    "(one key per row, in the knowledge base's dimension)",
-                                    term, c10::str(keys.sizes()), q.size(0), options.kb_dim());
+      throw_error<invalid_argument>(
+          "VIKCSE loss: the batch's knowledge_keys for term {} are {}, expected [{}, {}] "
+          "(one key per row, in the knowledge base's dimension)",
+          term, c10::str(keys.sizes()), q.size(0), options.kb_dim());
     }
   }
 
