@@ -211,6 +211,18 @@ BOOST_AUTO_TEST_CASE(vikcse_test3_top_n_extra_negatives) {
   check_close(out.total.item<double>(), r.at("total").get<double>(), total_bound(r, kKnowledgeStages), "test3 total");
 }
 
+namespace {
+/// A gradient of a VIKCSE total against the reference's `key`, within the bound derived in
+/// vikcse_extension_modes_match_reference.
+void check_gradient(const torch::Tensor& got, const std::string& key, const std::string& what) {
+  const auto want = tensor_f64(key);
+  const double b_grad = eps32 * kKnowledgeStages * std::sqrt(kDim) / kTau * want.abs().max().item<double>();
+  const double diff = (got.to(torch::kDouble) - want).abs().max().item<double>();
+  BOOST_TEST_MESSAGE(what << ": max |C++ - float64 reference| = " << diff << ", bound " << b_grad);
+  BOOST_TEST(diff <= b_grad);
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(vikcse_extension_modes_match_reference) {
   auto bank = kb();
   auto soft =
@@ -231,12 +243,7 @@ BOOST_AUTO_TEST_CASE(vikcse_extension_modes_match_reference) {
   // logits' float32 error (relative, at most the knowledge terms' stages; the terms enter with
   // weights <= 1), the rest is float32 arithmetic of the same dimension; so each element is off by
   // about that error times the gradient's scale, max |g| (3.1 here): 4.1e-5.
-  const auto want = tensor_f64("vikcse_st_grad_z1");
-  const double b_grad = eps32 * kKnowledgeStages * std::sqrt(kDim) / kTau * want.abs().max().item<double>();
-  const double diff = (v.first.z.grad().to(torch::kDouble) - want).abs().max().item<double>();
-  BOOST_TEST_MESSAGE("straight-through d total / d z1: max |C++ - float64 reference| = " << diff << ", bound "
-                                                                                         << b_grad);
-  BOOST_TEST(diff <= b_grad);
+  check_gradient(v.first.z.grad(), "vikcse_st_grad_z1", "straight-through d total / d z1");
 }
 
 namespace {
@@ -246,19 +253,21 @@ vikcse::KnowledgeRetrieval context_with_keys(vikcse::VisualKnowledgeBase<>& bank
   batch.knowledge_keys = tensor("keys");
   return bank->context(batch);
 }
+/// The terms vm, vc and the total of `out` against the reference's `key`.
+void check_knowledge_terms(const vikcse::LossOutput& out, const std::string& key, const std::string& what) {
+  const auto& r = ref().at(key);
+  for (const char* term : {"vm", "vc"}) {
+    check_close(out.terms.at(term).item<double>(), r.at(term).get<double>(),
+                nce_bound(kKnowledgeStages, r.at(term).get<double>()), what + " " + term);
+  }
+  check_close(out.total.item<double>(), r.at("total").get<double>(), total_bound(r, kKnowledgeStages), what + " total");
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(vikcse_contrast_mode_matches_reference) {
   auto bank = kb();
   auto by_query = vikcse_loss(vikcse::KnowledgeInfoNCELossOptions(8, 4).kb_grad_mode(vikcse::KbGradMode::contrast));
-  const auto q = by_query->forward(views(), bank->context({}));
-  const auto& r_q = ref().at("vikcse_contrast");
-  for (const char* term : {"vm", "vc"}) {
-    check_close(q.terms.at(term).item<double>(), r_q.at(term).get<double>(),
-                nce_bound(kKnowledgeStages, r_q.at(term).get<double>()), std::string("contrast ") + term);
-  }
-  check_close(q.total.item<double>(), r_q.at("total").get<double>(), total_bound(r_q, kKnowledgeStages),
-              "contrast total");
+  check_knowledge_terms(by_query->forward(views(), bank->context({})), "vikcse_contrast", "contrast");
 
   auto by_keys = vikcse_loss(vikcse::KnowledgeInfoNCELossOptions(8, 4)
                                  .kb_grad_mode(vikcse::KbGradMode::contrast)
@@ -266,22 +275,11 @@ BOOST_AUTO_TEST_CASE(vikcse_contrast_mode_matches_reference) {
   auto v = views();
   v.first.z.requires_grad_(true);
   const auto out = by_keys->forward(v, context_with_keys(bank));
-  const auto& r_k = ref().at("vikcse_contrast_keys");
-  for (const char* term : {"vm", "vc"}) {
-    check_close(out.terms.at(term).item<double>(), r_k.at(term).get<double>(),
-                nce_bound(kKnowledgeStages, r_k.at(term).get<double>()), std::string("contrast by keys ") + term);
-  }
-  check_close(out.total.item<double>(), r_k.at("total").get<double>(), total_bound(r_k, kKnowledgeStages),
-              "contrast by keys total");
+  check_knowledge_terms(out, "vikcse_contrast_keys", "contrast by keys");
   out.total.backward();
   // The same derivation as the straight-through gradient's bound: softmax weights that inherit
   // the logits' float32 error, times the gradient's scale.
-  const auto want = tensor_f64("vikcse_contrast_keys_grad_z1");
-  const double b_grad = eps32 * kKnowledgeStages * std::sqrt(kDim) / kTau * want.abs().max().item<double>();
-  const double diff = (v.first.z.grad().to(torch::kDouble) - want).abs().max().item<double>();
-  BOOST_TEST_MESSAGE("contrast by keys d total / d z1: max |C++ - float64 reference| = " << diff << ", bound "
-                                                                                         << b_grad);
-  BOOST_TEST(diff <= b_grad);
+  check_gradient(v.first.z.grad(), "vikcse_contrast_keys_grad_z1", "contrast by keys d total / d z1");
 }
 
 BOOST_AUTO_TEST_CASE(vikcse_batch_keys_are_checked) {
