@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -84,6 +85,9 @@ const std::map<std::string, std::string>& readings() {
 }
 
 using vikcse::cli::demo::Args;
+
+/// Whether a method's runs need their seed's stage 1 (the VIKCSE rows: its knowledge base).
+bool uses_stage1(const std::string& key) { return key.starts_with("vikcse"); }
 
 /// The vocabulary and encoder shared by every run.
 struct Setup {
@@ -296,8 +300,8 @@ struct Runner {
 
   void run(const std::string& key, std::uint64_t seed) {
     const auto dir = a.out / "runs" / fmt::format("{}-seed{}", key, seed);
-    fs::remove_all(dir);                             // an earlier demo's checkpoints are not this run's
-    if (key.starts_with("vikcse")) knowledge(seed);  // stage 1 first: it draws from the generator too
+    fs::remove_all(dir);                    // an earlier demo's checkpoints are not this run's
+    if (uses_stage1(key)) knowledge(seed);  // stage 1 first: it draws from the generator too
     progress.begin(fmt::format("{} seed {}", key, seed));
     torch::manual_seed(seed);  // the same initial encoder for every method of a seed
     vikcse::AutoModel encoder(s.config);
@@ -382,7 +386,7 @@ int main(int argc, char** argv) try {
       args.layers, args.hidden, args.init_std, args.steps, args.batch_size, args.lr, args.warmup_steps, args.first_seed,
       args.first_seed + args.seeds - 1, s.data.dev.size());
 
-  const bool stage1 = std::any_of(keys.begin(), keys.end(), [](const auto& k) { return k.starts_with("vikcse"); });
+  const bool stage1 = std::any_of(keys.begin(), keys.end(), uses_stage1);
   Progress progress(static_cast<std::size_t>(args.seeds) *
                     (keys.size() * static_cast<std::size_t>(args.steps) +
                      (stage1 ? static_cast<std::size_t>(args.stage1_steps) : 0)));

@@ -30,7 +30,7 @@ namespace demo {
 
 /// How stage 1 trains.
 struct Stage1Options {
-  std::int64_t steps = 300;          ///< training steps
+  std::int64_t steps = 150;          ///< training steps
   std::int64_t batch_size = 64;      ///< pairs per step
   double learning_rate = 3e-3;       ///< AdamW peak rate (linear warm-up, cosine decay)
   std::int64_t warmup_steps = 30;    ///< linear warm-up steps
